@@ -24,6 +24,8 @@
 #endif
 
 #include <polar/impl/error.ipp>
+#include <polar/impl/datetime.ipp>
+#include <polar/impl/json_codec.ipp>
 // POLAR_SRC_IPP_LIST
 
 #endif

@@ -1,0 +1,110 @@
+//
+// polar-cpp: JSON encoding and decoding of every model.
+//
+// This header declares only; Boost.JSON is included by the implementation
+// (impl/json_codec.ipp), so public headers stay light.
+//
+#ifndef POLAR_DETAIL_JSON_CODEC_HPP
+#define POLAR_DETAIL_JSON_CODEC_HPP
+
+#include <polar/detail/config.hpp>
+#include <polar/error.hpp>
+#include <polar/models/aggregation.hpp>
+#include <polar/models/common.hpp>
+#include <polar/models/customer.hpp>
+#include <polar/models/event.hpp>
+#include <polar/models/filter.hpp>
+#include <polar/models/meter.hpp>
+#include <polar/models/meter_quantities.hpp>
+#include <polar/models/page.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace polar {
+namespace detail {
+
+/// Deepest JSON nesting (arrays and objects) a decoded document may have.
+inline constexpr std::size_t max_json_depth = 256;
+
+/// Deepest filter nesting (filters inside filters) decoding accepts.
+inline constexpr std::size_t max_filter_depth = 100;
+
+// Decoding
+// --------
+// Every decode() parses `body` and fills `out`. On success it returns an
+// empty error_code and leaves `what` empty. On failure it returns
+// errc::invalid_response and `what` says where and why, e.g.
+//   items[3].aggregation.func: expected string, got number
+//   invalid JSON at offset 17: syntax error
+//   modified_at: invalid date-time "2025-13-01"
+// `out` is then valid but unspecified. decode() never throws: allocation
+// failures and any other exception become errc::invalid_response too.
+//
+// Rules: unknown object keys are ignored; unknown enum values decode to
+// `unknown` keeping the raw string; nullable fields may also be absent;
+// required non-nullable fields must be present with the right JSON type;
+// integers must fit in int64 and be written without fraction or exponent.
+
+POLAR_DECL error_code decode(std::string_view body, meter& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, page<meter>& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, page<event>& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, meter_quantities& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, events_ingest_response& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, event& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, customer& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, address& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, filter& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, aggregation& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, pagination& out, std::string& what);
+// Request bodies (useful for fakes and servers).
+POLAR_DECL error_code decode(std::string_view body, meter_create& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, meter_update& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, event_create& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, events_ingest& out, std::string& what);
+
+/**
+ * @brief Best-effort decoding of an error response body into `out`.
+ *
+ * @details Reads `error`; `detail` when it is a string (or else
+ * `error_description`) into diagnostics::detail; a `detail` array (422) into
+ * diagnostics::validation_errors, with `loc` items kept as strings or
+ * integers and `input` / `ctx` kept as compact JSON text. Fields it cannot
+ * read are skipped; a body that is not JSON leaves `out` unchanged. Never
+ * throws.
+ */
+POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexcept;
+
+// Encoding
+// --------
+// Compact JSON. Request bodies contain only the keys that were set.
+// Timestamps are written as the server writes them (UTC, `Z`, microseconds
+// when non-zero). Strings are escaped; invalid UTF-8 in them is replaced by
+// U+FFFD so the output is always valid JSON. Unknown enum values are written
+// with their raw string.
+
+POLAR_DECL std::string encode(const meter_create& v);
+POLAR_DECL std::string encode(const meter_update& v);
+POLAR_DECL std::string encode(const events_ingest& v);
+POLAR_DECL std::string encode(const event_create& v);
+POLAR_DECL std::string encode(const meter& v);
+POLAR_DECL std::string encode(const page<meter>& v);
+POLAR_DECL std::string encode(const page<event>& v);
+POLAR_DECL std::string encode(const event& v);
+POLAR_DECL std::string encode(const customer& v);
+POLAR_DECL std::string encode(const address& v);
+POLAR_DECL std::string encode(const meter_quantities& v);
+POLAR_DECL std::string encode(const events_ingest_response& v);
+POLAR_DECL std::string encode(const filter& v);
+POLAR_DECL std::string encode(const aggregation& v);
+POLAR_DECL std::string encode(const pagination& v);
+
+} // namespace detail
+} // namespace polar
+
+#ifdef POLAR_HEADER_ONLY
+#include <polar/impl/json_codec.ipp>
+#endif
+
+#endif

@@ -1,0 +1,892 @@
+#ifndef POLAR_IMPL_JSON_DECODE_IPP
+#define POLAR_IMPL_JSON_DECODE_IPP
+
+// Decoding: parse into a Boost.JSON DOM allocated from a monotonic resource
+// (a stack buffer for small bodies, one block sized from the body for large
+// ones), then walk the DOM once, moving straight into the models. Errors
+// carry their path, built only on the failure path: each level appends its
+// segment while the failure propagates up.
+
+#include <polar/detail/json_codec.hpp>
+#include <polar/detail/json_source.hpp>
+#include <polar/impl/json_utf8.ipp>
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+
+namespace bj = boost::json;
+
+inline const char* kind_name(const bj::value& v) noexcept {
+    switch (v.kind()) {
+    case bj::kind::null: return "null";
+    case bj::kind::bool_: return "boolean";
+    case bj::kind::int64:
+    case bj::kind::uint64:
+    case bj::kind::double_: return "number";
+    case bj::kind::string: return "string";
+    case bj::kind::array: return "array";
+    case bj::kind::object: return "object";
+    }
+    return "value";
+}
+
+inline std::string_view sv(const bj::string& s) noexcept { return {s.data(), s.size()}; }
+
+// Appends `s` to `out` quoted, shortened and with control characters
+// escaped: it goes into an error message, not into JSON.
+inline void append_quoted_excerpt(std::string& out, std::string_view s) {
+    constexpr std::size_t max_len = 64;
+    out += '"';
+    std::size_t n = 0;
+    for (char c : s) {
+        if (n++ == max_len) {
+            out += "...";
+            break;
+        }
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+class reader {
+public:
+    // -- failure reporting --------------------------------------------------
+    bool fail(std::string message) {
+        msg_ = std::move(message);
+        return false;
+    }
+    bool type_error(const char* expected, const bj::value& v) {
+        std::string m = "expected ";
+        m += expected;
+        m += ", got ";
+        m += kind_name(v);
+        return fail(std::move(m));
+    }
+    bool at_key(std::string_view key) {
+        path_.push_back({false, 0, std::string(key)});
+        return false;
+    }
+    bool at_index(std::size_t i) {
+        path_.push_back({true, i, {}});
+        return false;
+    }
+    bool missing(std::string_view key) {
+        at_key(key);
+        return fail("missing required field");
+    }
+    std::string what() const {
+        std::string out;
+        for (auto it = path_.rbegin(); it != path_.rend(); ++it) {
+            if (it->index) {
+                out += '[';
+                out += std::to_string(it->i);
+                out += ']';
+            } else {
+                if (!out.empty()) out += '.';
+                out += it->key;
+            }
+        }
+        if (!out.empty()) out += ": ";
+        out += msg_;
+        return out;
+    }
+
+    // -- primitives -----------------------------------------------------------
+    const bj::object* object(const bj::value& v) {
+        const bj::object* o = v.if_object();
+        if (!o) type_error("object", v);
+        return o;
+    }
+    const bj::array* array(const bj::value& v) {
+        const bj::array* a = v.if_array();
+        if (!a) type_error("array", v);
+        return a;
+    }
+    bool str(const bj::value& v, std::string& out) {
+        const bj::string* s = v.if_string();
+        if (!s) return type_error("string", v);
+        out.assign(s->data(), s->size());
+        return true;
+    }
+    bool opt_str(const bj::value& v, std::optional<std::string>& out) {
+        if (v.is_null()) {
+            out.reset();
+            return true;
+        }
+        const bj::string* s = v.if_string();
+        if (!s) return type_error("string or null", v);
+        out.emplace(s->data(), s->size());
+        return true;
+    }
+    bool i64(const bj::value& v, std::int64_t& out) {
+        switch (v.kind()) {
+        case bj::kind::int64: out = v.get_int64(); return true;
+        case bj::kind::uint64: return fail("integer out of range (exceeds int64)");
+        case bj::kind::double_:
+            return fail("expected integer, got non-integral number (or an integer out of the int64 range)");
+        default: return type_error("integer", v);
+        }
+    }
+    bool number(const bj::value& v, double& out) {
+        switch (v.kind()) {
+        case bj::kind::int64: out = static_cast<double>(v.get_int64()); return true;
+        case bj::kind::uint64: out = static_cast<double>(v.get_uint64()); return true;
+        case bj::kind::double_: out = v.get_double(); return true;
+        default: return type_error("number", v);
+        }
+    }
+    bool boolean(const bj::value& v, bool& out) {
+        if (!v.is_bool()) return type_error("boolean", v);
+        out = v.get_bool();
+        return true;
+    }
+    bool time(const bj::value& v, timestamp& out) {
+        const bj::string* s = v.if_string();
+        if (!s) return type_error("date-time string", v);
+        if (!detail::parse_timestamp(sv(*s), out)) {
+            std::string m = "invalid date-time ";
+            append_quoted_excerpt(m, sv(*s));
+            return fail(std::move(m));
+        }
+        return true;
+    }
+    bool opt_time(const bj::value& v, std::optional<timestamp>& out) {
+        if (v.is_null()) {
+            out.reset();
+            return true;
+        }
+        if (!v.is_string()) return type_error("date-time string or null", v);
+        timestamp t;
+        if (!time(v, t)) return false;
+        out = t;
+        return true;
+    }
+    template <class E>
+    bool enumeration(const bj::value& v, open_enum<E>& out) {
+        const bj::string* s = v.if_string();
+        if (!s) return type_error("string", v);
+        E e;
+        if (enum_from_wire(sv(*s), e)) out = e;
+        else out = open_enum<E>::from_wire(sv(*s));
+        return true;
+    }
+    // string | integer | boolean
+    bool scalar(const bj::value& v, metadata_value& out) {
+        switch (v.kind()) {
+        case bj::kind::string: {
+            const bj::string& s = v.get_string();
+            out.emplace<0>(s.data(), s.size());
+            return true;
+        }
+        case bj::kind::int64: out.emplace<1>(v.get_int64()); return true;
+        case bj::kind::bool_: out.emplace<2>(v.get_bool()); return true;
+        case bj::kind::uint64: return fail("integer out of range (exceeds int64)");
+        case bj::kind::double_:
+            return fail("expected string, integer or boolean, got non-integral number "
+                        "(or an integer out of the int64 range)");
+        default: return type_error("string, integer or boolean", v);
+        }
+    }
+    bool meta(const bj::value& v, metadata& out) {
+        const bj::object* o = object(v);
+        if (!o) return false;
+        out.clear();
+        for (const auto& kv : *o) {
+            auto it = out.try_emplace(out.end(), std::string(kv.key()));
+            if (!scalar(kv.value(), it->second)) return at_key(kv.key());
+        }
+        return true;
+    }
+
+private:
+    struct segment {
+        bool index;
+        std::size_t i;
+        std::string key;
+    };
+    std::string msg_;
+    std::vector<segment> path_; // innermost first
+};
+
+// Bit i set in `seen` for each required field names[i] found.
+template <std::size_t N>
+bool check_required(reader& r, unsigned seen, const std::string_view (&names)[N]) {
+    static_assert(N <= 32);
+    for (std::size_t i = 0; i < N; ++i)
+        if (!(seen & (1u << i))) return r.missing(names[i]);
+    return true;
+}
+
+// -- filters ----------------------------------------------------------------
+
+inline bool read_clause(reader& r, const bj::object& o, filter_clause& out) {
+    static constexpr std::string_view required[] = {"property", "operator", "value"};
+    unsigned seen = 0;
+    for (const auto& kv : o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "property") {
+            if (!r.str(x, out.property)) return r.at_key(k);
+            seen |= 1u;
+        } else if (k == "operator") {
+            if (!r.enumeration(x, out.op)) return r.at_key(k);
+            seen |= 2u;
+        } else if (k == "value") {
+            if (!r.scalar(x, out.value)) return r.at_key(k);
+            seen |= 4u;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+// A Filter object; recursion is bounded by max_filter_depth (and the parser's
+// max_json_depth), so hostile input cannot exhaust the stack.
+inline bool read_filter(reader& r, const bj::value& v, filter& out, std::size_t depth) {
+    if (depth > max_filter_depth)
+        return r.fail("filter nested too deeply (more than " + std::to_string(max_filter_depth) + " levels)");
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"conjunction", "clauses"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "conjunction") {
+            if (!r.enumeration(x, out.conjunction)) return r.at_key(k);
+            seen |= 1u;
+        } else if (k == "clauses") {
+            const bj::array* a = r.array(x);
+            if (!a) return r.at_key(k);
+            out.clauses.clear();
+            out.clauses.reserve(a->size());
+            for (std::size_t i = 0; i < a->size(); ++i) {
+                const bj::value& item = (*a)[i];
+                const bj::object* io = r.object(item);
+                if (!io) return r.at_index(i), r.at_key(k);
+                // FilterClause | Filter: a nested filter is recognised by its keys.
+                if (io->contains("clauses") || io->contains("conjunction")) {
+                    filter& nested = out.clauses.emplace_back(filter()).as_filter();
+                    if (!read_filter(r, item, nested, depth + 1)) return r.at_index(i), r.at_key(k);
+                } else {
+                    filter_clause& c = out.clauses.emplace_back(filter_clause()).as_clause();
+                    if (!read_clause(r, *io, c)) return r.at_index(i), r.at_key(k);
+                }
+            }
+            seen |= 2u;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+// -- aggregation -------------------------------------------------------------
+
+inline bool read_aggregation(reader& r, const bj::value& v, aggregation& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    const bj::value* func = o->if_contains("func");
+    if (!func) return r.missing("func");
+    open_enum<aggregation_function> f;
+    if (!r.enumeration(*func, f)) return r.at_key("func");
+    const bj::value* prop = o->if_contains("property");
+    std::string property;
+    if (f == aggregation_function::count) {
+        // The API ignores extra keys of CountAggregation.
+    } else if (f.is_unknown()) {
+        // Keep what we can of a function from a newer API version.
+        if (prop && prop->is_string()) property.assign(prop->get_string().data(), prop->get_string().size());
+    } else {
+        if (!prop) return r.missing("property");
+        if (!r.str(*prop, property)) return r.at_key("property");
+    }
+    out = aggregation(std::move(f), std::move(property));
+    return true;
+}
+
+// -- meters --------------------------------------------------------------------
+
+inline bool read_meter(reader& r, const bj::value& v, meter& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"id", "created_at", "metadata", "name",
+                                                    "filter", "aggregation", "organization_id"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "id") {
+            if (!r.str(x, out.id)) return r.at_key(k);
+            seen |= 1u << 0;
+        } else if (k == "created_at") {
+            if (!r.time(x, out.created_at)) return r.at_key(k);
+            seen |= 1u << 1;
+        } else if (k == "modified_at") {
+            if (!r.opt_time(x, out.modified_at)) return r.at_key(k);
+        } else if (k == "metadata") {
+            if (!r.meta(x, out.metadata)) return r.at_key(k);
+            seen |= 1u << 2;
+        } else if (k == "name") {
+            if (!r.str(x, out.name)) return r.at_key(k);
+            seen |= 1u << 3;
+        } else if (k == "filter") {
+            if (!read_filter(r, x, out.filter, 1)) return r.at_key(k);
+            seen |= 1u << 4;
+        } else if (k == "aggregation") {
+            if (!read_aggregation(r, x, out.aggregation)) return r.at_key(k);
+            seen |= 1u << 5;
+        } else if (k == "organization_id") {
+            if (!r.str(x, out.organization_id)) return r.at_key(k);
+            seen |= 1u << 6;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+inline bool read_meter_create(reader& r, const bj::value& v, meter_create& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"name", "filter", "aggregation"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "name") {
+            if (!r.str(x, out.name)) return r.at_key(k);
+            seen |= 1u << 0;
+        } else if (k == "filter") {
+            if (!read_filter(r, x, out.filter, 1)) return r.at_key(k);
+            seen |= 1u << 1;
+        } else if (k == "aggregation") {
+            if (!read_aggregation(r, x, out.aggregation)) return r.at_key(k);
+            seen |= 1u << 2;
+        } else if (k == "metadata") {
+            if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
+        } else if (k == "organization_id") {
+            if (!r.opt_str(x, out.organization_id)) return r.at_key(k);
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+inline bool read_meter_update(reader& r, const bj::value& v, meter_update& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "name") {
+            if (!r.str(x, out.name.emplace())) return r.at_key(k);
+        } else if (k == "filter") {
+            if (x.is_null()) {
+                out.filter.set_null();
+            } else {
+                filter f;
+                if (!read_filter(r, x, f, 1)) return r.at_key(k);
+                out.filter.set(std::move(f));
+            }
+        } else if (k == "aggregation") {
+            if (x.is_null()) {
+                out.aggregation.set_null();
+            } else {
+                aggregation a;
+                if (!read_aggregation(r, x, a)) return r.at_key(k);
+                out.aggregation.set(std::move(a));
+            }
+        } else if (k == "metadata") {
+            if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
+        }
+    }
+    return true;
+}
+
+// -- customers and events ------------------------------------------------------
+
+inline bool read_address(reader& r, const bj::value& v, address& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"country"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "country") {
+            if (!r.str(x, out.country)) return r.at_key(k);
+            seen |= 1u;
+        } else if (k == "line1") {
+            if (!r.opt_str(x, out.line1)) return r.at_key(k);
+        } else if (k == "line2") {
+            if (!r.opt_str(x, out.line2)) return r.at_key(k);
+        } else if (k == "postal_code") {
+            if (!r.opt_str(x, out.postal_code)) return r.at_key(k);
+        } else if (k == "city") {
+            if (!r.opt_str(x, out.city)) return r.at_key(k);
+        } else if (k == "state") {
+            if (!r.opt_str(x, out.state)) return r.at_key(k);
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+// `[value, format]` or null.
+inline bool read_tax_id(reader& r, const bj::value& v, std::optional<tax_id>& out) {
+    if (v.is_null()) {
+        out.reset();
+        return true;
+    }
+    const bj::array* a = v.if_array();
+    if (!a) return r.type_error("[value, format] array or null", v);
+    if (a->size() != 2) return r.fail("expected a [value, format] array of 2 items, got " + std::to_string(a->size()));
+    tax_id& t = out.emplace();
+    if (!r.str((*a)[0], t.value)) return r.at_index(0);
+    if (!r.enumeration((*a)[1], t.format)) return r.at_index(1);
+    return true;
+}
+
+inline bool read_customer(reader& r, const bj::value& v, customer& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"id", "created_at", "metadata", "email",
+                                                    "email_verified", "organization_id", "avatar_url"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "id") {
+            if (!r.str(x, out.id)) return r.at_key(k);
+            seen |= 1u << 0;
+        } else if (k == "created_at") {
+            if (!r.time(x, out.created_at)) return r.at_key(k);
+            seen |= 1u << 1;
+        } else if (k == "modified_at") {
+            if (!r.opt_time(x, out.modified_at)) return r.at_key(k);
+        } else if (k == "metadata") {
+            if (!r.meta(x, out.metadata)) return r.at_key(k);
+            seen |= 1u << 2;
+        } else if (k == "external_id") {
+            if (!r.opt_str(x, out.external_id)) return r.at_key(k);
+        } else if (k == "email") {
+            if (!r.str(x, out.email)) return r.at_key(k);
+            seen |= 1u << 3;
+        } else if (k == "email_verified") {
+            if (!r.boolean(x, out.email_verified)) return r.at_key(k);
+            seen |= 1u << 4;
+        } else if (k == "name") {
+            if (!r.opt_str(x, out.name)) return r.at_key(k);
+        } else if (k == "billing_address") {
+            if (x.is_null()) out.billing_address.reset();
+            else if (!read_address(r, x, out.billing_address.emplace())) return r.at_key(k);
+        } else if (k == "tax_id") {
+            if (!read_tax_id(r, x, out.tax_id)) return r.at_key(k);
+        } else if (k == "organization_id") {
+            if (!r.str(x, out.organization_id)) return r.at_key(k);
+            seen |= 1u << 5;
+        } else if (k == "deleted_at") {
+            if (!r.opt_time(x, out.deleted_at)) return r.at_key(k);
+        } else if (k == "avatar_url") {
+            if (!r.str(x, out.avatar_url)) return r.at_key(k);
+            seen |= 1u << 6;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+inline bool read_event(reader& r, const bj::value& v, event& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"id", "timestamp", "name", "source",
+                                                    "organization_id", "metadata"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "id") {
+            if (!r.str(x, out.id)) return r.at_key(k);
+            seen |= 1u << 0;
+        } else if (k == "timestamp") {
+            if (!r.time(x, out.timestamp)) return r.at_key(k);
+            seen |= 1u << 1;
+        } else if (k == "name") {
+            if (!r.str(x, out.name)) return r.at_key(k);
+            seen |= 1u << 2;
+        } else if (k == "source") {
+            if (!r.enumeration(x, out.source)) return r.at_key(k);
+            seen |= 1u << 3;
+        } else if (k == "organization_id") {
+            if (!r.str(x, out.organization_id)) return r.at_key(k);
+            seen |= 1u << 4;
+        } else if (k == "metadata") {
+            if (!r.meta(x, out.metadata)) return r.at_key(k);
+            seen |= 1u << 5;
+        } else if (k == "customer_id") {
+            if (!r.opt_str(x, out.customer_id)) return r.at_key(k);
+        } else if (k == "external_customer_id") {
+            if (!r.opt_str(x, out.external_customer_id)) return r.at_key(k);
+        } else if (k == "customer") {
+            if (x.is_null()) out.customer.reset();
+            else if (!read_customer(r, x, out.customer.emplace())) return r.at_key(k);
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+inline bool read_event_create(reader& r, const bj::value& v, event_create& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"name"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "name") {
+            if (!r.str(x, out.name)) return r.at_key(k);
+            seen |= 1u;
+        } else if (k == "customer_id") {
+            if (!r.str(x, out.customer_id.emplace())) return r.at_key(k);
+        } else if (k == "external_customer_id") {
+            if (!r.str(x, out.external_customer_id.emplace())) return r.at_key(k);
+        } else if (k == "timestamp") {
+            if (!r.time(x, out.timestamp.emplace())) return r.at_key(k);
+        } else if (k == "metadata") {
+            if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
+        } else if (k == "organization_id") {
+            if (!r.opt_str(x, out.organization_id)) return r.at_key(k);
+        }
+    }
+    if (!check_required(r, seen, required)) return false;
+    if (!out.customer_id && !out.external_customer_id)
+        return r.fail("missing required field: customer_id or external_customer_id");
+    return true;
+}
+
+inline bool read_events_ingest(reader& r, const bj::value& v, events_ingest& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    const bj::value* events = o->if_contains("events");
+    if (!events) return r.missing("events");
+    const bj::array* a = r.array(*events);
+    if (!a) return r.at_key("events");
+    out.events.clear();
+    out.events.reserve(a->size());
+    for (std::size_t i = 0; i < a->size(); ++i)
+        if (!read_event_create(r, (*a)[i], out.events.emplace_back())) return r.at_index(i), r.at_key("events");
+    return true;
+}
+
+inline bool read_ingest_response(reader& r, const bj::value& v, events_ingest_response& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    const bj::value* n = o->if_contains("inserted");
+    if (!n) return r.missing("inserted");
+    if (!r.i64(*n, out.inserted)) return r.at_key("inserted");
+    return true;
+}
+
+// -- quantities and pages ------------------------------------------------------------
+
+inline bool read_quantities(reader& r, const bj::value& v, meter_quantities& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    const bj::value* q = o->if_contains("quantities");
+    if (!q) return r.missing("quantities");
+    const bj::array* a = r.array(*q);
+    if (!a) return r.at_key("quantities");
+    out.quantities.clear();
+    out.quantities.reserve(a->size());
+    static constexpr std::string_view required[] = {"timestamp", "quantity"};
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        const bj::object* io = r.object((*a)[i]);
+        if (!io) return r.at_index(i), r.at_key("quantities");
+        meter_quantity& mq = out.quantities.emplace_back();
+        unsigned seen = 0;
+        for (const auto& kv : *io) {
+            const std::string_view k = kv.key();
+            if (k == "timestamp") {
+                if (!r.time(kv.value(), mq.timestamp)) return r.at_key(k), r.at_index(i), r.at_key("quantities");
+                seen |= 1u;
+            } else if (k == "quantity") {
+                if (!r.number(kv.value(), mq.quantity)) return r.at_key(k), r.at_index(i), r.at_key("quantities");
+                seen |= 2u;
+            }
+        }
+        if (!check_required(r, seen, required)) return r.at_index(i), r.at_key("quantities");
+    }
+    return true;
+}
+
+inline bool read_pagination(reader& r, const bj::value& v, pagination& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"total_count", "max_page"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        if (k == "total_count") {
+            if (!r.i64(kv.value(), out.total_count)) return r.at_key(k);
+            seen |= 1u;
+        } else if (k == "max_page") {
+            if (!r.i64(kv.value(), out.max_page)) return r.at_key(k);
+            seen |= 2u;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+template <class T, class ReadItem>
+bool read_page(reader& r, const bj::value& v, page<T>& out, ReadItem read_item) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"items", "pagination"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        if (k == "items") {
+            const bj::array* a = r.array(kv.value());
+            if (!a) return r.at_key(k);
+            out.items.clear();
+            out.items.reserve(a->size());
+            for (std::size_t i = 0; i < a->size(); ++i)
+                if (!read_item(r, (*a)[i], out.items.emplace_back())) return r.at_index(i), r.at_key(k);
+            seen |= 1u;
+        } else if (k == "pagination") {
+            if (!read_pagination(r, kv.value(), out.pagination)) return r.at_key(k);
+            seen |= 2u;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+// -- the document ----------------------------------------------------------------
+
+// Describes a parse failure: the offset and Boost.JSON's reason, or the
+// offset of invalid UTF-8 (Boost.JSON reports that as a plain syntax error).
+inline std::string describe_parse_error(std::string_view body, std::size_t consumed, const bj::error_code& ec) {
+    std::string out;
+    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
+        return body.empty() ? "empty body" : "empty body (whitespace only)";
+    const std::size_t bad = utf8::first_invalid(body);
+    if (bad != std::string_view::npos && bad <= consumed) {
+        out = "invalid JSON at offset " + std::to_string(bad) + ": invalid UTF-8";
+        return out;
+    }
+    out = "invalid JSON at offset " + std::to_string(consumed) + ": " + ec.message();
+    return out;
+}
+
+// Parses `body` and calls `fn(const bj::value&)` with the root; the DOM lives
+// in a monotonic resource (stack buffer for small bodies).
+template <class Fn>
+bool with_document(std::string_view body, std::string& what, Fn&& fn) {
+    constexpr std::size_t small_body = 2048;
+    alignas(std::max_align_t) unsigned char dom_buffer[8192];
+    unsigned char parser_buffer[2048];
+
+    std::optional<bj::monotonic_resource> mr;
+    if (body.size() <= small_body)
+        mr.emplace(dom_buffer, sizeof dom_buffer);
+    else
+        mr.emplace(body.size() * 2);
+
+    bj::parse_options opt;
+    opt.max_depth = max_json_depth;
+    bj::parser p(bj::storage_ptr(), opt, parser_buffer, sizeof parser_buffer);
+    p.reset(bj::storage_ptr(&*mr));
+    bj::error_code ec;
+    const std::size_t n = p.write(body.data(), body.size(), ec);
+    if (ec) {
+        what = describe_parse_error(body, n, ec);
+        return false;
+    }
+    const bj::value root = p.release();
+    return fn(root);
+}
+
+template <class T, class Read>
+error_code decode_root(std::string_view body, T& out, std::string& what, Read read) noexcept {
+    try {
+        what.clear();
+        bool ok = with_document(body, what, [&](const bj::value& root) {
+            reader r;
+            if (read(r, root, out)) return true;
+            what = r.what();
+            return false;
+        });
+        if (ok) return {};
+    } catch (const std::bad_alloc&) {
+        try { what = "out of memory while decoding the response"; } catch (...) {}
+    } catch (const std::exception& e) {
+        try { what = std::string("decoding failed: ") + e.what(); } catch (...) {}
+    } catch (...) {
+        try { what = "decoding failed"; } catch (...) {}
+    }
+    return make_error_code(errc::invalid_response);
+}
+
+} // namespace json_decode_impl
+
+POLAR_DECL error_code decode(std::string_view body, meter& out, std::string& what) {
+    out = meter();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_meter);
+}
+
+POLAR_DECL error_code decode(std::string_view body, page<meter>& out, std::string& what) {
+    out.items.clear();
+    out.pagination = {};
+    return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, page<meter>& p) {
+        return json_decode_impl::read_page(r, v, p, json_decode_impl::read_meter);
+    });
+}
+
+POLAR_DECL error_code decode(std::string_view body, page<event>& out, std::string& what) {
+    out.items.clear();
+    out.pagination = {};
+    return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, page<event>& p) {
+        return json_decode_impl::read_page(r, v, p, json_decode_impl::read_event);
+    });
+}
+
+POLAR_DECL error_code decode(std::string_view body, meter_quantities& out, std::string& what) {
+    out = meter_quantities();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_quantities);
+}
+
+POLAR_DECL error_code decode(std::string_view body, events_ingest_response& out, std::string& what) {
+    out = events_ingest_response();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_ingest_response);
+}
+
+POLAR_DECL error_code decode(std::string_view body, event& out, std::string& what) {
+    out = event();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_event);
+}
+
+POLAR_DECL error_code decode(std::string_view body, customer& out, std::string& what) {
+    out = customer();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_customer);
+}
+
+POLAR_DECL error_code decode(std::string_view body, address& out, std::string& what) {
+    out = address();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_address);
+}
+
+POLAR_DECL error_code decode(std::string_view body, filter& out, std::string& what) {
+    out = filter();
+    return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, filter& f) {
+        return json_decode_impl::read_filter(r, v, f, 1);
+    });
+}
+
+POLAR_DECL error_code decode(std::string_view body, aggregation& out, std::string& what) {
+    out = aggregation();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_aggregation);
+}
+
+POLAR_DECL error_code decode(std::string_view body, pagination& out, std::string& what) {
+    out = pagination();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_pagination);
+}
+
+POLAR_DECL error_code decode(std::string_view body, meter_create& out, std::string& what) {
+    out = meter_create();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_meter_create);
+}
+
+POLAR_DECL error_code decode(std::string_view body, meter_update& out, std::string& what) {
+    out = meter_update();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_meter_update);
+}
+
+POLAR_DECL error_code decode(std::string_view body, event_create& out, std::string& what) {
+    out = event_create();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_event_create);
+}
+
+POLAR_DECL error_code decode(std::string_view body, events_ingest& out, std::string& what) {
+    out = events_ingest();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_events_ingest);
+}
+
+// -- error bodies --------------------------------------------------------------------
+
+namespace json_decode_impl {
+
+inline void read_validation_error(const bj::object& o, validation_error& out) {
+    if (const bj::value* loc = o.if_contains("loc")) {
+        if (const bj::array* a = loc->if_array()) {
+            out.loc.reserve(a->size());
+            for (const bj::value& item : *a) {
+                if (const bj::string* s = item.if_string())
+                    out.loc.emplace_back(std::in_place_index<0>, s->data(), s->size());
+                else if (item.is_int64())
+                    out.loc.emplace_back(std::in_place_index<1>, item.get_int64());
+                else if (item.is_uint64())
+                    out.loc.emplace_back(std::in_place_index<1>, static_cast<std::int64_t>(item.get_uint64()));
+                else
+                    out.loc.emplace_back(std::in_place_index<0>, bj::serialize(item));
+            }
+        }
+    }
+    if (const bj::value* msg = o.if_contains("msg"))
+        if (const bj::string* s = msg->if_string()) out.msg.assign(s->data(), s->size());
+    if (const bj::value* type = o.if_contains("type"))
+        if (const bj::string* s = type->if_string()) out.type.assign(s->data(), s->size());
+    if (const bj::value* input = o.if_contains("input")) out.input = bj::serialize(*input);
+    if (const bj::value* ctx = o.if_contains("ctx")) out.ctx = bj::serialize(*ctx);
+}
+
+} // namespace json_decode_impl
+
+POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexcept {
+    namespace bj = boost::json;
+    try {
+        std::string ignored;
+        json_decode_impl::with_document(body, ignored, [&](const bj::value& root) {
+            const bj::object* o = root.if_object();
+            if (!o) return false;
+            if (const bj::value* e = o->if_contains("error"))
+                if (const bj::string* s = e->if_string()) out.error.assign(s->data(), s->size());
+            const bj::value* detail = o->if_contains("detail");
+            if (detail && detail->is_string()) {
+                out.detail.assign(detail->get_string().data(), detail->get_string().size());
+            } else if (const bj::value* d = o->if_contains("error_description")) {
+                if (const bj::string* s = d->if_string()) out.detail.assign(s->data(), s->size());
+            }
+            if (detail && detail->is_array()) {
+                const bj::array& a = detail->get_array();
+                out.validation_errors.reserve(out.validation_errors.size() + a.size());
+                for (const bj::value& item : a) {
+                    if (const bj::object* io = item.if_object())
+                        json_decode_impl::read_validation_error(*io, out.validation_errors.emplace_back());
+                }
+            }
+            return true;
+        });
+    } catch (...) {
+        // Best effort: keep whatever was filled before the failure.
+    }
+}
+
+} // namespace detail
+} // namespace polar
+
+#endif

@@ -1,0 +1,472 @@
+#ifndef POLAR_IMPL_JSON_ENCODE_IPP
+#define POLAR_IMPL_JSON_ENCODE_IPP
+
+// Encoding: compact JSON written straight into a std::string (no DOM).
+
+#include <polar/detail/json_codec.hpp>
+#include <polar/impl/json_utf8.ipp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace polar {
+namespace detail {
+namespace json_encode_impl {
+
+class writer {
+public:
+    explicit writer(std::string& out) noexcept : out_(out) {}
+
+    void raw(std::string_view s) { out_.append(s.data(), s.size()); }
+    void raw(char c) { out_.push_back(c); }
+
+    // A JSON string. Bytes that are not valid UTF-8 become U+FFFD.
+    void str(std::string_view s) {
+        out_.push_back('"');
+        std::size_t run = 0; // start of the pending run of bytes copied verbatim
+        std::size_t i = 0;
+        while (i < s.size()) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+                ++i;
+                continue;
+            }
+            if (c >= 0x80) {
+                const std::size_t n = utf8::sequence_length(s, i);
+                if (n != 0) {
+                    i += n;
+                    continue;
+                }
+            }
+            out_.append(s.data() + run, i - run);
+            switch (c) {
+            case '"': out_.append("\\\"", 2); break;
+            case '\\': out_.append("\\\\", 2); break;
+            case '\b': out_.append("\\b", 2); break;
+            case '\f': out_.append("\\f", 2); break;
+            case '\n': out_.append("\\n", 2); break;
+            case '\r': out_.append("\\r", 2); break;
+            case '\t': out_.append("\\t", 2); break;
+            default:
+                if (c < 0x20) {
+                    static constexpr char hex[] = "0123456789abcdef";
+                    const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                    out_.append(esc, 6);
+                } else {
+                    out_.append("\\ufffd", 6); // invalid UTF-8 byte
+                }
+            }
+            run = ++i;
+        }
+        out_.append(s.data() + run, s.size() - run);
+        out_.push_back('"');
+    }
+
+    // `"key":` for keys known to need no escaping.
+    void key(std::string_view k) {
+        out_.push_back('"');
+        out_.append(k.data(), k.size());
+        out_.append("\":", 2);
+    }
+    // `,"key":` unless first.
+    void member(bool& first, std::string_view k) {
+        if (!first) out_.push_back(',');
+        first = false;
+        key(k);
+    }
+
+    void i64(std::int64_t v) {
+        char buf[24];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        out_.append(buf, static_cast<std::size_t>(r.ptr - buf));
+    }
+    // Shortest round-trip form, with ".0" on integral values like the server
+    // writes them; JSON has no NaN or infinity, so those become null.
+    void number(double v) {
+        if (!std::isfinite(v)) {
+            out_.append("null", 4);
+            return;
+        }
+        char buf[40];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        const std::string_view s(buf, static_cast<std::size_t>(r.ptr - buf));
+        out_.append(s.data(), s.size());
+        if (s.find_first_of(".e") == std::string_view::npos) out_.append(".0", 2);
+    }
+    void boolean(bool v) {
+        if (v) out_.append("true", 4);
+        else out_.append("false", 5);
+    }
+    void null() { out_.append("null", 4); }
+    void time(timestamp t) {
+        char buf[timestamp_buffer_size + 2];
+        buf[0] = '"';
+        const std::size_t n = detail::format_timestamp(t, buf + 1);
+        buf[n + 1] = '"';
+        out_.append(buf, n + 2);
+    }
+    void opt_time(const std::optional<timestamp>& t) {
+        if (t) time(*t);
+        else null();
+    }
+    void opt_str(const std::optional<std::string>& s) {
+        if (s) str(*s);
+        else null();
+    }
+    void scalar(const metadata_value& v) {
+        switch (v.index()) {
+        case 0: str(*std::get_if<0>(&v)); break;
+        case 1: i64(*std::get_if<1>(&v)); break;
+        case 2: boolean(*std::get_if<2>(&v)); break;
+        default: null(); break; // valueless_by_exception
+        }
+    }
+    void meta(const metadata& m) {
+        out_.push_back('{');
+        bool first = true;
+        for (const auto& [k, v] : m) {
+            if (!first) out_.push_back(',');
+            first = false;
+            str(k);
+            out_.push_back(':');
+            scalar(v);
+        }
+        out_.push_back('}');
+    }
+
+private:
+    std::string& out_;
+};
+
+inline void write_filter(writer& w, const filter& f);
+
+inline void write_clause(writer& w, const filter_clause& c) {
+    w.raw("{\"property\":");
+    w.str(c.property);
+    w.raw(",\"operator\":");
+    w.str(c.op.wire());
+    w.raw(",\"value\":");
+    w.scalar(c.value);
+    w.raw('}');
+}
+
+inline void write_filter(writer& w, const filter& f) {
+    w.raw("{\"conjunction\":");
+    w.str(f.conjunction.wire());
+    w.raw(",\"clauses\":[");
+    bool first = true;
+    for (const filter_node& n : f.clauses) {
+        if (!first) w.raw(',');
+        first = false;
+        if (n.is_clause()) write_clause(w, n.as_clause());
+        else write_filter(w, n.as_filter());
+    }
+    w.raw("]}");
+}
+
+inline void write_aggregation(writer& w, const aggregation& a) {
+    w.raw("{\"func\":");
+    w.str(a.func_name());
+    if (a.is_property_aggregation() || (a.is_unknown() && !a.property().empty())) {
+        w.raw(",\"property\":");
+        w.str(a.property());
+    }
+    w.raw('}');
+}
+
+inline void write_meter(writer& w, const meter& m) {
+    w.raw("{\"id\":");
+    w.str(m.id);
+    w.raw(",\"created_at\":");
+    w.time(m.created_at);
+    w.raw(",\"modified_at\":");
+    w.opt_time(m.modified_at);
+    w.raw(",\"metadata\":");
+    w.meta(m.metadata);
+    w.raw(",\"name\":");
+    w.str(m.name);
+    w.raw(",\"filter\":");
+    write_filter(w, m.filter);
+    w.raw(",\"aggregation\":");
+    write_aggregation(w, m.aggregation);
+    w.raw(",\"organization_id\":");
+    w.str(m.organization_id);
+    w.raw('}');
+}
+
+inline void write_meter_create(writer& w, const meter_create& m) {
+    w.raw("{\"name\":");
+    w.str(m.name);
+    w.raw(",\"filter\":");
+    write_filter(w, m.filter);
+    w.raw(",\"aggregation\":");
+    write_aggregation(w, m.aggregation);
+    if (m.metadata) {
+        w.raw(",\"metadata\":");
+        w.meta(*m.metadata);
+    }
+    if (m.organization_id) {
+        w.raw(",\"organization_id\":");
+        w.str(*m.organization_id);
+    }
+    w.raw('}');
+}
+
+inline void write_meter_update(writer& w, const meter_update& m) {
+    w.raw('{');
+    bool first = true;
+    if (m.name) {
+        w.member(first, "name");
+        w.str(*m.name);
+    }
+    if (!m.filter.is_absent()) {
+        w.member(first, "filter");
+        if (const filter* f = m.filter.get()) write_filter(w, *f);
+        else w.null();
+    }
+    if (!m.aggregation.is_absent()) {
+        w.member(first, "aggregation");
+        if (const aggregation* a = m.aggregation.get()) write_aggregation(w, *a);
+        else w.null();
+    }
+    if (m.metadata) {
+        w.member(first, "metadata");
+        w.meta(*m.metadata);
+    }
+    w.raw('}');
+}
+
+inline void write_address(writer& w, const address& a) {
+    w.raw("{\"line1\":");
+    w.opt_str(a.line1);
+    w.raw(",\"line2\":");
+    w.opt_str(a.line2);
+    w.raw(",\"postal_code\":");
+    w.opt_str(a.postal_code);
+    w.raw(",\"city\":");
+    w.opt_str(a.city);
+    w.raw(",\"state\":");
+    w.opt_str(a.state);
+    w.raw(",\"country\":");
+    w.str(a.country);
+    w.raw('}');
+}
+
+inline void write_customer(writer& w, const customer& c) {
+    w.raw("{\"id\":");
+    w.str(c.id);
+    w.raw(",\"created_at\":");
+    w.time(c.created_at);
+    w.raw(",\"modified_at\":");
+    w.opt_time(c.modified_at);
+    w.raw(",\"metadata\":");
+    w.meta(c.metadata);
+    w.raw(",\"external_id\":");
+    w.opt_str(c.external_id);
+    w.raw(",\"email\":");
+    w.str(c.email);
+    w.raw(",\"email_verified\":");
+    w.boolean(c.email_verified);
+    w.raw(",\"name\":");
+    w.opt_str(c.name);
+    w.raw(",\"billing_address\":");
+    if (c.billing_address) write_address(w, *c.billing_address);
+    else w.null();
+    w.raw(",\"tax_id\":");
+    if (c.tax_id) {
+        w.raw('[');
+        w.str(c.tax_id->value);
+        w.raw(',');
+        w.str(c.tax_id->format.wire());
+        w.raw(']');
+    } else {
+        w.null();
+    }
+    w.raw(",\"organization_id\":");
+    w.str(c.organization_id);
+    w.raw(",\"deleted_at\":");
+    w.opt_time(c.deleted_at);
+    w.raw(",\"avatar_url\":");
+    w.str(c.avatar_url);
+    w.raw('}');
+}
+
+inline void write_event(writer& w, const event& e) {
+    w.raw("{\"id\":");
+    w.str(e.id);
+    w.raw(",\"timestamp\":");
+    w.time(e.timestamp);
+    w.raw(",\"name\":");
+    w.str(e.name);
+    w.raw(",\"source\":");
+    w.str(e.source.wire());
+    w.raw(",\"organization_id\":");
+    w.str(e.organization_id);
+    w.raw(",\"customer_id\":");
+    w.opt_str(e.customer_id);
+    w.raw(",\"external_customer_id\":");
+    w.opt_str(e.external_customer_id);
+    w.raw(",\"customer\":");
+    if (e.customer) write_customer(w, *e.customer);
+    else w.null();
+    w.raw(",\"metadata\":");
+    w.meta(e.metadata);
+    w.raw('}');
+}
+
+inline void write_event_create(writer& w, const event_create& e) {
+    w.raw("{\"name\":");
+    w.str(e.name);
+    if (e.customer_id) {
+        w.raw(",\"customer_id\":");
+        w.str(*e.customer_id);
+    }
+    if (e.external_customer_id) {
+        w.raw(",\"external_customer_id\":");
+        w.str(*e.external_customer_id);
+    }
+    if (e.timestamp) {
+        w.raw(",\"timestamp\":");
+        w.time(*e.timestamp);
+    }
+    if (e.metadata) {
+        w.raw(",\"metadata\":");
+        w.meta(*e.metadata);
+    }
+    if (e.organization_id) {
+        w.raw(",\"organization_id\":");
+        w.str(*e.organization_id);
+    }
+    w.raw('}');
+}
+
+inline void write_pagination(writer& w, const pagination& p) {
+    w.raw("{\"total_count\":");
+    w.i64(p.total_count);
+    w.raw(",\"max_page\":");
+    w.i64(p.max_page);
+    w.raw('}');
+}
+
+template <class T, class WriteItem>
+void write_page(writer& w, const page<T>& p, WriteItem write_item) {
+    w.raw("{\"items\":[");
+    bool first = true;
+    for (const T& item : p.items) {
+        if (!first) w.raw(',');
+        first = false;
+        write_item(w, item);
+    }
+    w.raw("],\"pagination\":");
+    write_pagination(w, p.pagination);
+    w.raw('}');
+}
+
+template <class T, class Write>
+std::string encode_with(const T& v, std::size_t reserve, Write write) {
+    std::string out;
+    out.reserve(reserve);
+    writer w(out);
+    write(w, v);
+    return out;
+}
+
+} // namespace json_encode_impl
+
+POLAR_DECL std::string encode(const meter_create& v) {
+    return json_encode_impl::encode_with(v, 256, json_encode_impl::write_meter_create);
+}
+
+POLAR_DECL std::string encode(const meter_update& v) {
+    return json_encode_impl::encode_with(v, 128, json_encode_impl::write_meter_update);
+}
+
+POLAR_DECL std::string encode(const events_ingest& v) {
+    return json_encode_impl::encode_with(v, 16 + v.events.size() * 160, [](auto& w, const events_ingest& in) {
+        w.raw("{\"events\":[");
+        bool first = true;
+        for (const event_create& e : in.events) {
+            if (!first) w.raw(',');
+            first = false;
+            json_encode_impl::write_event_create(w, e);
+        }
+        w.raw("]}");
+    });
+}
+
+POLAR_DECL std::string encode(const event_create& v) {
+    return json_encode_impl::encode_with(v, 160, json_encode_impl::write_event_create);
+}
+
+POLAR_DECL std::string encode(const meter& v) {
+    return json_encode_impl::encode_with(v, 384, json_encode_impl::write_meter);
+}
+
+POLAR_DECL std::string encode(const page<meter>& v) {
+    return json_encode_impl::encode_with(v, 64 + v.items.size() * 384, [](auto& w, const page<meter>& p) {
+        json_encode_impl::write_page(w, p, json_encode_impl::write_meter);
+    });
+}
+
+POLAR_DECL std::string encode(const page<event>& v) {
+    return json_encode_impl::encode_with(v, 64 + v.items.size() * 512, [](auto& w, const page<event>& p) {
+        json_encode_impl::write_page(w, p, json_encode_impl::write_event);
+    });
+}
+
+POLAR_DECL std::string encode(const event& v) {
+    return json_encode_impl::encode_with(v, 512, json_encode_impl::write_event);
+}
+
+POLAR_DECL std::string encode(const customer& v) {
+    return json_encode_impl::encode_with(v, 512, json_encode_impl::write_customer);
+}
+
+POLAR_DECL std::string encode(const address& v) {
+    return json_encode_impl::encode_with(v, 128, json_encode_impl::write_address);
+}
+
+POLAR_DECL std::string encode(const meter_quantities& v) {
+    return json_encode_impl::encode_with(v, 16 + v.quantities.size() * 56, [](auto& w, const meter_quantities& q) {
+        w.raw("{\"quantities\":[");
+        bool first = true;
+        for (const meter_quantity& mq : q.quantities) {
+            if (!first) w.raw(',');
+            first = false;
+            w.raw("{\"timestamp\":");
+            w.time(mq.timestamp);
+            w.raw(",\"quantity\":");
+            w.number(mq.quantity);
+            w.raw('}');
+        }
+        w.raw("]}");
+    });
+}
+
+POLAR_DECL std::string encode(const events_ingest_response& v) {
+    return json_encode_impl::encode_with(v, 32, [](auto& w, const events_ingest_response& r) {
+        w.raw("{\"inserted\":");
+        w.i64(r.inserted);
+        w.raw('}');
+    });
+}
+
+POLAR_DECL std::string encode(const filter& v) {
+    return json_encode_impl::encode_with(v, 128, json_encode_impl::write_filter);
+}
+
+POLAR_DECL std::string encode(const aggregation& v) {
+    return json_encode_impl::encode_with(v, 48, json_encode_impl::write_aggregation);
+}
+
+POLAR_DECL std::string encode(const pagination& v) {
+    return json_encode_impl::encode_with(v, 48, json_encode_impl::write_pagination);
+}
+
+} // namespace detail
+} // namespace polar
+
+#endif
