@@ -26,6 +26,10 @@
 #include <polar/impl/error.ipp>
 #include <polar/impl/datetime.ipp>
 #include <polar/impl/json_codec.ipp>
+#include <polar/impl/http_util.ipp>
+#include <polar/impl/meters.ipp>
+#include <polar/impl/events.ipp>
+#include <polar/impl/client.ipp>
 // POLAR_SRC_IPP_LIST
 
 #endif

@@ -4,10 +4,17 @@
 #ifndef POLAR_MODELS_PAGE_HPP
 #define POLAR_MODELS_PAGE_HPP
 
+#include <polar/with_diagnostics.hpp>
+
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace polar {
+
+namespace detail {
+struct page_request;
+}
 
 /**
  * @brief The `pagination` object of a list response.
@@ -35,6 +42,27 @@ template <class T>
 struct page {
     std::vector<T> items;           ///< the items of this page, in server order
     polar::pagination pagination;   ///< totals reported by the server
+    std::int64_t number = 1;        ///< the page number that was requested
+    std::int64_t limit = 10;        ///< the page size that was requested (the server clamps it to 100)
+
+    /// True when the server reports pages after this one (`number < max_page`).
+    bool has_next() const noexcept { return number < pagination.max_page; }
+
+    /**
+     * @brief Fetches the following page with the same parameters and request
+     * options. Completes with `std::nullopt` (without any I/O) on the last page.
+     *
+     * @details Completion signature `void(error_code, std::optional<page<T>>)`.
+     * Like the Python SDK's `next()`, but it stops on `max_page` only: an
+     * empty or short page does not end the iteration early. Only pages
+     * returned by the client can be continued; others complete with
+     * `errc::invalid_argument`. Defined in <polar/meters.hpp>.
+     */
+    template <class CompletionToken = default_token>
+    auto next(CompletionToken&& token = {}) const;
+
+    /// The request that produced this page (set by the client).
+    std::shared_ptr<const detail::page_request> request_;
 };
 
 } // namespace polar

@@ -1,0 +1,159 @@
+//
+// polar-cpp: the client, its options and per-call options.
+//
+#ifndef POLAR_CLIENT_HPP
+#define POLAR_CLIENT_HPP
+
+#include <polar/detail/config.hpp>
+#include <polar/detail/call.hpp>
+#include <polar/error.hpp>
+#include <polar/events.hpp>
+#include <polar/meters.hpp>
+#include <polar/retry.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace polar {
+
+/// The Polar environments. `client_options::server_url` overrides them.
+enum class server {
+    production, ///< https://api.polar.sh
+    sandbox,    ///< https://sandbox-api.polar.sh (separate accounts and tokens)
+};
+
+/// What the `client_options::on_attempt` hook receives after every attempt.
+struct attempt_info {
+    std::string_view method;            ///< "GET", "POST", "PATCH"
+    std::string_view target;            ///< path and query (never contains the token)
+    int attempt = 1;                    ///< 1 for the first attempt
+    int status = 0;                     ///< HTTP status, 0 when no response arrived
+    error_code ec;                      ///< the attempt's outcome (empty on 2xx)
+    std::chrono::microseconds latency{};///< from acquiring a connection to the end of the response
+    bool reused_connection = false;     ///< the attempt ran on a pooled keep-alive connection
+    bool will_retry = false;            ///< another attempt follows
+    std::chrono::milliseconds retry_delay{}; ///< the wait before it
+};
+
+/**
+ * @brief Client configuration, validated once by the `client` constructor.
+ *
+ * @details Durations of zero mean "no limit". Invalid values make the
+ * constructor throw `api_error` with `errc::invalid_argument` and a message
+ * naming the field.
+ */
+struct client_options {
+    /// Organization Access Token (or any Polar token). Sent as `Authorization:
+    /// Bearer <token>`; a token that already starts with "Bearer " is sent as is.
+    std::string access_token{};
+    /// The environment when `server_url` is empty.
+    polar::server server = polar::server::production;
+    /// Base URL overriding `server`, e.g. an emulator's `http://127.0.0.1:8080`.
+    /// A path prefix is kept; a trailing slash is removed.
+    std::string server_url{};
+
+    /// Connections kept to the server at most (in use, idle and connecting).
+    std::size_t max_connections = 16;
+    /// Limit for resolving, connecting and the TLS handshake of one connection.
+    std::chrono::milliseconds connect_timeout{10'000};
+    /// Limit for one attempt: writing the request and reading the response.
+    std::chrono::milliseconds attempt_timeout{30'000};
+    /// Limit for a whole operation, retries and waits included (0 = none).
+    std::chrono::milliseconds total_timeout{0};
+    /// Limit for waiting for a free connection when all are busy (0 = none;
+    /// the operation's total deadline still applies).
+    std::chrono::milliseconds pool_wait_timeout{0};
+    /// Idle keep-alive connections older than this are closed, not reused.
+    std::chrono::milliseconds idle_timeout{50'000};
+    /// Responses with a larger body fail with `errc::body_too_large`.
+    std::size_t max_body_size = 16 * 1024 * 1024;
+
+    /// Retry policy for every call (override per call in request_options).
+    retry_policy retry{};
+    /// Token bucket shared by all calls of this client, limiting retries.
+    retry_budget budget{};
+
+    /// Verify the server's certificate chain and host name (keep it on).
+    bool verify_peer = true;
+    /// Extra trusted CA certificates, as a PEM file path and/or PEM text
+    /// (added to the system trust store).
+    std::string ca_file{};
+    std::string ca_pem{};
+    /// A TLS context to use as is (its verification settings win).
+    std::shared_ptr<boost::asio::ssl::context> ssl_context{};
+    /// Allow sending the token over plain HTTP to a host that is not loopback.
+    bool allow_insecure_http = false;
+
+    /// Called after every attempt, on the operation's executor. Must not block.
+    std::function<void(const attempt_info&)> on_attempt{};
+    /// Appended to the User-Agent header.
+    std::string user_agent{};
+};
+
+/// A snapshot of the connection pool, for monitoring and tests.
+struct pool_stats {
+    std::size_t open = 0;          ///< connections open or being opened
+    std::size_t idle = 0;          ///< open and waiting for a request
+    std::size_t waiting = 0;       ///< operations waiting for a connection
+    std::size_t created = 0;       ///< connections opened since start
+    std::size_t reused = 0;        ///< requests served on an already used connection
+    std::size_t retries = 0;       ///< retries made since start
+};
+
+/**
+ * @brief A handle to a Polar API client: configuration, a connection pool and
+ * a retry budget, shared by every copy of the handle.
+ *
+ * @details Cheap to copy; every copy refers to the same pool.
+ *
+ * Thread safety: all member functions, and the operations of the services it
+ * returns, may be called concurrently from any thread.
+ *
+ * Executor: connections and operations run on the executor given to the
+ * constructor (an io_context may be run by several threads); completion
+ * handlers run on their associated executor, else on this one.
+ *
+ * Lifetimes: destroying the last handle (or calling shutdown()) closes idle
+ * connections and fails operations waiting for a connection with
+ * `errc::client_shut_down`; operations in flight keep the shared state alive
+ * until they complete.
+ */
+class client {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    /// Validates `opts` and prepares the pool; connects lazily. Throws `api_error`.
+    POLAR_DECL client(executor_type ex, client_options opts);
+
+    /// Operations on meters.
+    meters_service meters() const noexcept { return meters_service(state_); }
+    /// Event ingestion.
+    events_service events() const noexcept { return events_service(state_); }
+
+    POLAR_DECL executor_type get_executor() const noexcept;
+    /// The resolved base URL, e.g. "https://api.polar.sh".
+    POLAR_DECL std::string base_url() const;
+    POLAR_DECL pool_stats stats() const;
+    /// Closes idle connections and fails pending waits; in-flight requests finish.
+    POLAR_DECL void shutdown();
+
+private:
+    std::shared_ptr<detail::client_state> state_;
+};
+
+} // namespace polar
+
+#ifdef POLAR_HEADER_ONLY
+#include <polar/impl/client.ipp>
+#endif
+
+#endif

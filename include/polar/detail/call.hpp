@@ -1,0 +1,113 @@
+#ifndef POLAR_DETAIL_CALL_HPP
+#define POLAR_DETAIL_CALL_HPP
+
+#include <polar/detail/config.hpp>
+#include <polar/error.hpp>
+#include <polar/retry.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace polar {
+
+/// An extra request header, for `request_options::headers`.
+struct http_header {
+    std::string_view name;
+    std::string_view value;
+};
+
+/**
+ * @brief Per-call options. Every member is a view or a scalar, so the struct
+ * can be written inline in a `co_await` expression; it is copied when the
+ * operation starts.
+ */
+struct request_options {
+    /// Deadline for the whole operation, retries included (overrides client_options::total_timeout).
+    std::optional<std::chrono::milliseconds> timeout{};
+    /// Limit for each attempt (overrides client_options::attempt_timeout).
+    std::optional<std::chrono::milliseconds> attempt_timeout{};
+    /// Extra headers. Authorization, Host, Content-Length, Content-Type and
+    /// Transfer-Encoding cannot be set; names and values must not contain CR or LF.
+    std::span<const http_header> headers{};
+    /// Retry policy for this call (copied at initiation).
+    const retry_policy* retry = nullptr;
+    /// Filled with the operation's diagnostics when it completes (success or
+    /// failure). Must stay valid until then.
+    diagnostics* diag = nullptr;
+};
+
+namespace detail {
+
+class client_state;
+
+enum class http_verb { get, post, patch };
+
+/// A request ready to run: everything owned, nothing borrowed from the caller.
+struct http_call {
+    http_verb verb = http_verb::get;
+    std::string target;  ///< path and query, percent-encoded
+    std::string body;    ///< JSON body ("" for GET)
+    bool idempotent = true;
+
+    // Per-call options (owned copies).
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<std::chrono::milliseconds> attempt_timeout;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::optional<retry_policy> retry;
+    diagnostics* user_diag = nullptr;
+    std::shared_ptr<diagnostics> diagnostics_sink;
+
+    // Set when the arguments were rejected before sending.
+    error_code precheck;
+    std::string precheck_message;
+
+    // Pagination: the target without `page`, and the requested page and limit.
+    bool paged = false;
+    std::string page_base;
+    std::int64_t page = 1;
+    std::int64_t limit = 10;
+
+    // Complete at once with a default-constructed result, without I/O.
+    bool skip = false;
+};
+
+/// What a page keeps to fetch the following one.
+struct page_request {
+    std::shared_ptr<client_state> state;
+    http_call call;
+};
+
+/// Copies `opts` into `call`, validating extra headers.
+POLAR_DECL void apply_options(http_call& call, const request_options& opts);
+
+/// Runs `call` on the client's pool and completes with the decoded T.
+template <class T>
+void async_execute(std::shared_ptr<client_state> state, http_call call,
+                   boost::asio::any_completion_handler<void(error_code, T)> handler);
+
+/// The initiation object of every operation.
+template <class T>
+struct op_initiation {
+    using value_type = T;
+    std::shared_ptr<client_state> state;
+
+    template <class Handler>
+    void operator()(Handler&& handler, http_call call) && {
+        async_execute<T>(std::move(state), std::move(call),
+                         boost::asio::any_completion_handler<void(error_code, T)>(std::forward<Handler>(handler)));
+    }
+};
+
+} // namespace detail
+} // namespace polar
+
+#endif

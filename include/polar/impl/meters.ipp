@@ -1,0 +1,146 @@
+#ifndef POLAR_IMPL_METERS_IPP
+#define POLAR_IMPL_METERS_IPP
+
+#include <polar/detail/json_codec.hpp>
+#include <polar/detail/url.hpp>
+#include <polar/meters.hpp>
+
+namespace polar::detail {
+
+namespace meters_impl {
+// Rejects ids that cannot name a meter without sending anything: an empty id
+// would turn `/v1/meters/{id}` into the list route.
+inline bool check_id(http_call& call, std::string_view id) {
+    if (id.empty()) {
+        call.precheck = make_error_code(errc::invalid_argument);
+        call.precheck_message = "meter id must not be empty";
+        return false;
+    }
+    return true;
+}
+
+inline std::string meter_path(std::string_view id, std::string_view suffix = {}) {
+    std::string out = "/v1/meters/";
+    append_encoded(out, id);
+    out += suffix;
+    return out;
+}
+} // namespace meters_impl
+using namespace meters_impl;
+
+POLAR_DECL http_call make_list_meters_call(const list_meters_params& p, const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    std::string target = "/v1/meters/";
+    query_builder q(target);
+    for (auto org : p.organization_id) q.add("organization_id", org);
+    if (p.query) q.add("query", *p.query);
+    if (p.limit) q.add("limit", *p.limit);
+    for (auto s : p.sorting) {
+        if (s == meter_sort_property::unknown) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "sorting: unknown sort property";
+        }
+        q.add("sorting", to_string(s));
+    }
+    for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
+    call.paged = true;
+    call.page = p.page.value_or(1);
+    call.limit = p.limit.value_or(10);
+    call.target = p.page ? with_page(target, *p.page) : target;
+    call.page_base = std::move(target);
+    return call;
+}
+
+POLAR_DECL http_call make_get_meter_call(std::string_view id, const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    if (check_id(call, id)) call.target = meter_path(id);
+    return call;
+}
+
+POLAR_DECL http_call make_create_meter_call(const meter_create& body, const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    call.verb = http_verb::post;
+    call.idempotent = false;
+    call.target = "/v1/meters/";
+    call.body = encode(body);
+    return call;
+}
+
+POLAR_DECL http_call make_update_meter_call(std::string_view id, const meter_update& body, const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    call.verb = http_verb::patch;
+    if (check_id(call, id)) call.target = meter_path(id);
+    call.body = encode(body);
+    return call;
+}
+
+POLAR_DECL http_call make_update_meter_call(std::string_view id, const update_meter_params& p,
+                                            const request_options& o) {
+    meter_update body;
+    if (p.name) body.set_name(std::string(*p.name));
+    if (p.filter) body.set_filter(*p.filter);
+    if (p.aggregation) body.set_aggregation(*p.aggregation);
+    if (p.metadata) body.set_metadata(*p.metadata);
+    return make_update_meter_call(id, body, o);
+}
+
+POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_events_params& p,
+                                            const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    if (!check_id(call, id)) return call;
+    std::string target = meter_path(id, "/events");
+    query_builder q(target);
+    if (p.limit) q.add("limit", *p.limit);
+    call.paged = true;
+    call.page = p.page.value_or(1);
+    call.limit = p.limit.value_or(10);
+    call.target = p.page ? with_page(target, *p.page) : target;
+    call.page_base = std::move(target);
+    return call;
+}
+
+POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter_quantities_params& p,
+                                                const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    if (!check_id(call, id)) return call;
+    if (p.interval == time_interval::unknown) {
+        call.precheck = make_error_code(errc::invalid_argument);
+        call.precheck_message = "interval: unknown time interval";
+        return call;
+    }
+    std::string target = meter_path(id, "/quantities");
+    query_builder q(target);
+    q.add("start_timestamp", format_timestamp(p.start_timestamp));
+    q.add("end_timestamp", format_timestamp(p.end_timestamp));
+    q.add("interval", to_string(p.interval));
+    for (auto c : p.customer_id) q.add("customer_id", c);
+    for (auto c : p.external_customer_id) q.add("external_customer_id", c);
+    call.target = std::move(target);
+    return call;
+}
+
+POLAR_DECL http_call make_next_page_call(const page_request* req, std::int64_t number, std::int64_t max_page) {
+    http_call call;
+    if (!req) {
+        call.precheck = make_error_code(errc::invalid_argument);
+        call.precheck_message = "page::next(): this page did not come from a client";
+        return call;
+    }
+    call = req->call;
+    call.diagnostics_sink.reset();
+    call.precheck = {};
+    call.page = number;
+    call.target = with_page(call.page_base, number);
+    call.skip = number > max_page;
+    return call;
+}
+
+} // namespace polar::detail
+
+#endif

@@ -1,0 +1,248 @@
+//
+// polar-cpp: the Meters resource.
+//
+#ifndef POLAR_METERS_HPP
+#define POLAR_METERS_HPP
+
+#include <polar/detail/call.hpp>
+#include <polar/detail/config.hpp>
+#include <polar/models.hpp>
+#include <polar/with_diagnostics.hpp>
+
+#include <boost/asio/async_result.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+namespace polar {
+
+/// One `metadata[key]=value` condition of a meter list. Conditions with the
+/// same key are ORed, different keys are ANDed; values compare as text.
+struct metadata_filter {
+    std::string_view key;
+    std::string_view value;
+};
+
+/**
+ * @brief Parameters of `meters().list()` (`GET /v1/meters/`).
+ *
+ * @details A view: strings and spans must outlive the call's initiation only
+ * (they are copied when the operation starts), so writing it inline is safe:
+ * `co_await client.meters().list({.query = "api", .limit = 100})`.
+ */
+struct list_meters_params {
+    /// Restrict to these organizations (sent as repeated `organization_id`).
+    std::span<const std::string_view> organization_id{};
+    /// Case-insensitive substring of the meter name.
+    std::optional<std::string_view> query{};
+    /// Page number, from 1 (server default 1).
+    std::optional<std::int64_t> page{};
+    /// Page size; the server clamps values above 100 to 100 (default 10).
+    std::optional<std::int64_t> limit{};
+    /// Sort keys, applied in order (server default: name ascending).
+    std::span<const meter_sort_property> sorting{};
+    /// `metadata[key]=value` conditions.
+    std::span<const metadata_filter> metadata{};
+};
+
+/// Parameters of `meters().events()` (`GET /v1/meters/{id}/events`).
+struct meter_events_params {
+    std::optional<std::int64_t> page{};
+    std::optional<std::int64_t> limit{};
+};
+
+/**
+ * @brief Parameters of `meters().quantities()` (`GET /v1/meters/{id}/quantities`).
+ *
+ * @details The server builds points from `start_timestamp` (not aligned) every
+ * `interval` up to and including `end_timestamp`; each point covers the UTC
+ * calendar unit that contains it. The range is limited per interval (hour: 7
+ * days, day: 366, week: 365, month: 1460, year: 3650); beyond it the server
+ * answers 422.
+ */
+struct meter_quantities_params {
+    timestamp start_timestamp{};
+    timestamp end_timestamp{};
+    time_interval interval = time_interval::day;
+    /// Only events of these customers (or with their external ids).
+    std::span<const std::string_view> customer_id{};
+    /// Only events of these external customer ids (or of customers with them).
+    std::span<const std::string_view> external_customer_id{};
+};
+
+/**
+ * @brief Changes for `meters().update()`, as a view for inline use:
+ * `co_await client.meters().update(id, {.name = "new"})`.
+ *
+ * @details Unset members are not sent. Pointed-to objects are copied when the
+ * operation starts. For explicit `null`s use the owning `meter_update`.
+ */
+struct update_meter_params {
+    std::optional<std::string_view> name{};
+    const polar::filter* filter = nullptr;
+    const polar::aggregation* aggregation = nullptr;
+    const polar::metadata* metadata = nullptr;
+};
+
+namespace detail {
+POLAR_DECL http_call make_list_meters_call(const list_meters_params& p, const request_options& o);
+POLAR_DECL http_call make_get_meter_call(std::string_view id, const request_options& o);
+POLAR_DECL http_call make_create_meter_call(const meter_create& body, const request_options& o);
+POLAR_DECL http_call make_update_meter_call(std::string_view id, const meter_update& body, const request_options& o);
+POLAR_DECL http_call make_update_meter_call(std::string_view id, const update_meter_params& p, const request_options& o);
+POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_events_params& p, const request_options& o);
+POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter_quantities_params& p,
+                                                const request_options& o);
+
+template <class Token>
+concept not_options = !std::is_convertible_v<Token, const request_options&>;
+} // namespace detail
+
+/**
+ * @brief The Meters resource: `client.meters()`.
+ *
+ * @details Every operation is an Asio asynchronous operation with completion
+ * signature `void(polar::error_code, T)`. The default token returns an
+ * awaitable that throws `api_error` (or a subclass) on failure; pass
+ * `asio::as_tuple(asio::deferred)`, `asio::use_future`, a callback or any
+ * other token for other styles.
+ *
+ * Errors: `errc::not_found` (404), `errc::validation_failed` (422, details in
+ * diagnostics::validation_errors), `errc::unauthorized` / `errc::forbidden`,
+ * `errc::rate_limited`, `errc::server_error`, `errc::unexpected_response`,
+ * `errc::invalid_response`, `errc::timeout`, `errc::invalid_argument`, and
+ * transport errors (Asio / SSL codes).
+ *
+ * Cancellation: every operation honours its handler's cancellation slot.
+ * Terminal and partial cancellation are always supported; total cancellation
+ * for reads (GET, PATCH). A request cancelled mid-flight closes its connection.
+ * Cancelled operations complete with `asio::error::operation_aborted`.
+ *
+ * Thread safety: safe to call concurrently from any thread.
+ */
+class meters_service {
+public:
+    explicit meters_service(std::shared_ptr<detail::client_state> state) noexcept : state_(std::move(state)) {}
+
+    /// List meters: one page (`page<meter>`; `co_await page.next()` for the following one).
+    template <class CompletionToken = default_token>
+    auto list(const list_meters_params& params = {}, const request_options& opts = {},
+              CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, page<meter>)>(
+            detail::op_initiation<page<meter>>{state_}, token, detail::make_list_meters_call(params, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto list(const list_meters_params& params, CompletionToken&& token) {
+        return list(params, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /// Get a meter by id (`404` -> errc::not_found; malformed or non-v4 id -> 422).
+    template <class CompletionToken = default_token>
+    auto get(std::string_view id, const request_options& opts = {}, CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, meter)>(
+            detail::op_initiation<meter>{state_}, token, detail::make_get_meter_call(id, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto get(std::string_view id, CompletionToken&& token) {
+        return get(id, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /**
+     * @brief Create a meter (`POST /v1/meters/`, answers 201).
+     *
+     * @details Not idempotent: if the connection fails after the request may
+     * have reached the server, the operation fails with `errc::outcome_unknown`
+     * rather than risk a duplicate meter (unless the retry policy opts in).
+     */
+    template <class CompletionToken = default_token>
+    auto create(const meter_create& body, const request_options& opts = {}, CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, meter)>(
+            detail::op_initiation<meter>{state_}, token, detail::make_create_meter_call(body, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto create(const meter_create& body, CompletionToken&& token) {
+        return create(body, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /**
+     * @brief Update a meter (`PATCH /v1/meters/{id}`). Only the fields given
+     * are sent; `metadata` replaces the whole map.
+     *
+     * @details Once a meter aggregates events, a body containing `filter` or
+     * `aggregation` is rejected with 422 (`type` "forbidden").
+     */
+    template <class CompletionToken = default_token>
+    auto update(std::string_view id, const update_meter_params& changes, const request_options& opts = {},
+                CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, meter)>(
+            detail::op_initiation<meter>{state_}, token, detail::make_update_meter_call(id, changes, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto update(std::string_view id, const update_meter_params& changes, CompletionToken&& token) {
+        return update(id, changes, request_options{}, std::forward<CompletionToken>(token));
+    }
+    /// Update with an owning body (supports explicit nulls).
+    template <class CompletionToken = default_token>
+    auto update(std::string_view id, const meter_update& body, const request_options& opts = {},
+                CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, meter)>(
+            detail::op_initiation<meter>{state_}, token, detail::make_update_meter_call(id, body, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto update(std::string_view id, const meter_update& body, CompletionToken&& token) {
+        return update(id, body, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /// Events matching the meter, newest first: one page.
+    template <class CompletionToken = default_token>
+    auto events(std::string_view id, const meter_events_params& params = {}, const request_options& opts = {},
+                CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, page<event>)>(
+            detail::op_initiation<page<event>>{state_}, token, detail::make_meter_events_call(id, params, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto events(std::string_view id, const meter_events_params& params, CompletionToken&& token) {
+        return events(id, params, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /// The meter's quantities as a time series.
+    template <class CompletionToken = default_token>
+    auto quantities(std::string_view id, const meter_quantities_params& params, const request_options& opts = {},
+                    CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, meter_quantities)>(
+            detail::op_initiation<meter_quantities>{state_}, token,
+            detail::make_meter_quantities_call(id, params, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto quantities(std::string_view id, const meter_quantities_params& params, CompletionToken&& token) {
+        return quantities(id, params, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+private:
+    std::shared_ptr<detail::client_state> state_;
+};
+
+namespace detail {
+/// The call for page `number` of the listing `req` came from; `skip` when there is none.
+POLAR_DECL http_call make_next_page_call(const page_request* req, std::int64_t number, std::int64_t max_page);
+} // namespace detail
+
+template <class T>
+template <class CompletionToken>
+auto page<T>::next(CompletionToken&& token) const {
+    return boost::asio::async_initiate<CompletionToken, void(error_code, std::optional<page<T>>)>(
+        detail::op_initiation<std::optional<page<T>>>{request_ ? request_->state : nullptr}, token,
+        detail::make_next_page_call(request_.get(), number + 1, pagination.max_page));
+}
+
+} // namespace polar
+
+#ifdef POLAR_HEADER_ONLY
+#include <polar/impl/meters.ipp>
+#endif
+
+#endif

@@ -1,0 +1,16 @@
+//
+// polar-cpp: asynchronous C++20 client for the Polar Meters API.
+// Everything public, in one include.
+//
+#ifndef POLAR_POLAR_HPP
+#define POLAR_POLAR_HPP
+
+#include <polar/client.hpp>
+#include <polar/error.hpp>
+#include <polar/events.hpp>
+#include <polar/meters.hpp>
+#include <polar/models.hpp>
+#include <polar/retry.hpp>
+#include <polar/with_diagnostics.hpp>
+
+#endif
