@@ -30,6 +30,7 @@
 #include <polar/impl/meters.ipp>
 #include <polar/impl/events.ipp>
 #include <polar/impl/client.ipp>
+#include <polar/testing/impl/emulator_state.ipp>
 // POLAR_SRC_IPP_LIST
 
 #endif

@@ -7,7 +7,12 @@
 
 #include <polar/detail/config.hpp>
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,18 +27,150 @@ struct emulator_request {
     std::string_view authorization;  ///< value of the Authorization header ("" if absent)
     std::string_view content_type;   ///< value of the Content-Type header ("" if absent)
     std::string_view body;
+    /// Value of the Host header, used to build absolute `Location` URLs for
+    /// the 307 slash redirects, as Starlette does. Empty: a relative Location.
+    std::string_view host;
+    std::string_view scheme = "http"; ///< "http" or "https" (for `Location`)
 };
 
 /// A response produced by the emulator's logic.
 struct emulator_response {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers; ///< besides Content-Type/Length
+    /// Empty for responses without a body type (the 307 redirects): send no
+    /// Content-Type header then.
     std::string content_type = "application/json";
     std::string body;
 };
 
-class emulator_state; // defined below (work in progress: see the implementation)
+/// What emulator_state::seed_demo() created.
+struct emulator_demo {
+    std::string organization_id;        ///< "Acme AI": customers, meters, events
+    std::string second_organization_id; ///< "Globex Labs": a few customers, a meter, events
+    std::string user_id;                ///< a member of both organizations
+    std::string organization_token;     ///< "polar_demo_token": Acme's organization token, all scopes
+    std::string read_only_token;        ///< Acme's organization token with `meters:read` only
+    std::string user_token;             ///< the user's personal token, all scopes
+    std::vector<std::string> customer_ids;          ///< Acme's customers, in creation order
+    std::vector<std::string> external_customer_ids; ///< external ids of Acme's customers that have one
+    std::vector<std::string> meter_ids;             ///< Acme's meters, in creation order
+    std::string second_meter_id;                    ///< Globex's meter
+    std::size_t event_count = 0;                    ///< events created (both organizations)
+};
+
+/// An event added directly by a test (no ingest validation, no future check).
+struct emulator_event {
+    std::string organization_id;
+    std::string name;
+    std::chrono::system_clock::time_point timestamp; ///< truncated to microseconds
+    std::optional<std::string> customer_id;          ///< a customer id (need not exist)
+    std::optional<std::string> external_customer_id;
+    std::string metadata_json = "{}";                ///< a JSON object, stored as given
+    std::string source = "user";                     ///< "user" or "system"
+};
+
+/**
+ * @brief Polar's Meters API as an in-memory state machine.
+ *
+ * @details Holds organizations, users, tokens, customers, meters and events,
+ * and answers requests exactly as the events-era Meters API does (see
+ * `MeterAPI.md`): `GET/POST /v1/meters/`, `GET/PATCH /v1/meters/{id}`,
+ * `GET /v1/meters/{id}/events`, `GET /v1/meters/{id}/quantities` and
+ * `POST /v1/events/ingest`, with the same authentication, validation (FastAPI
+ * / Pydantic v2 style 422 bodies), pagination, filtering, aggregation and
+ * bucketing rules, quirks included.
+ *
+ * The setup functions (`add_*`) do not validate their arguments beyond what
+ * they need; ids they return are random UUID version 4 strings.
+ *
+ * Errors: `restore` throws `std::invalid_argument` on a malformed snapshot;
+ * `add_event` throws `std::invalid_argument` when `metadata_json` is not a JSON
+ * object. `handle` never throws for any request content.
+ *
+ * Thread safety: every member function may be called concurrently (one
+ * internal mutex). The clock function is called with the mutex held.
+ */
+class emulator_state {
+public:
+    /// Random ids (seeded from std::random_device).
+    POLAR_DECL emulator_state();
+    /// Deterministic ids: the same calls produce the same ids.
+    POLAR_DECL explicit emulator_state(std::uint64_t seed);
+    POLAR_DECL ~emulator_state();
+    emulator_state(const emulator_state&) = delete;
+    emulator_state& operator=(const emulator_state&) = delete;
+
+    /// Replaces the clock used for "now" (timestamps of new objects, the
+    /// default ingest timestamp and the future-timestamp check).
+    POLAR_DECL void set_clock(std::function<std::chrono::system_clock::time_point()> clock);
+
+    /// Creates an organization; returns its id.
+    POLAR_DECL std::string add_organization(std::string name);
+    /// Creates a user who is an active member of `organization_ids`; returns its id.
+    POLAR_DECL std::string add_user(std::vector<std::string> organization_ids);
+    /// Registers an organization access token with the given scopes
+    /// (e.g. "meters:read", "meters:write", "events:write", "web_default").
+    POLAR_DECL void add_organization_token(std::string token, std::string organization_id,
+                                           std::vector<std::string> scopes);
+    /// Registers a personal (user) access token.
+    POLAR_DECL void add_user_token(std::string token, std::string user_id, std::vector<std::string> scopes);
+    /// Registers a customer session token (the Meters API rejects it with 401 invalid_token).
+    POLAR_DECL void add_customer_session_token(std::string token);
+    /// Blocks (or unblocks) an organization: its organization tokens get 403 NotPermitted.
+    POLAR_DECL void set_organization_blocked(const std::string& organization_id, bool blocked);
+
+    /// Creates a customer; returns its id.
+    POLAR_DECL std::string add_customer(std::string organization_id, std::optional<std::string> external_id,
+                                        std::string email, std::string name);
+    /// Stores an event as given (bypasses ingest validation); returns its id.
+    POLAR_DECL std::string add_event(const emulator_event& event);
+
+    /**
+     * @brief Runs the 5-minute billing job once.
+     * @details For every meter, records the newest event that matches it (filter
+     * and aggregation type guard) and is linked to an existing customer (by
+     * `customer_id`, or by `external_customer_id` through the customer's
+     * `external_id`) as the meter's last billed event. Such a meter rejects
+     * updates of `filter` and `aggregation` from then on.
+     * @returns how many meters got a (new) last billed event.
+     */
+    POLAR_DECL std::size_t run_billing_job();
+
+    /// True when the meter has a last billed event (it is update-locked).
+    POLAR_DECL bool meter_locked(const std::string& meter_id) const;
+    POLAR_DECL std::size_t meter_count() const;
+    POLAR_DECL std::size_t event_count() const;
+    POLAR_DECL std::size_t customer_count() const;
+
+    /// Answers one API request. Never throws for any request content.
+    POLAR_DECL emulator_response handle(const emulator_request& request);
+
+    /// The whole state (organizations, users, tokens, customers, meters,
+    /// events and the meters' last billed events) as JSON text.
+    POLAR_DECL std::string snapshot() const;
+    /// Replaces the whole state with a snapshot() result.
+    POLAR_DECL void restore(std::string_view json);
+
+    /**
+     * @brief Loads a realistic, deterministic demo data set.
+     * @details Two organizations, a user who belongs to both, tokens (see
+     * emulator_demo), about ten customers, six meters with varied filters and
+     * aggregations, and a few thousand events over the 30 days before the
+     * clock's "now", with integer metadata (`tokens`, `bytes`, `duration_ms`)
+     * and string metadata (`model`: lite/pro/max, `region`). The content only
+     * depends on the clock; ids are generated from a fixed seed.
+     */
+    POLAR_DECL emulator_demo seed_demo();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
 
 } // namespace polar::testing
+
+#ifdef POLAR_HEADER_ONLY
+#include <polar/testing/impl/emulator_state.ipp>
+#endif
 
 #endif

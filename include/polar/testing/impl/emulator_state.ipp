@@ -1,0 +1,716 @@
+//
+// polar-cpp testing: emulator_state's members, routing and endpoints.
+//
+// Evaluation order (MeterAPI.md §5.5, and FastAPI's own order): routing
+// (404 / 405 / 307 slash redirects), body decoding (FastAPI reads the JSON
+// before it resolves dependencies, so a malformed body is a 422 even without
+// credentials), authentication and scopes (401 / 403), parameter and body
+// validation (422, every error at once), existence and visibility (404),
+// then business rules (422: organization_id, the update lock, the
+// quantities range).
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_IPP
+
+#include <polar/testing/emulator_state.hpp>
+#include <polar/testing/impl/emulator_state_auth.ipp>
+#include <polar/testing/impl/emulator_state_quantities.ipp>
+#include <polar/testing/impl/emulator_state_storage.ipp>
+#include <polar/testing/impl/emulator_state_seed.ipp>
+
+namespace polar::testing {
+namespace emu {
+
+// Everything behind emulator_state's pimpl.
+struct engine {
+    mutable std::mutex mutex;
+    std::mt19937_64 rng;
+    std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+    state_data st;
+
+    micros now() const { return to_micros(clock()); }
+    std::string new_id() { return random_uuid4(rng); }
+};
+
+enum class route { none, meters_root, meter, meter_events, meter_quantities, events_ingest };
+
+struct route_match {
+    route r = route::none;
+    std::string id;
+};
+
+// Starlette's path matching: `{id}` is one non-empty segment without '/'.
+inline route_match match_route(std::string_view path) {
+    route_match m;
+    if (path == "/v1/meters/") {
+        m.r = route::meters_root;
+        return m;
+    }
+    if (path == "/v1/events/ingest") {
+        m.r = route::events_ingest;
+        return m;
+    }
+    constexpr std::string_view prefix = "/v1/meters/";
+    if (path.substr(0, prefix.size()) != prefix) return m;
+    std::string_view rest = path.substr(prefix.size());
+    const auto slash = rest.find('/');
+    const std::string_view id = rest.substr(0, slash);
+    if (id.empty()) return m;
+    if (slash == std::string_view::npos) {
+        m.r = route::meter;
+    } else {
+        const std::string_view tail = rest.substr(slash);
+        if (tail == "/events")
+            m.r = route::meter_events;
+        else if (tail == "/quantities")
+            m.r = route::meter_quantities;
+        else
+            return m;
+    }
+    m.id = std::string(id);
+    return m;
+}
+
+inline emulator_response detail_response(int status, std::string_view detail) {
+    std::string body = "{\"detail\":";
+    append_json_string(body, detail);
+    body.push_back('}');
+    return json_response(status, std::move(body));
+}
+
+inline void append_page_envelope_end(std::string& body, std::int64_t total, std::int64_t limit) {
+    const std::int64_t max_page = total == 0 ? 0 : (total + limit - 1) / limit;
+    body.append("],\"pagination\":{\"total_count\":");
+    body.append(std::to_string(total));
+    body.append(",\"max_page\":");
+    body.append(std::to_string(max_page));
+    body.append("}}");
+}
+
+// The page [offset, offset + limit) of `n` items, and the quirky total: the
+// server counts with a window function over the page's own rows, so a page
+// past the end reports 0.
+struct page_window {
+    std::size_t begin = 0, end = 0;
+    std::int64_t total = 0;
+};
+
+inline page_window paginate(std::size_t n, std::int64_t page, std::int64_t limit) {
+    page_window w;
+    const auto skip_pages = static_cast<std::uint64_t>(page - 1);
+    const auto lim = static_cast<std::uint64_t>(limit);
+    if (skip_pages >= (n + lim - 1) / lim || n == 0) return w;
+    w.begin = static_cast<std::size_t>(skip_pages * lim);
+    w.end = std::min<std::size_t>(n, w.begin + static_cast<std::size_t>(lim));
+    w.total = static_cast<std::int64_t>(n);
+    return w;
+}
+
+// The 100-item cap is applied silently.
+inline std::int64_t clamp_limit(std::int64_t limit) { return std::min<std::int64_t>(limit, 100); }
+
+struct handler_context {
+    engine& self;
+    const emulator_request& req;
+    const parsed_target& target;
+    state_data& st;
+};
+
+inline emulator_response body_decode_failure(const body_outcome& b) {
+    if (b.what == body_outcome::json_error) return validation_response({*b.error});
+    return detail_response(400, "There was an error parsing the body");
+}
+
+// Validates the request body of a POST/PATCH once decoded. A missing body
+// (empty) is a single `missing` error at ["body"].
+inline bool body_present(const body_outcome& b, verrors& errors) {
+    if (b.what == body_outcome::missing) {
+        errors.push_back(missing_error(loc_t{"body"}, nullptr));
+        return false;
+    }
+    return true;
+}
+
+inline const meter* visible_meter(const state_data& st, const auth_subject& subject, const std::string& id) {
+    auto it = st.meter_by_id.find(id);
+    if (it == st.meter_by_id.end()) return nullptr;
+    const meter& m = st.meters[it->second];
+    return subject.sees(m.organization_id) ? &m : nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// GET /v1/meters/
+
+inline emulator_response list_meters(handler_context& cx) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_read, subject)) return *r;
+    const auto& t = cx.target;
+    verrors errors;
+    const auto page = positive_int_param(t, "page", 1, errors);
+    const auto limit = clamp_limit(positive_int_param(t, "limit", 10, errors));
+    // Sorting criteria: (descending, by_name).
+    std::vector<std::pair<bool, bool>> sorting;
+    const auto sort_values = t.all("sorting");
+    for (std::size_t i = 0; i < sort_values.size(); ++i) {
+        const auto& s = sort_values[i];
+        if (s == "created_at" || s == "-created_at" || s == "name" || s == "-name")
+            sorting.emplace_back(s.front() == '-', s.find("name") != std::string::npos);
+        else
+            errors.push_back(enum_error(loc_t{"query", "sorting", static_cast<std::int64_t>(i)}, json::string(s),
+                                        {"created_at", "-created_at", "name", "-name"}));
+    }
+    if (sort_values.empty()) sorting.emplace_back(false, true);
+    const auto metadata = metadata_query(t);
+    const auto org_filter = uuid4_list_param(t, "organization_id", errors);
+    const std::string* query = t.last("query");
+    if (!errors.empty()) return validation_response(errors);
+
+    std::vector<const meter*> rows;
+    for (const auto& m : cx.st.meters) {
+        if (!subject.sees(m.organization_id)) continue;
+        if (!org_filter.empty() &&
+            std::find(org_filter.begin(), org_filter.end(), m.organization_id) == org_filter.end())
+            continue;
+        if (query && !like_contains(m.name, *query, true)) continue;
+        bool ok = true;
+        for (const auto& [key, values] : metadata) {
+            auto it = m.metadata.find(key);
+            if (it == m.metadata.end() || it->value().is_null()) {
+                ok = false;
+                break;
+            }
+            const std::string text = jsonb_text(it->value());
+            if (std::find(values.begin(), values.end(), text) == values.end()) {
+                ok = false;
+                break;
+            }
+        }
+        if (ok) rows.push_back(&m);
+    }
+    // Criteria in order; ties keep insertion order (stable sort).
+    std::stable_sort(rows.begin(), rows.end(), [&](const meter* a, const meter* b) {
+        for (const auto& [desc, by_name] : sorting) {
+            if (by_name) {
+                if (a->name == b->name) continue;
+                return desc ? b->name < a->name : a->name < b->name;
+            }
+            if (a->created_at == b->created_at) continue;
+            return desc ? b->created_at < a->created_at : a->created_at < b->created_at;
+        }
+        return false;
+    });
+    const auto w = paginate(rows.size(), page, limit);
+    std::string body;
+    std::size_t reserve = 64;
+    for (std::size_t i = w.begin; i < w.end; ++i) reserve += rows[i]->json_text.size() + 1;
+    body.reserve(reserve);
+    body.append("{\"items\":[");
+    for (std::size_t i = w.begin; i < w.end; ++i) {
+        if (i > w.begin) body.push_back(',');
+        body.append(rows[i]->json_text);
+    }
+    append_page_envelope_end(body, w.total, limit);
+    return json_response(200, std::move(body));
+}
+
+// ---------------------------------------------------------------------------
+// POST /v1/meters/
+
+inline emulator_response create_meter(handler_context& cx) {
+    const auto body = decode_body(cx.req);
+    if (body.what == body_outcome::json_error || body.what == body_outcome::unreadable)
+        return body_decode_failure(body);
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_write, subject)) return *r;
+    verrors errors;
+    std::optional<meter_create_input> in;
+    if (body_present(body, errors)) in = validate_meter_create(body.doc, errors);
+    if (!errors.empty() || !in) return validation_response(errors);
+
+    const json::value* org_input = field(body.doc.get_object(), "organization_id");
+    auto org = resolve_organization(subject, in->organization_id, in->organization_id_given,
+                                    org_input ? *org_input : json::value(nullptr), loc_t{"body", "organization_id"},
+                                    errors);
+    if (!org) return validation_response(errors, "PolarRequestValidationError");
+
+    meter m;
+    m.id = cx.self.new_id();
+    m.organization_id = *org;
+    m.name = std::move(in->name);
+    m.filter = std::move(in->filter);
+    m.agg = std::move(in->agg);
+    m.metadata = std::move(in->metadata);
+    m.created_at = cx.self.now();
+    // The server looks up the newest matching event at creation and keeps it
+    // as the meter's last billed event (this can fail like any query using
+    // the filter: nothing is stored then).
+    if (const event* e = newest_matching_event(cx.st, m, false)) m.last_billed_event_id = e->id;
+    cx.st.add_meter(std::move(m));
+    return json_response(201, cx.st.meters.back().json_text);
+}
+
+// ---------------------------------------------------------------------------
+// GET /v1/meters/{id}
+
+inline emulator_response get_meter(handler_context& cx, const std::string& raw_id) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_read, subject)) return *r;
+    verrors errors;
+    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+    if (!id) return validation_response(errors);
+    const meter* m = visible_meter(cx.st, subject, *id);
+    if (!m) return resource_not_found();
+    return json_response(200, m->json_text);
+}
+
+// ---------------------------------------------------------------------------
+// PATCH /v1/meters/{id}
+
+inline emulator_response update_meter(handler_context& cx, const std::string& raw_id) {
+    const auto body = decode_body(cx.req);
+    if (body.what == body_outcome::json_error || body.what == body_outcome::unreadable)
+        return body_decode_failure(body);
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_write, subject)) return *r;
+    verrors errors;
+    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+    std::optional<meter_update_input> in;
+    if (body_present(body, errors)) in = validate_meter_update(body.doc, errors);
+    if (!errors.empty() || !id || !in) return validation_response(errors);
+
+    const meter* found = visible_meter(cx.st, subject, *id);
+    if (!found) return resource_not_found();
+    meter& m = cx.st.meters[cx.st.meter_by_id.find(*id)->second];
+
+    // The lock: once a meter has a last billed event, the mere presence of
+    // the keys is rejected, one error per key, even with null values.
+    if (m.last_billed_event_id) {
+        static constexpr std::string_view msg = "This field can't be updated because the meter is already aggregating events.";
+        if (in->filter_given)
+            errors.push_back(make_error("forbidden", loc_t{"body", "filter"}, std::string(msg), in->filter_input));
+        if (in->aggregation_given)
+            errors.push_back(
+                make_error("forbidden", loc_t{"body", "aggregation"}, std::string(msg), in->aggregation_input));
+        if (!errors.empty()) return validation_response(errors, "PolarRequestValidationError");
+    }
+    // `name: null` passes validation (the field is Optional) and the server
+    // then writes NULL into a NOT NULL column: an unhandled database error.
+    // The spec only says "server error" (exact status UNCONFIRMED): 500.
+    if (in->name_given && !in->name) return server_error_response();
+
+    bool changed = false;
+    if (in->name && *in->name != m.name) {
+        m.name = std::move(*in->name);
+        changed = true;
+    }
+    if (in->metadata && *in->metadata != m.metadata) {
+        m.metadata = std::move(*in->metadata);
+        changed = true;
+    }
+    if (in->filter && filter_to_json(*in->filter) != filter_to_json(m.filter)) {
+        m.filter = std::move(*in->filter);
+        changed = true;
+    }
+    if (in->agg && aggregation_to_json(*in->agg) != aggregation_to_json(m.agg)) {
+        m.agg = std::move(*in->agg);
+        changed = true;
+    }
+    // modified_at moves only when a row really changes (an ORM flush with no
+    // net change issues no UPDATE). The response shows the new value
+    // (UNCONFIRMED in the spec).
+    if (changed) {
+        m.modified_at = cx.self.now();
+        m.json_text = meter_json(m);
+    }
+    return json_response(200, m.json_text);
+}
+
+// ---------------------------------------------------------------------------
+// GET /v1/meters/{id}/events
+
+inline emulator_response meter_events(handler_context& cx, const std::string& raw_id) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_read, subject)) return *r;
+    verrors errors;
+    // The pagination dependency is resolved before the endpoint's own path parameter.
+    const auto page = positive_int_param(cx.target, "page", 1, errors);
+    const auto limit = clamp_limit(positive_int_param(cx.target, "limit", 10, errors));
+    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+    if (!errors.empty() || !id) return validation_response(errors);
+    const meter* m = visible_meter(cx.st, subject, *id);
+    if (!m) return resource_not_found();
+
+    if (filter_is_broken(m->filter)) throw server_failure("filter clause on an unsupported column");
+    std::vector<const event*> rows;
+    for (const auto& e : cx.st.org_event_list(m->organization_id))
+        if (meter_matches(*m, e)) rows.push_back(&e);
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const event* a, const event* b) { return a->timestamp > b->timestamp; });
+    const auto w = paginate(rows.size(), page, limit);
+    std::string body;
+    body.reserve(64 + (w.end - w.begin) * 900);
+    body.append("{\"items\":[");
+    for (std::size_t i = w.begin; i < w.end; ++i) {
+        if (i > w.begin) body.push_back(',');
+        body.append(event_json(cx.st, *rows[i]));
+    }
+    append_page_envelope_end(body, w.total, limit);
+    return json_response(200, std::move(body));
+}
+
+// ---------------------------------------------------------------------------
+// GET /v1/meters/{id}/quantities
+
+inline emulator_response meter_quantities(handler_context& cx, const std::string& raw_id) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_read, subject)) return *r;
+    const auto& t = cx.target;
+    verrors errors;
+    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+
+    // The lower bound on start_timestamp; compared as an instant (the
+    // naive-vs-aware comparison at the boundary is UNCONFIRMED).
+    static const micros min_start = days_from_civil(2023, 1, 1) * us_per_day;
+    auto read_timestamp = [&](std::string_view key, bool lower_bound) -> std::optional<local_datetime> {
+        const std::string* raw = t.last(key);
+        const loc_t loc{"query", key};
+        if (!raw) {
+            errors.push_back(missing_error(loc, nullptr));
+            return std::nullopt;
+        }
+        auto v = validate_aware_datetime(json::string(*raw), loc, errors);
+        if (v && lower_bound && v->utc() < min_start) {
+            errors.push_back(make_error("greater_than_equal", loc,
+                                        "Input should be greater than or equal to 2023-01-01T00:00:00",
+                                        json::string(*raw), json::object{{"ge", "2023-01-01T00:00:00"}}));
+            return std::nullopt;
+        }
+        return v;
+    };
+    auto start = read_timestamp("start_timestamp", true);
+    auto end = read_timestamp("end_timestamp", false);
+    std::optional<time_interval> interval;
+    if (const std::string* raw = t.last("interval")) {
+        interval = parse_interval(*raw);
+        if (!interval)
+            errors.push_back(enum_error(loc_t{"query", "interval"}, json::string(*raw),
+                                        {"year", "month", "week", "day", "hour"}));
+    } else {
+        errors.push_back(missing_error(loc_t{"query", "interval"}, nullptr));
+    }
+    const auto customer_ids = uuid4_list_param(t, "customer_id", errors);
+    const auto external_ids = t.all("external_customer_id");
+    if (!errors.empty() || !id || !start || !end || !interval) return validation_response(errors);
+
+    const meter* m = visible_meter(cx.st, subject, *id);
+    if (!m) return resource_not_found();
+
+    if (range_too_big(*start, *end, *interval)) {
+        json::array input{json::string(start->isoformat()), json::string(end->isoformat()),
+                          json::string(interval_name(*interval))};
+        errors.push_back(make_error("value_error", loc_t{"query"},
+                                    "The interval is too big. Try to change the interval or reduce the date range.",
+                                    std::move(input)));
+        return validation_response(errors, "PolarRequestValidationError");
+    }
+    const auto customers = make_customer_filter(cx.st, m->organization_id, customer_ids, external_ids);
+    return json_response(200, compute_quantities(cx.st, *m, start->utc(), end->utc(), *interval, customers));
+}
+
+// ---------------------------------------------------------------------------
+// POST /v1/events/ingest
+
+inline emulator_response ingest_events(handler_context& cx) {
+    const auto body = decode_body(cx.req);
+    if (body.what == body_outcome::json_error || body.what == body_outcome::unreadable)
+        return body_decode_failure(body);
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::events_write, subject)) return *r;
+    const micros now = cx.self.now();
+    verrors errors;
+    std::optional<std::vector<event_create_input>> in;
+    if (body_present(body, errors)) in = validate_events_ingest(body.doc, now, errors);
+    if (!errors.empty() || !in) return validation_response(errors);
+
+    // Business rules per event: organization_id as on meter create, and the
+    // customer must exist in that organization (UNCONFIRMED detail: type
+    // "customer_id", msg "Customer not found.").
+    std::vector<event> events;
+    events.reserve(in->size());
+    const auto& items = body.doc.get_object().find("events")->value().get_array();
+    for (std::size_t i = 0; i < in->size(); ++i) {
+        auto& ev = (*in)[i];
+        const loc_t base{"body", "events", static_cast<std::int64_t>(i)};
+        const json::value* org_input = field(items[i].get_object(), "organization_id");
+        auto org = resolve_organization(subject, ev.organization_id, ev.organization_id_given,
+                                        org_input ? *org_input : json::value(nullptr),
+                                        loc_plus(base, "organization_id"), errors);
+        if (!org) continue;
+        if (ev.customer_id) {
+            const customer* c = cx.st.find_customer(*ev.customer_id);
+            if (!c || c->organization_id != *org) {
+                errors.push_back(make_error("customer_id", loc_plus(base, "customer_id"), "Customer not found.",
+                                            json::string(*ev.customer_id)));
+                continue;
+            }
+        }
+        event e;
+        e.organization_id = *org;
+        e.name = std::move(ev.name);
+        e.source = "user";
+        e.timestamp = ev.timestamp.value_or(now);
+        e.customer_id = std::move(ev.customer_id);
+        e.external_customer_id = std::move(ev.external_customer_id);
+        e.metadata = std::move(ev.metadata);
+        events.push_back(std::move(e));
+    }
+    if (!errors.empty()) return validation_response(errors, "PolarRequestValidationError");
+    // The name column is VARCHAR(128) while the schema has no maximum: a
+    // longer name fails in the database (500) and nothing is inserted.
+    for (const auto& e : events)
+        if (py_len(e.name) > 128) throw server_failure("value too long for type character varying(128)");
+    const auto n = events.size();
+    for (auto& e : events) {
+        e.id = cx.self.new_id();
+        cx.st.add_event(std::move(e));
+    }
+    return json_response(200, "{\"inserted\":" + std::to_string(n) + "}");
+}
+
+inline emulator_response dispatch(engine& self, const emulator_request& req) {
+    const parsed_target target = parse_target(req.target);
+    handler_context cx{self, req, target, self.st};
+    const route_match m = match_route(target.path);
+    const std::string_view method = req.method;
+    switch (m.r) {
+    case route::meters_root:
+        if (method == "GET") return list_meters(cx);
+        if (method == "POST") return create_meter(cx);
+        break;
+    case route::meter:
+        if (method == "GET") return get_meter(cx, m.id);
+        if (method == "PATCH") return update_meter(cx, m.id);
+        break;
+    case route::meter_events:
+        if (method == "GET") return meter_events(cx, m.id);
+        break;
+    case route::meter_quantities:
+        if (method == "GET") return meter_quantities(cx, m.id);
+        break;
+    case route::events_ingest:
+        if (method == "POST") return ingest_events(cx);
+        break;
+    case route::none: {
+        // Starlette's redirect_slashes: toggle the trailing slash and
+        // redirect (307, any method) when that path has a route.
+        const std::string& path = target.path;
+        if (path != "/" && !path.empty()) {
+            std::string alt = path;
+            if (alt.back() == '/') {
+                while (!alt.empty() && alt.back() == '/') alt.pop_back();
+            } else {
+                alt.push_back('/');
+            }
+            if (match_route(alt).r != route::none) {
+                emulator_response r;
+                r.status = 307;
+                r.content_type.clear();
+                std::string location;
+                if (!req.host.empty()) {
+                    location.append(req.scheme.empty() ? std::string_view("http") : req.scheme);
+                    location.append("://");
+                    location.append(req.host);
+                }
+                location.append(alt);
+                if (!target.raw_query.empty()) {
+                    location.push_back('?');
+                    location.append(target.raw_query);
+                }
+                r.headers.emplace_back("location", std::move(location));
+                return r;
+            }
+        }
+        return detail_response(404, "Not Found");
+    }
+    }
+    // The path matched but not the method: the first matching route's methods.
+    auto r = detail_response(405, "Method Not Allowed");
+    r.headers.emplace_back("Allow", m.r == route::events_ingest ? "POST" : "GET");
+    return r;
+}
+
+} // namespace emu
+
+struct emulator_state::impl : emu::engine {};
+
+// ---------------------------------------------------------------------------
+// Members.
+
+POLAR_DECL emulator_state::emulator_state() : impl_(std::make_unique<impl>()) {
+    std::random_device rd;
+    impl_->rng.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+}
+
+POLAR_DECL emulator_state::emulator_state(std::uint64_t seed) : impl_(std::make_unique<impl>()) {
+    impl_->rng.seed(seed);
+}
+
+POLAR_DECL emulator_state::~emulator_state() = default;
+
+POLAR_DECL void emulator_state::set_clock(std::function<std::chrono::system_clock::time_point()> clock) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->clock = std::move(clock);
+}
+
+POLAR_DECL std::string emulator_state::add_organization(std::string name) {
+    std::lock_guard lock(impl_->mutex);
+    emu::organization o;
+    o.id = impl_->new_id();
+    o.name = std::move(name);
+    o.created_at = impl_->now();
+    impl_->st.organization_order.push_back(o.id);
+    auto id = o.id;
+    impl_->st.organizations.emplace(id, std::move(o));
+    return id;
+}
+
+POLAR_DECL std::string emulator_state::add_user(std::vector<std::string> organization_ids) {
+    std::lock_guard lock(impl_->mutex);
+    auto id = impl_->new_id();
+    impl_->st.users.emplace(id, std::move(organization_ids));
+    impl_->st.user_order.push_back(id);
+    return id;
+}
+
+namespace emu {
+inline void put_token(state_data& st, std::string token, access_token t) {
+    if (st.tokens.find(token) == st.tokens.end()) st.token_order.push_back(token);
+    st.tokens[std::move(token)] = std::move(t);
+}
+} // namespace emu
+
+POLAR_DECL void emulator_state::add_organization_token(std::string token, std::string organization_id,
+                                                       std::vector<std::string> scopes) {
+    std::lock_guard lock(impl_->mutex);
+    emu::put_token(impl_->st, std::move(token),
+                   emu::access_token{emu::token_kind::organization, std::move(organization_id), std::move(scopes)});
+}
+
+POLAR_DECL void emulator_state::add_user_token(std::string token, std::string user_id, std::vector<std::string> scopes) {
+    std::lock_guard lock(impl_->mutex);
+    emu::put_token(impl_->st, std::move(token),
+                   emu::access_token{emu::token_kind::user, std::move(user_id), std::move(scopes)});
+}
+
+POLAR_DECL void emulator_state::add_customer_session_token(std::string token) {
+    std::lock_guard lock(impl_->mutex);
+    emu::put_token(impl_->st, std::move(token), emu::access_token{emu::token_kind::customer_session, {}, {}});
+}
+
+POLAR_DECL void emulator_state::set_organization_blocked(const std::string& organization_id, bool blocked) {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->st.organizations.find(organization_id);
+    if (it != impl_->st.organizations.end()) it->second.blocked = blocked;
+}
+
+POLAR_DECL std::string emulator_state::add_customer(std::string organization_id, std::optional<std::string> external_id,
+                                                    std::string email, std::string name) {
+    std::lock_guard lock(impl_->mutex);
+    emu::customer c;
+    c.id = impl_->new_id();
+    c.organization_id = std::move(organization_id);
+    c.external_id = std::move(external_id);
+    c.email = std::move(email);
+    c.name = std::move(name);
+    c.created_at = impl_->now();
+    auto id = c.id;
+    impl_->st.add_customer(std::move(c));
+    return id;
+}
+
+POLAR_DECL std::string emulator_state::add_event(const emulator_event& in) {
+    std::error_code ec;
+    auto v = boost::json::parse(in.metadata_json, ec);
+    if (ec || !v.is_object()) throw std::invalid_argument("emulator_event::metadata_json must be a JSON object");
+    std::lock_guard lock(impl_->mutex);
+    emu::event e;
+    e.id = impl_->new_id();
+    e.organization_id = in.organization_id;
+    e.name = in.name;
+    e.source = in.source;
+    e.timestamp = emu::to_micros(in.timestamp);
+    e.customer_id = in.customer_id;
+    e.external_customer_id = in.external_customer_id;
+    e.metadata = std::move(v.as_object());
+    auto id = e.id;
+    impl_->st.add_event(std::move(e));
+    return id;
+}
+
+POLAR_DECL std::size_t emulator_state::run_billing_job() {
+    std::lock_guard lock(impl_->mutex);
+    std::size_t updated = 0;
+    for (auto& m : impl_->st.meters) {
+        const emu::event* e = nullptr;
+        try {
+            e = emu::newest_matching_event(impl_->st, m, true);
+        } catch (const emu::server_failure&) {
+            continue;  // the job fails for this meter, as the server's would
+        }
+        if (e && m.last_billed_event_id != e->id) {
+            m.last_billed_event_id = e->id;
+            ++updated;
+        }
+    }
+    return updated;
+}
+
+POLAR_DECL bool emulator_state::meter_locked(const std::string& meter_id) const {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->st.meter_by_id.find(meter_id);
+    return it != impl_->st.meter_by_id.end() && impl_->st.meters[it->second].last_billed_event_id.has_value();
+}
+
+POLAR_DECL std::size_t emulator_state::meter_count() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->st.meters.size();
+}
+
+POLAR_DECL std::size_t emulator_state::event_count() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->st.total_events;
+}
+
+POLAR_DECL std::size_t emulator_state::customer_count() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->st.customers.size();
+}
+
+POLAR_DECL emulator_response emulator_state::handle(const emulator_request& request) {
+    try {
+        std::lock_guard lock(impl_->mutex);
+        return emu::dispatch(*impl_, request);
+    } catch (const std::exception&) {
+        return emu::server_error_response();
+    }
+}
+
+POLAR_DECL std::string emulator_state::snapshot() const {
+    std::lock_guard lock(impl_->mutex);
+    return emu::snapshot_state(impl_->st);
+}
+
+POLAR_DECL void emulator_state::restore(std::string_view json) {
+    auto st = emu::restore_state(json);  // throws before anything changes
+    std::lock_guard lock(impl_->mutex);
+    impl_->st = std::move(st);
+}
+
+POLAR_DECL emulator_demo emulator_state::seed_demo() {
+    std::lock_guard lock(impl_->mutex);
+    return emu::seed_demo_data(impl_->st, impl_->now());
+}
+
+} // namespace polar::testing
+
+#endif

@@ -1,0 +1,730 @@
+//
+// polar-cpp testing: request bodies validated the way FastAPI + Pydantic v2
+// do it for Polar's schemas: body decoding (json_invalid with Python's
+// messages and positions), then field by field in schema order, collecting
+// every error with its `loc`, `type`, `msg`, `input` and `ctx`.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_VALIDATION_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_VALIDATION_IPP
+
+#include <polar/testing/impl/emulator_state_query.ipp>
+
+namespace polar::testing::emu {
+
+// Python string length: code points.
+inline std::int64_t py_len(std::string_view s) {
+    std::int64_t n = 0;
+    for (char c : s)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+// ---------------------------------------------------------------------------
+// Body decoding.
+
+// Python's json scanner, reduced to finding the first error the way
+// json.loads reports it (message and character position).
+class py_json_checker {
+public:
+    explicit py_json_checker(std::string_view s) : s_(s) {}
+
+    // Empty when the text is valid JSON for Python.
+    std::optional<std::pair<std::string, std::size_t>> check() {
+        std::size_t i = skip_ws(0);
+        auto end = scan(i, 0);
+        if (error_) return error_;
+        if (!end) return fail("Expecting value", i);
+        const std::size_t after = skip_ws(*end);
+        if (after != s_.size()) return fail("Extra data", after);
+        return std::nullopt;
+    }
+    bool too_deep() const { return too_deep_; }
+
+private:
+    std::string_view s_;
+    std::optional<std::pair<std::string, std::size_t>> error_;
+    bool too_deep_ = false;
+
+    std::optional<std::pair<std::string, std::size_t>> fail(std::string msg, std::size_t byte_pos) {
+        if (!error_) error_.emplace(std::move(msg), char_index(byte_pos));
+        return error_;
+    }
+    std::size_t char_index(std::size_t byte_pos) const {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < byte_pos && i < s_.size(); ++i)
+            if ((static_cast<unsigned char>(s_[i]) & 0xC0) != 0x80) ++n;
+        return n;
+    }
+    std::size_t skip_ws(std::size_t i) const {
+        while (i < s_.size() && (s_[i] == ' ' || s_[i] == '\t' || s_[i] == '\n' || s_[i] == '\r')) ++i;
+        return i;
+    }
+    bool starts(std::size_t i, std::string_view w) const { return s_.substr(i, w.size()) == w; }
+
+    // Returns the end of the value at i, or empty for "no value here" (the
+    // caller reports "Expecting value"); deeper errors set error_.
+    std::optional<std::size_t> scan(std::size_t i, int depth) {
+        if (error_) return std::nullopt;
+        if (depth > 900) {
+            too_deep_ = true;
+            fail("too deep", i);
+            return std::nullopt;
+        }
+        if (i >= s_.size()) return std::nullopt;
+        const char c = s_[i];
+        if (c == '"') return scan_string(i + 1);
+        if (c == '{') return scan_object(i + 1, depth);
+        if (c == '[') return scan_array(i + 1, depth);
+        if (c == 'n' && starts(i, "null")) return i + 4;
+        if (c == 't' && starts(i, "true")) return i + 4;
+        if (c == 'f' && starts(i, "false")) return i + 5;
+        // number: -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?
+        std::size_t j = i;
+        if (j < s_.size() && s_[j] == '-') ++j;
+        if (j < s_.size() && s_[j] == '0') {
+            ++j;
+        } else if (j < s_.size() && s_[j] >= '1' && s_[j] <= '9') {
+            while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9') ++j;
+        } else {
+            return std::nullopt;
+        }
+        if (j + 1 < s_.size() && s_[j] == '.' && s_[j + 1] >= '0' && s_[j + 1] <= '9') {
+            j += 2;
+            while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9') ++j;
+        }
+        if (j < s_.size() && (s_[j] == 'e' || s_[j] == 'E')) {
+            std::size_t k = j + 1;
+            if (k < s_.size() && (s_[k] == '+' || s_[k] == '-')) ++k;
+            if (k < s_.size() && s_[k] >= '0' && s_[k] <= '9') {
+                while (k < s_.size() && s_[k] >= '0' && s_[k] <= '9') ++k;
+                j = k;
+            }
+        }
+        return j;
+    }
+
+    std::optional<std::size_t> scan_string(std::size_t i) {
+        const std::size_t begin = i - 1;
+        while (true) {
+            if (i >= s_.size()) {
+                fail("Unterminated string starting at", begin);
+                return std::nullopt;
+            }
+            const auto c = static_cast<unsigned char>(s_[i]);
+            if (c == '"') return i + 1;
+            if (c < 0x20) {
+                static constexpr const char* names[32] = {
+                    "\\x00", "\\x01", "\\x02", "\\x03", "\\x04", "\\x05", "\\x06", "\\x07", "\\x08", "\\t", "\\n",
+                    "\\x0b", "\\x0c", "\\r", "\\x0e", "\\x0f", "\\x10", "\\x11", "\\x12", "\\x13", "\\x14", "\\x15",
+                    "\\x16", "\\x17", "\\x18", "\\x19", "\\x1a", "\\x1b", "\\x1c", "\\x1d", "\\x1e", "\\x1f"};
+                fail(std::string("Invalid control character '") + names[c] + "' at", i);
+                return std::nullopt;
+            }
+            if (c == '\\') {
+                if (i + 1 >= s_.size()) {
+                    fail("Unterminated string starting at", begin);
+                    return std::nullopt;
+                }
+                const char e = s_[i + 1];
+                if (e == 'u') {
+                    bool ok = i + 6 <= s_.size();
+                    for (std::size_t k = 2; ok && k < 6; ++k) ok = hex_value(s_[i + k]) >= 0;
+                    if (!ok) {
+                        fail("Invalid \\uXXXX escape", i + 1);
+                        return std::nullopt;
+                    }
+                    i += 6;
+                    continue;
+                }
+                if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+                    fail(std::string("Invalid \\escape: '") + e + "'", i);
+                    return std::nullopt;
+                }
+                i += 2;
+                continue;
+            }
+            ++i;
+        }
+    }
+
+    std::optional<std::size_t> scan_object(std::size_t i, int depth) {
+        i = skip_ws(i);
+        if (i < s_.size() && s_[i] == '}') return i + 1;
+        if (i >= s_.size() || s_[i] != '"') {
+            fail("Expecting property name enclosed in double quotes", i);
+            return std::nullopt;
+        }
+        while (true) {
+            auto key_end = scan_string(i + 1);
+            if (!key_end) return std::nullopt;
+            i = skip_ws(*key_end);
+            if (i >= s_.size() || s_[i] != ':') {
+                fail("Expecting ':' delimiter", i);
+                return std::nullopt;
+            }
+            i = skip_ws(i + 1);
+            auto v = scan(i, depth + 1);
+            if (error_) return std::nullopt;
+            if (!v) {
+                fail("Expecting value", i);
+                return std::nullopt;
+            }
+            i = skip_ws(*v);
+            if (i < s_.size() && s_[i] == '}') return i + 1;
+            if (i >= s_.size() || s_[i] != ',') {
+                fail("Expecting ',' delimiter", i);
+                return std::nullopt;
+            }
+            i = skip_ws(i + 1);
+            if (i >= s_.size() || s_[i] != '"') {
+                fail("Expecting property name enclosed in double quotes", i);
+                return std::nullopt;
+            }
+        }
+    }
+
+    std::optional<std::size_t> scan_array(std::size_t i, int depth) {
+        i = skip_ws(i);
+        if (i < s_.size() && s_[i] == ']') return i + 1;
+        while (true) {
+            auto v = scan(i, depth + 1);
+            if (error_) return std::nullopt;
+            if (!v) {
+                fail("Expecting value", i);
+                return std::nullopt;
+            }
+            i = skip_ws(*v);
+            if (i < s_.size() && s_[i] == ']') return i + 1;
+            if (i >= s_.size() || s_[i] != ',') {
+                fail("Expecting ',' delimiter", i);
+                return std::nullopt;
+            }
+            i = skip_ws(i + 1);
+        }
+    }
+};
+
+inline bool valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (n == 0 || i + n > s.size()) return false;
+        for (std::size_t k = 1; k < n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+        i += n;
+    }
+    return true;
+}
+
+struct body_outcome {
+    enum kind { value, missing, raw, json_error, unreadable } what = missing;
+    json::value doc;                  // `value`: the decoded JSON; `raw`: the body as a string
+    std::optional<verror> error;      // json_error
+};
+
+// What FastAPI hands to validation. Runs before authentication in FastAPI,
+// so a malformed body gets its 422 even without credentials.
+inline body_outcome decode_body(const emulator_request& req) {
+    body_outcome out;
+    if (req.body.empty()) return out;  // `missing`
+    bool json_type = req.content_type.empty();
+    if (!json_type) {
+        std::string ct(req.content_type.substr(0, req.content_type.find(';')));
+        ct.erase(0, ct.find_first_not_of(" \t"));
+        ct.erase(ct.find_last_not_of(" \t") + 1);
+        for (auto& ch : ct) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        const auto slash = ct.find('/');
+        if (slash != std::string::npos && ct.substr(0, slash) == "application") {
+            const auto sub = ct.substr(slash + 1);
+            json_type = sub == "json" || (sub.size() >= 5 && sub.compare(sub.size() - 5, 5, "+json") == 0);
+        }
+    }
+    if (!json_type) {
+        out.what = body_outcome::raw;
+        out.doc = json::string(req.body);
+        return out;
+    }
+    if (!valid_utf8(req.body)) {
+        out.what = body_outcome::unreadable;
+        return out;
+    }
+    py_json_checker checker(req.body);
+    if (auto err = checker.check()) {
+        if (checker.too_deep()) {
+            out.what = body_outcome::unreadable;
+            return out;
+        }
+        out.what = body_outcome::json_error;
+        out.error = make_error("json_invalid", loc_t{"body", static_cast<std::int64_t>(err->second)},
+                               "JSON decode error", json::object{}, json::object{{"error", err->first}});
+        return out;
+    }
+    json::parse_options opts;
+    opts.max_depth = 1000;
+    std::error_code ec;
+    json::value v = json::parse(req.body, ec, {}, opts);
+    if (ec) {
+        out.what = body_outcome::unreadable;
+        return out;
+    }
+    out.what = body_outcome::value;
+    out.doc = std::move(v);
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// Field validators.
+
+inline const json::value* field(const json::object& o, std::string_view key) {
+    auto it = o.find(key);
+    return it == o.end() ? nullptr : &it->value();
+}
+
+inline std::optional<std::string> validate_string(const json::value& v, const loc_t& loc, verrors& errors,
+                                                  std::int64_t min_length = 0) {
+    if (!v.is_string()) {
+        errors.push_back(string_type_error(loc, v));
+        return std::nullopt;
+    }
+    if (min_length > 0 && py_len(v.get_string()) < min_length) {
+        errors.push_back(string_too_short(loc, v, min_length));
+        return std::nullopt;
+    }
+    return std::string(v.get_string());
+}
+
+// A double that Pydantic's lax int accepts (no fractional part).
+inline bool integral_double(double d) {
+    return std::isfinite(d) && std::floor(d) == d && std::abs(d) < 9.2e18;
+}
+
+// `str | int | bool` (FilterClause.value): the union branch errors when all fail.
+inline void union_scalar_errors(const json::value& v, const loc_t& loc, std::string_view str_label, verrors& errors,
+                                const std::optional<verror>& str_error) {
+    if (str_error)
+        errors.push_back(*str_error);
+    else
+        errors.push_back(string_type_error(loc_plus(loc, json::string(str_label)), v));
+    const loc_t li = loc_plus(loc, "int"), lb = loc_plus(loc, "bool");
+    if (v.is_double()) {
+        errors.push_back(make_error("int_from_float", li, "Input should be a valid integer, got a number with a fractional part", v));
+        errors.push_back(make_error("bool_parsing", lb, "Input should be a valid boolean, unable to interpret input", v));
+    } else if (v.is_string()) {
+        errors.push_back(make_error("int_parsing", li, "Input should be a valid integer, unable to parse string as an integer", v));
+        errors.push_back(make_error("bool_parsing", lb, "Input should be a valid boolean, unable to interpret input", v));
+    } else {
+        errors.push_back(make_error("int_type", li, "Input should be a valid integer", v));
+        errors.push_back(make_error("bool_type", lb, "Input should be a valid boolean", v));
+    }
+}
+
+// Pydantic's lax bool from a string (only reached for strings the str branch rejected).
+inline std::optional<bool> lax_bool(std::string_view s) {
+    std::string l(s);
+    for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (l == "1" || l == "on" || l == "t" || l == "true" || l == "y" || l == "yes") return true;
+    if (l == "0" || l == "off" || l == "f" || l == "false" || l == "n" || l == "no") return false;
+    return std::nullopt;
+}
+
+// MetadataField: dict[str(1..40), str(1..500) | int | bool], at most 50 items.
+inline std::optional<json::object> validate_metadata(const json::value& v, const loc_t& loc, verrors& errors) {
+    if (!v.is_object()) {
+        errors.push_back(make_error("dict_type", loc, "Input should be a valid dictionary", v));
+        return std::nullopt;
+    }
+    const auto before = errors.size();
+    json::object out;
+    for (const auto& kv : v.get_object()) {
+        const std::string_view key = kv.key();
+        const loc_t kloc = loc_plus(loc, json::string(key));
+        const auto klen = py_len(key);
+        if (klen < 1)
+            errors.push_back(string_too_short(loc_plus(kloc, "[key]"), json::string(key), 1));
+        else if (klen > 40)
+            errors.push_back(string_too_long(loc_plus(kloc, "[key]"), json::string(key), 40));
+        const json::value& val = kv.value();
+        switch (val.kind()) {
+        case json::kind::bool_:
+        case json::kind::int64:
+        case json::kind::uint64: out[key] = val; break;
+        case json::kind::double_:
+            if (integral_double(val.get_double())) {
+                out[key] = static_cast<std::int64_t>(val.get_double());
+                break;
+            }
+            union_scalar_errors(val, kloc, "constrained-str", errors, std::nullopt);
+            break;
+        case json::kind::string: {
+            const auto len = py_len(val.get_string());
+            if (len >= 1 && len <= 500) {
+                out[key] = val;
+                break;
+            }
+            // The str branch failed its length; the lax int/bool branches may still take it.
+            if (auto i = parse_py_int(val.get_string()); i && len > 500) {
+                out[key] = *i;
+                break;
+            }
+            if (auto b = lax_bool(val.get_string())) {
+                out[key] = *b;
+                break;
+            }
+            const loc_t sl = loc_plus(kloc, "constrained-str");
+            union_scalar_errors(val, kloc, "constrained-str", errors,
+                                len < 1 ? string_too_short(sl, val, 1) : string_too_long(sl, val, 500));
+            break;
+        }
+        default: union_scalar_errors(val, kloc, "constrained-str", errors, std::nullopt);
+        }
+    }
+    if (errors.size() != before) return std::nullopt;
+    if (out.size() > 50) {
+        errors.push_back(make_error("too_long", loc,
+                                    "Dictionary should have at most 50 items after validation, not " +
+                                        std::to_string(out.size()),
+                                    v,
+                                    json::object{{"field_type", "Dictionary"},
+                                                 {"max_length", 50},
+                                                 {"actual_length", static_cast<std::int64_t>(out.size())}}));
+        return std::nullopt;
+    }
+    return out;
+}
+
+inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth = 0);
+
+inline std::optional<filter_node> validate_clause(const json::value& v, const loc_t& loc, verrors& errors) {
+    if (!v.is_object()) {
+        errors.push_back(model_attributes_error(loc, v));
+        return std::nullopt;
+    }
+    const auto& o = v.get_object();
+    const auto before = errors.size();
+    filter_node n;
+    n.is_clause = true;
+    if (auto p = field(o, "property")) {
+        if (auto s = validate_string(*p, loc_plus(loc, "property"), errors)) n.property = std::move(*s);
+    } else {
+        errors.push_back(missing_error(loc_plus(loc, "property"), v));
+    }
+    if (auto p = field(o, "operator")) {
+        std::optional<filter_op> op;
+        if (p->is_string()) op = parse_filter_op(p->get_string());
+        if (op)
+            n.op = *op;
+        else
+            errors.push_back(enum_error(loc_plus(loc, "operator"), *p,
+                                        {"eq", "ne", "gt", "gte", "lt", "lte", "like", "not_like"}));
+    } else {
+        errors.push_back(missing_error(loc_plus(loc, "operator"), v));
+    }
+    if (auto p = field(o, "value")) {
+        const loc_t vl = loc_plus(loc, "value");
+        switch (p->kind()) {
+        case json::kind::string:
+        case json::kind::bool_:
+        case json::kind::int64: n.value = *p; break;
+        case json::kind::uint64:
+            // Beyond int64: kept as written (Python ints are unbounded).
+            n.value = *p;
+            break;
+        case json::kind::double_:
+            if (integral_double(p->get_double())) {
+                n.value = static_cast<std::int64_t>(p->get_double());
+                break;
+            }
+            union_scalar_errors(*p, vl, "str", errors, std::nullopt);
+            break;
+        default: union_scalar_errors(*p, vl, "str", errors, std::nullopt);
+        }
+    } else {
+        errors.push_back(missing_error(loc_plus(loc, "value"), v));
+    }
+    if (errors.size() != before) return std::nullopt;
+    return n;
+}
+
+inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth) {
+    if (!v.is_object()) {
+        errors.push_back(model_attributes_error(loc, v));
+        return std::nullopt;
+    }
+    const auto& o = v.get_object();
+    const auto before = errors.size();
+    filter_node n;
+    if (auto p = field(o, "conjunction")) {
+        if (p->is_string() && (p->get_string() == "and" || p->get_string() == "or"))
+            n.conjunction_and = p->get_string() == "and";
+        else
+            errors.push_back(enum_error(loc_plus(loc, "conjunction"), *p, {"and", "or"}));
+    } else {
+        errors.push_back(missing_error(loc_plus(loc, "conjunction"), v));
+    }
+    if (auto p = field(o, "clauses")) {
+        if (!p->is_array()) {
+            errors.push_back(make_error("list_type", loc_plus(loc, "clauses"), "Input should be a valid list", *p));
+        } else {
+            const auto& arr = p->get_array();
+            for (std::size_t i = 0; i < arr.size(); ++i) {
+                const loc_t il = loc_plus(loc_plus(loc, "clauses"), static_cast<std::int64_t>(i));
+                // Smart union FilterClause | Filter: the first branch that validates wins.
+                verrors clause_errors, group_errors;
+                if (auto c = validate_clause(arr[i], loc_plus(il, "FilterClause"), clause_errors)) {
+                    n.clauses.push_back(std::move(*c));
+                    continue;
+                }
+                if (auto g = validate_filter(arr[i], loc_plus(il, "Filter"), group_errors, depth + 1)) {
+                    n.clauses.push_back(std::move(*g));
+                    continue;
+                }
+                errors.insert(errors.end(), clause_errors.begin(), clause_errors.end());
+                errors.insert(errors.end(), group_errors.begin(), group_errors.end());
+            }
+        }
+    } else {
+        errors.push_back(missing_error(loc_plus(loc, "clauses"), v));
+    }
+    if (errors.size() != before) return std::nullopt;
+    return n;
+}
+
+// Annotated[CountAggregation | PropertyAggregation, Discriminator("func")].
+inline std::optional<aggregation> validate_aggregation(const json::value& v, const loc_t& loc, verrors& errors) {
+    static constexpr std::string_view expected_tags = "'count', 'sum', 'max', 'min', 'avg'";
+    if (!v.is_object()) {
+        errors.push_back(model_attributes_error(loc, v));
+        return std::nullopt;
+    }
+    const auto& o = v.get_object();
+    const json::value* tag = field(o, "func");
+    if (!tag) {
+        errors.push_back(make_error("union_tag_not_found", loc, "Unable to extract tag using discriminator 'func'", v,
+                                    json::object{{"discriminator", "'func'"}}));
+        return std::nullopt;
+    }
+    std::optional<agg_func> func;
+    if (tag->is_string()) {
+        for (std::size_t i = 0; i < std::size(agg_func_names); ++i)
+            if (agg_func_names[i] == tag->get_string()) func = static_cast<agg_func>(i);
+    }
+    if (!func) {
+        const std::string tag_text = tag->is_null() ? "None" : python_str(*tag);
+        errors.push_back(make_error("union_tag_invalid", loc,
+                                    "Input tag '" + tag_text +
+                                        "' found using 'func' does not match any of the expected tags: " +
+                                        std::string(expected_tags),
+                                    v,
+                                    json::object{{"discriminator", "'func'"},
+                                                 {"tag", tag_text},
+                                                 {"expected_tags", expected_tags}}));
+        return std::nullopt;
+    }
+    aggregation a;
+    a.func = *func;
+    if (a.func == agg_func::count) return a;  // extra keys are ignored
+    const loc_t bl = loc_plus(loc, json::string(agg_func_names[static_cast<int>(a.func)]));
+    if (auto p = field(o, "property")) {
+        auto s = validate_string(*p, loc_plus(bl, "property"), errors);
+        if (!s) return std::nullopt;
+        a.property = std::move(*s);
+    } else {
+        errors.push_back(missing_error(loc_plus(bl, "property"), v));
+        return std::nullopt;
+    }
+    return a;
+}
+
+// An optional `organization_id: UUID4 | None` in a body.
+inline std::optional<std::string> validate_optional_org(const json::object& o, const loc_t& loc, verrors& errors,
+                                                        bool& present) {
+    present = false;
+    auto p = field(o, "organization_id");
+    if (!p || p->is_null()) return std::nullopt;
+    present = true;
+    return validate_uuid4(*p, loc_plus(loc, "organization_id"), errors);
+}
+
+struct meter_create_input {
+    json::object metadata;
+    std::string name;
+    filter_node filter;
+    aggregation agg;
+    std::optional<std::string> organization_id;
+    bool organization_id_given = false;
+};
+
+inline std::optional<meter_create_input> validate_meter_create(const json::value& body, verrors& errors) {
+    const loc_t root{"body"};
+    if (!body.is_object()) {
+        errors.push_back(model_attributes_error(root, body));
+        return std::nullopt;
+    }
+    const auto& o = body.get_object();
+    const auto before = errors.size();
+    meter_create_input in;
+    if (auto p = field(o, "metadata")) {
+        if (auto m = validate_metadata(*p, loc_plus(root, "metadata"), errors)) in.metadata = std::move(*m);
+    }
+    if (auto p = field(o, "name")) {
+        if (auto s = validate_string(*p, loc_plus(root, "name"), errors, 3)) in.name = std::move(*s);
+    } else {
+        errors.push_back(missing_error(loc_plus(root, "name"), body));
+    }
+    if (auto p = field(o, "filter")) {
+        if (auto f = validate_filter(*p, loc_plus(root, "filter"), errors)) in.filter = std::move(*f);
+    } else {
+        errors.push_back(missing_error(loc_plus(root, "filter"), body));
+    }
+    if (auto p = field(o, "aggregation")) {
+        if (auto a = validate_aggregation(*p, loc_plus(root, "aggregation"), errors)) in.agg = std::move(*a);
+    } else {
+        errors.push_back(missing_error(loc_plus(root, "aggregation"), body));
+    }
+    in.organization_id = validate_optional_org(o, root, errors, in.organization_id_given);
+    if (errors.size() != before) return std::nullopt;
+    return in;
+}
+
+struct meter_update_input {
+    std::optional<json::object> metadata;
+    bool name_given = false;
+    std::optional<std::string> name;  // given and null: name_given && !name
+    bool filter_given = false;        // the key is present (even with null)
+    std::optional<filter_node> filter;
+    json::value filter_input;         // the validated value (or null), for the lock error
+    bool aggregation_given = false;
+    std::optional<aggregation> agg;
+    json::value aggregation_input;
+};
+
+inline std::optional<meter_update_input> validate_meter_update(const json::value& body, verrors& errors) {
+    const loc_t root{"body"};
+    if (!body.is_object()) {
+        errors.push_back(model_attributes_error(root, body));
+        return std::nullopt;
+    }
+    const auto& o = body.get_object();
+    const auto before = errors.size();
+    meter_update_input in;
+    if (auto p = field(o, "metadata")) {
+        if (auto m = validate_metadata(*p, loc_plus(root, "metadata"), errors)) in.metadata = std::move(*m);
+    }
+    if (auto p = field(o, "name")) {
+        in.name_given = true;
+        if (!p->is_null()) in.name = validate_string(*p, loc_plus(root, "name"), errors, 3);
+    }
+    if (auto p = field(o, "filter")) {
+        in.filter_given = true;
+        if (!p->is_null()) {
+            in.filter = validate_filter(*p, loc_plus(root, "filter"), errors);
+            if (in.filter) in.filter_input = filter_to_json(*in.filter);
+        }
+    }
+    if (auto p = field(o, "aggregation")) {
+        in.aggregation_given = true;
+        if (!p->is_null()) {
+            in.agg = validate_aggregation(*p, loc_plus(root, "aggregation"), errors);
+            if (in.agg) in.aggregation_input = aggregation_to_json(*in.agg);
+        }
+    }
+    if (errors.size() != before) return std::nullopt;
+    return in;
+}
+
+// One item of EventsIngest.events (either branch).
+struct event_create_input {
+    json::object metadata;
+    std::optional<micros> timestamp;  // empty: now
+    std::string name;
+    std::optional<std::string> organization_id;
+    bool organization_id_given = false;
+    std::optional<std::string> customer_id;
+    std::optional<std::string> external_customer_id;
+};
+
+inline std::optional<event_create_input> validate_event_branch(const json::value& v, const loc_t& loc, bool external,
+                                                               micros now, verrors& errors) {
+    if (!v.is_object()) {
+        errors.push_back(model_attributes_error(loc, v));
+        return std::nullopt;
+    }
+    const auto& o = v.get_object();
+    const auto before = errors.size();
+    event_create_input in;
+    if (auto p = field(o, "metadata")) {
+        if (auto m = validate_metadata(*p, loc_plus(loc, "metadata"), errors)) in.metadata = std::move(*m);
+    }
+    if (auto p = field(o, "timestamp")) {
+        const loc_t tl = loc_plus(loc, "timestamp");
+        if (auto t = validate_aware_datetime(*p, tl, errors)) {
+            if (t->utc() > now)
+                errors.push_back(make_error("value_error", tl, "Value error, Timestamp must be in the past.", *p,
+                                            json::object{{"error", json::object{}}}));
+            else
+                in.timestamp = t->utc();
+        }
+    }
+    if (auto p = field(o, "name")) {
+        if (auto s = validate_string(*p, loc_plus(loc, "name"), errors)) in.name = std::move(*s);
+    } else {
+        errors.push_back(missing_error(loc_plus(loc, "name"), v));
+    }
+    in.organization_id = validate_optional_org(o, loc, errors, in.organization_id_given);
+    if (!external) {
+        if (auto p = field(o, "customer_id"))
+            in.customer_id = validate_uuid4(*p, loc_plus(loc, "customer_id"), errors);
+        else
+            errors.push_back(missing_error(loc_plus(loc, "customer_id"), v));
+    } else {
+        if (auto p = field(o, "external_customer_id"))
+            in.external_customer_id = validate_string(*p, loc_plus(loc, "external_customer_id"), errors);
+        else
+            errors.push_back(missing_error(loc_plus(loc, "external_customer_id"), v));
+    }
+    if (errors.size() != before) return std::nullopt;
+    return in;
+}
+
+inline std::optional<std::vector<event_create_input>> validate_events_ingest(const json::value& body, micros now,
+                                                                             verrors& errors) {
+    const loc_t root{"body"};
+    if (!body.is_object()) {
+        errors.push_back(model_attributes_error(root, body));
+        return std::nullopt;
+    }
+    const auto& o = body.get_object();
+    auto p = field(o, "events");
+    if (!p) {
+        errors.push_back(missing_error(loc_plus(root, "events"), body));
+        return std::nullopt;
+    }
+    if (!p->is_array()) {
+        errors.push_back(make_error("list_type", loc_plus(root, "events"), "Input should be a valid list", *p));
+        return std::nullopt;
+    }
+    std::vector<event_create_input> out;
+    const auto before = errors.size();
+    const auto& arr = p->get_array();
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+        const loc_t il = loc_plus(loc_plus(root, "events"), static_cast<std::int64_t>(i));
+        verrors e1, e2;
+        if (auto c = validate_event_branch(arr[i], loc_plus(il, "EventCreateCustomer"), false, now, e1)) {
+            out.push_back(std::move(*c));
+            continue;
+        }
+        if (auto c = validate_event_branch(arr[i], loc_plus(il, "EventCreateExternalCustomer"), true, now, e2)) {
+            out.push_back(std::move(*c));
+            continue;
+        }
+        errors.insert(errors.end(), e1.begin(), e1.end());
+        errors.insert(errors.end(), e2.begin(), e2.end());
+    }
+    if (errors.size() != before) return std::nullopt;
+    return out;
+}
+
+} // namespace polar::testing::emu
+
+#endif
