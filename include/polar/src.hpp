@@ -31,6 +31,8 @@
 #include <polar/impl/events.ipp>
 #include <polar/impl/client.ipp>
 #include <polar/testing/impl/emulator_state.ipp>
+#include <polar/testing/impl/tls_cert.ipp>
+#include <polar/testing/impl/emulator.ipp>
 // POLAR_SRC_IPP_LIST
 
 #endif
