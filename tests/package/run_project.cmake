@@ -1,0 +1,62 @@
+# Configures, builds and tests a small CMake project, printing how long each
+# step takes. Variables:
+#   SOURCE_DIR, BINARY_DIR   the project and where to build it (kept between
+#                            runs, so a rerun rebuilds only what changed)
+#   GENERATOR, MAKE_PROGRAM, CXX_COMPILER, BUILD_TYPE   as the outer build's
+#   JOBS                     parallel build jobs
+#   CONFIGURE_ARGS           more -D options, separated by "|"
+foreach(var SOURCE_DIR BINARY_DIR GENERATOR)
+    if(NOT DEFINED ${var})
+        message(FATAL_ERROR "run_project.cmake: ${var} is not set")
+    endif()
+endforeach()
+
+# A build tree made by another generator cannot be reused.
+if(EXISTS ${BINARY_DIR}/CMakeCache.txt)
+    file(STRINGS ${BINARY_DIR}/CMakeCache.txt cached REGEX "^CMAKE_GENERATOR:INTERNAL=")
+    if(NOT cached STREQUAL "CMAKE_GENERATOR:INTERNAL=${GENERATOR}")
+        file(REMOVE_RECURSE ${BINARY_DIR})
+    endif()
+endif()
+
+set(configure ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BINARY_DIR} -G ${GENERATOR}
+    -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
+if(MAKE_PROGRAM)
+    list(APPEND configure -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM})
+endif()
+if(CXX_COMPILER)
+    list(APPEND configure -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
+endif()
+if(CONFIGURE_ARGS)
+    string(REPLACE "|" ";" extra "${CONFIGURE_ARGS}")
+    list(APPEND configure ${extra})
+endif()
+set(build ${CMAKE_COMMAND} --build ${BINARY_DIR})
+if(JOBS)
+    list(APPEND build -j ${JOBS})
+endif()
+if(BUILD_TYPE)
+    list(APPEND build --config ${BUILD_TYPE})
+endif()
+get_filename_component(cmake_dir ${CMAKE_COMMAND} DIRECTORY)
+find_program(ctest NAMES ctest HINTS ${cmake_dir} NO_DEFAULT_PATH)
+if(NOT ctest)
+    find_program(ctest NAMES ctest REQUIRED)
+endif()
+set(test ${ctest} --test-dir ${BINARY_DIR} --output-on-failure --no-tests=error)
+if(BUILD_TYPE)
+    list(APPEND test -C ${BUILD_TYPE})
+endif()
+
+set(summary)
+foreach(step configure build test)
+    string(TIMESTAMP start "%s")
+    execute_process(COMMAND ${${step}} RESULT_VARIABLE result COMMAND_ECHO STDOUT)
+    string(TIMESTAMP end "%s")
+    math(EXPR seconds "${end} - ${start}")
+    string(APPEND summary " ${step} ${seconds} s")
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "${step} of ${SOURCE_DIR} failed (${result}) after${summary}")
+    endif()
+endforeach()
+message(STATUS "${SOURCE_DIR}:${summary}")
