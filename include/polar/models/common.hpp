@@ -9,6 +9,7 @@
 #include <polar/detail/datetime.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -160,7 +161,7 @@ concept scalar_like =
      !std::is_same_v<std::remove_cvref_t<T>, char8_t> &&
      !std::is_same_v<std::remove_cvref_t<T>, char16_t> &&
      !std::is_same_v<std::remove_cvref_t<T>, char32_t>) ||
-    std::is_convertible_v<T, std::string_view>;
+    (std::is_convertible_v<T, std::string_view> && !std::is_same_v<std::remove_cvref_t<T>, std::nullptr_t>);
 
 template <scalar_like T>
 metadata_value make_scalar(T&& v) {
