@@ -240,6 +240,8 @@ TEST_CASE("emulator body decoding: Python json error messages and positions") {
     CHECK(r.status == 422);
     CHECK(detail(r, h)[0].at("type") == "missing");
     CHECK(loc_of(detail(r, h)[0]) == R"(["body"])");
+    r = f.post("/v1/meters/", "null");
+    CHECK(detail(r, h)[0].at("type") == "missing");
     // A body that is not an object.
     r = f.post("/v1/meters/", "[]");
     CHECK(detail(r, h)[0].at("type") == "model_attributes_type");
@@ -934,6 +936,16 @@ TEST_CASE("emulator ingest events") {
                  "utok")
               .status == 200);
     CHECK(f.s.event_count() == 3);
+    // A JSON number is a Unix timestamp.
+    CHECK(f.post("/v1/events/ingest", R"({"events":[{"name":"unix","external_customer_id":"e","timestamp":1740787200}]})")
+              .status == 200);
+    CHECK(f.s.event_count() == 4);
+    auto unix_meter = parse(f.post("/v1/meters/", R"({"name":"unix","filter":{"conjunction":"and","clauses":[
+        {"property":"name","operator":"eq","value":"unix"}]},"aggregation":{"func":"count"}})"));
+    body = parse(f.get("/v1/meters/" + str(unix_meter.at("id")) + "/events"));
+    CHECK(body.at("items").at(0).at("timestamp") == "2025-03-01T00:00:00Z");
+    b = one(R"({"name":"x","external_customer_id":"e","timestamp":true})");
+    CHECK(b.at("detail").at(0).at("type") == "datetime_type");
 
     // Body shape.
     d = detail(f.post("/v1/events/ingest", "{}"), h);
@@ -947,5 +959,5 @@ TEST_CASE("emulator ingest events") {
         {"name":"x","customer_id":"nope"}]})").status == 422);
     CHECK(f.post("/v1/events/ingest", R"({"events":[{"name":"ok","external_customer_id":"e"},
         {"name":")" + std::string(129, 'n') + R"(","external_customer_id":"e"}]})").status == 500);
-    CHECK(f.s.event_count() == 3);
+    CHECK(f.s.event_count() == 4);
 }

@@ -272,12 +272,11 @@ inline dt_parse parse_datetime_text(std::string_view s) {
 inline std::optional<local_datetime> validate_aware_datetime(const json::value& input, const loc_t& loc,
                                                              verrors& errors) {
     if (input.is_int64() || input.is_uint64() || input.is_double()) {
-        local_datetime d;
-        const double v = input.to_number<double>();
-        char buf[64];
-        auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-        if (speedate::parse_numeric_timestamp(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), d))
-            return d;
+        // A JSON number is a Unix timestamp (seconds, or milliseconds past 2e10).
+        double v = input.to_number<double>();
+        if (std::abs(v) > 2e10) v /= 1000;
+        if (v > -62135596800.0 && v < 253402300800.0)
+            return local_from_utc(static_cast<micros>(std::llround(v * 1e6)));
         errors.push_back(make_error("datetime_parsing", loc,
                                     "Input should be a valid datetime, " + std::string(speedate::out_of_range_timestamp),
                                     input, json::object{{"error", speedate::out_of_range_timestamp}}));

@@ -268,6 +268,8 @@ inline body_outcome decode_body(const emulator_request& req) {
         out.what = body_outcome::unreadable;
         return out;
     }
+    // A JSON null body is no body at all for FastAPI (a `missing` error).
+    if (v.is_null()) return out;
     out.what = body_outcome::value;
     out.doc = std::move(v);
     return out;
