@@ -20,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -56,8 +57,9 @@ const char* const usage =
     "  --cert/--key FILE  PEM certificate chain and private key for --tls\n"
     "  --seed demo        load the demo data set (organizations, customers, meters,\n"
     "                     events and tokens; printed on start)\n"
-    "  --token T:S[:ORG]  add an organization token T with comma-separated scopes S,\n"
-    "                     for organization ORG (default: the demo organization with\n"
+    "  --token T:S[:ORG]  add an organization token T with comma-separated scopes S\n"
+    "                     (e.g. reader:meters:read or w:meters:read,meters:write),\n"
+    "                     for organization ORG, a UUID (default: the demo organization with\n"
     "                     --seed demo, else a new \"Emulated Org\"); repeatable\n"
     "  --state FILE       load the state from FILE if it exists; save it there after\n"
     "                     changes and on exit\n"
@@ -100,6 +102,17 @@ std::vector<std::string> split(const std::string& s, char sep) {
     return out;
 }
 
+bool looks_like_uuid(const std::string& s) {
+    if (s.size() != 36)
+        return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i])))
+            return false;
+    }
+    return true;
+}
+
 int parse_int(const std::string& s, const char* what, int lo, int hi) {
     char* end = nullptr;
     errno = 0;
@@ -137,17 +150,22 @@ arguments parse(int argc, char** argv) {
                 fail_usage("--seed takes 'demo'");
             a.seed_demo = true;
         } else if (arg == "--token") {
-            // TOKEN:SCOPES[:ORG_ID]
+            // TOKEN:SCOPES[:ORG_ID]. Scopes contain colons themselves
+            // ("meters:read"), so the organization is the last part only when
+            // it looks like a UUID.
             std::string v = value();
             auto c1 = v.find(':');
             if (c1 == std::string::npos || c1 == 0)
                 fail_usage("--token takes TOKEN:SCOPE1,SCOPE2[:ORG_ID]");
             token_arg t;
             t.token = v.substr(0, c1);
-            auto c2 = v.find(':', c1 + 1);
-            t.scopes = split(v.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1), ',');
-            if (c2 != std::string::npos)
-                t.organization_id = v.substr(c2 + 1);
+            std::string rest = v.substr(c1 + 1);
+            auto last = rest.rfind(':');
+            if (last != std::string::npos && looks_like_uuid(rest.substr(last + 1))) {
+                t.organization_id = rest.substr(last + 1);
+                rest.resize(last);
+            }
+            t.scopes = split(rest, ',');
             a.tokens.push_back(std::move(t));
         } else if (arg == "--state") {
             a.state_file = value();

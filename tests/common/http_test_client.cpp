@@ -11,6 +11,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <cerrno>
 #include <csignal>
@@ -67,6 +69,24 @@ bool http_response::body_is_json() const {
     error_code ec;
     boost::json::parse(body, ec);
     return !ec;
+}
+
+std::string http_response::json(std::string_view pointer) const {
+    error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec)
+        return {};
+    const boost::json::value* p = v.find_pointer(pointer, ec);
+    return p ? boost::json::serialize(*p) : std::string();
+}
+
+std::string http_response::json_string(std::string_view pointer) const {
+    error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec)
+        return {};
+    const boost::json::value* p = v.find_pointer(pointer, ec);
+    return p && p->is_string() ? std::string(p->get_string()) : std::string();
 }
 
 // -- http_test_client ------------------------------------------------------------------

@@ -37,6 +37,12 @@ struct http_response {
     bool has_header(std::string_view name) const;
     /// True when `body` parses as JSON.
     bool body_is_json() const;
+    /// The value at a JSON pointer (e.g. "/id", "/items/0/name",
+    /// "/pagination/total_count") serialized as JSON ("\"abc\"", "3", "null"),
+    /// or "" when the body is not JSON or has no such value.
+    std::string json(std::string_view pointer) const;
+    /// Like json() for a string value, without the quotes ("" if not a string).
+    std::string json_string(std::string_view pointer) const;
 };
 
 /// Options of one request.
