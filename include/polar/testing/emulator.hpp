@@ -60,6 +60,17 @@ POLAR_DECL certificate_pair make_self_signed_certificate(
     certificate_key_type type = certificate_key_type::ec_p256);
 
 /**
+ * @brief The same with other subject alternative names (OpenSSL syntax, e.g.
+ * `"DNS:example.com,IP:10.0.0.1"`) and validity window, relative to now
+ * (e.g. `-48h`, `-24h` for a certificate that has expired). For tests of
+ * certificate verification.
+ */
+POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type type,
+                                                         std::string_view subject_alt_names,
+                                                         std::chrono::seconds not_before,
+                                                         std::chrono::seconds not_after);
+
+/**
  * @brief Scripted misbehaviour for one or more requests (a value type).
  *
  * @details Build one with a factory, refine it with the modifiers and hand it to
@@ -324,6 +335,10 @@ private:
  * `cert_pem`/`key_pem`, then `cert_file`/`key_file` (PEM files), else a
  * self-signed certificate generated at `start()` (see
  * `make_self_signed_certificate`). `emulator::certificate_pem()` returns it.
+ *
+ * With g++ 12, build the options in a named local, not as a braced temporary
+ * in an expression that also contains `co_await` (such temporaries are
+ * destroyed twice by that compiler).
  */
 struct emulator_options {
     /// Address to bind (IPv4 or IPv6 literal, or "localhost").

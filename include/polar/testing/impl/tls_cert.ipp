@@ -64,6 +64,13 @@ inline void add_extension(X509* cert, int nid, const char* value) {
 } // namespace detail
 
 POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type type) {
+    return make_self_signed_certificate(type, "IP:127.0.0.1,IP:::1,DNS:localhost", std::chrono::hours(-1),
+                                        std::chrono::hours(24 * 365));
+}
+
+POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type type, std::string_view subject_alt_names,
+                                                         std::chrono::seconds not_before,
+                                                         std::chrono::seconds not_after) {
     using detail::openssl_ptr;
     using detail::throw_openssl;
 
@@ -83,8 +90,8 @@ POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type ty
         !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())))
         throw_openssl("serial number");
 
-    if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) ||
-        !X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600))
+    if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), static_cast<long>(not_before.count())) ||
+        !X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(not_after.count())))
         throw_openssl("validity");
     if (X509_set_pubkey(cert.get(), key.get()) != 1)
         throw_openssl("X509_set_pubkey");
@@ -101,7 +108,7 @@ POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type ty
     // as self-issued, so trusting it directly (as a CA file) verifies, and
     // strict verifiers that refuse a CA certificate as a server certificate
     // accept it too.
-    detail::add_extension(cert.get(), NID_subject_alt_name, "IP:127.0.0.1,IP:::1,DNS:localhost");
+    detail::add_extension(cert.get(), NID_subject_alt_name, std::string(subject_alt_names).c_str());
     detail::add_extension(cert.get(), NID_ext_key_usage, "serverAuth");
     detail::add_extension(cert.get(), NID_subject_key_identifier, "hash");
 
