@@ -154,6 +154,9 @@ private:
 
 #ifdef POLAR_HEADER_ONLY
 #include <polar/impl/client.ipp>
+// Generators and fan-out run on the client's transport: after client.ipp.
+#include <polar/impl/generator.ipp>
+#include <polar/impl/fan_out.ipp>
 #endif
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <polar/detail/call.hpp>
 #include <polar/detail/config.hpp>
+#include <polar/generator.hpp>
 #include <polar/models.hpp>
 #include <polar/with_diagnostics.hpp>
 
@@ -101,6 +102,15 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
 template <class Token>
 concept not_options = !std::is_convertible_v<Token, const request_options&>;
 } // namespace detail
+
+// Fan-out of quantities: defined in <polar/fan_out.hpp> (included at the end).
+struct quantities_request;
+struct quantities_result;
+struct fan_out_options;
+namespace detail {
+template <class Token>
+concept not_fan_out_options = !std::is_convertible_v<Token, const fan_out_options&>;
+}
 
 /**
  * @brief The Meters resource: `client.meters()`.
@@ -222,6 +232,32 @@ public:
         return quantities(id, params, request_options{}, std::forward<CompletionToken>(token));
     }
 
+    // -- streaming and fan-out (<polar/generator.hpp>, <polar/fan_out.hpp>) -------
+
+    /// All meters matching `params`, page by page, from `params.page` (default 1). No I/O until `next()`.
+    POLAR_DECL generator<page<meter>> list_pages(const list_meters_params& params = {},
+                                                 const request_options& opts = {},
+                                                 const generator_options& gen = {}) const;
+    /// All meters matching `params`, one by one (pages fetched on demand).
+    POLAR_DECL generator<meter> list_items(const list_meters_params& params = {}, const request_options& opts = {},
+                                           const generator_options& gen = {}) const;
+    /// The meter's events, newest first, page by page.
+    POLAR_DECL generator<page<event>> events_pages(std::string_view id, const meter_events_params& params = {},
+                                                   const request_options& opts = {},
+                                                   const generator_options& gen = {}) const;
+    /// The meter's events, newest first, one by one.
+    POLAR_DECL generator<event> events_items(std::string_view id, const meter_events_params& params = {},
+                                             const request_options& opts = {},
+                                             const generator_options& gen = {}) const;
+
+    /// Many quantities queries at once, at most `opts.max_concurrency` in flight
+    /// (see <polar/fan_out.hpp>). Completes with the results in input order.
+    template <class CompletionToken = default_token>
+    auto quantities_many(std::span<const quantities_request> requests, const fan_out_options& opts,
+                         CompletionToken&& token = {});
+    template <detail::not_fan_out_options CompletionToken = default_token>
+    auto quantities_many(std::span<const quantities_request> requests, CompletionToken&& token = {});
+
 private:
     std::shared_ptr<detail::client_state> state_;
 };
@@ -240,6 +276,8 @@ auto page<T>::next(CompletionToken&& token) const {
 }
 
 } // namespace polar
+
+#include <polar/fan_out.hpp>
 
 #ifdef POLAR_HEADER_ONLY
 #include <polar/impl/meters.ipp>

@@ -8,6 +8,8 @@
 #include <polar/client.hpp>
 #include <polar/error.hpp>
 #include <polar/events.hpp>
+#include <polar/fan_out.hpp>
+#include <polar/generator.hpp>
 #include <polar/meters.hpp>
 #include <polar/models.hpp>
 #include <polar/retry.hpp>

@@ -33,6 +33,8 @@
 #include <polar/testing/impl/emulator_state.ipp>
 #include <polar/testing/impl/tls_cert.ipp>
 #include <polar/testing/impl/emulator.ipp>
+#include <polar/impl/generator.ipp>
+#include <polar/impl/fan_out.ipp>
 // POLAR_SRC_IPP_LIST
 
 #endif
