@@ -5130,7 +5130,6 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -5420,8 +5419,16 @@ asio::awaitable<error_code> open_connection(client_state& st, connection& c, ste
             co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
         }
         if (st.opts.verify_peer) {
+            // OpenSSL checks the name itself (RFC 6125), so a mismatch is
+            // reported as such ("hostname mismatch") in the verify result.
             c.tls->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-            c.tls->set_verify_callback(ssl::host_name_verification(st.ep.host));
+            ::SSL* native = c.tls->native_handle();
+            const int ok = st.ep.host_is_ip ? ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(native), st.ep.host.c_str())
+                                            : ::SSL_set1_host(native, st.ep.host.c_str());
+            if (ok != 1) {
+                message = "cannot set the TLS host name to verify";
+                co_return make_error_code(errc::invalid_argument);
+            }
         }
         auto [hec] = co_await c.tls->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
         if (hec) {

@@ -4341,6 +4341,10 @@ private:
  * `cert_pem`/`key_pem`, then `cert_file`/`key_file` (PEM files), else a
  * self-signed certificate generated at `start()` (see
  * `make_self_signed_certificate`). `emulator::certificate_pem()` returns it.
+ *
+ * With g++ 12, build the options in a named local, not as a braced temporary
+ * in an expression that also contains `co_await` (such temporaries are
+ * destroyed twice by that compiler).
  */
 struct emulator_options {
     /// Address to bind (IPv4 or IPv6 literal, or "localhost").
@@ -5425,7 +5429,7 @@ private:
             bool mid = f.type() == fault::kind::close_mid_body;
             std::size_t declared = response_.body.size() + (mid ? 0 : std::max<std::size_t>(f.size(), 1));
             serialize(response_, declared);
-            if (mid)
+            if (mid && req_.method != "HEAD")
                 out_.resize(out_.size() - (response_.body.size() - response_.body.size() / 2));
             return send(after_write::close_abruptly);
         }
@@ -5490,7 +5494,8 @@ private:
         if (!keep_alive_)
             out_ += "Connection: close\r\n";
         out_ += "\r\n";
-        out_ += r.body;
+        if (req_.method != "HEAD") // a HEAD response announces the length without the body
+            out_ += r.body;
     }
 
     void append_date() {
