@@ -393,3 +393,13 @@ TEST_CASE("emulator server: start() reports a port in use") {
     o.port = first->port();
     CHECK_THROWS(running_emulator(std::move(o)));
 }
+
+TEST_CASE("emulator server: a HEAD response has no body") {
+    running_emulator srv(echo_options(false));
+    auto c = srv.client();
+    REQUIRE(!c->write_raw("HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n"));
+    std::string raw;
+    CHECK(polar_test::is_timeout(c->read_raw(raw, 300ms)));
+    CHECK(raw.find("Content-Length: " + std::to_string(echo_body.size()) + "\r\n") != std::string::npos);
+    CHECK(raw.size() == raw.find("\r\n\r\n") + 4);
+}

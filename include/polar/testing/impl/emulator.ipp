@@ -837,7 +837,7 @@ private:
             bool mid = f.type() == fault::kind::close_mid_body;
             std::size_t declared = response_.body.size() + (mid ? 0 : std::max<std::size_t>(f.size(), 1));
             serialize(response_, declared);
-            if (mid)
+            if (mid && req_.method != "HEAD")
                 out_.resize(out_.size() - (response_.body.size() - response_.body.size() / 2));
             return send(after_write::close_abruptly);
         }
@@ -902,7 +902,8 @@ private:
         if (!keep_alive_)
             out_ += "Connection: close\r\n";
         out_ += "\r\n";
-        out_ += r.body;
+        if (req_.method != "HEAD") // a HEAD response announces the length without the body
+            out_ += r.body;
     }
 
     void append_date() {
