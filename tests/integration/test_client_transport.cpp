@@ -11,6 +11,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+
 using namespace polar_test;
 using polar::testing::fault;
 
@@ -216,4 +219,53 @@ TEST_CASE("TLS: an expired certificate is rejected") {
         CHECK(d.message.find("expired") != std::string::npos);
     });
     CHECK(fx.server.counters().requests() == 0);
+}
+
+TEST_CASE("redirects are never followed") {
+    client_fixture fx;
+    fx.server.faults().add(
+        fault::status(307, "{}").header("Location", "http://evil.example/v1/meters/").on("GET /v1/meters/"));
+    fx.run([&]() -> asio::awaitable<void> {
+        polar::diagnostics d;
+        auto [ec, p] = co_await fx.client().meters().list({}, {.diag = &d}, asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::redirect_refused);
+        CHECK(d.status == 307);
+    });
+    CHECK(fx.server.counters().requests() == 1);
+}
+
+TEST_CASE("oversized response headers are rejected and the connection dropped") {
+    client_fixture fx;
+    fx.server.faults().add(fault::status(200, "{}").header("X-Big", std::string(70 * 1024, 'a')).on("GET /v1/meters/"));
+    fx.run([&]() -> asio::awaitable<void> {
+        polar::diagnostics d;
+        auto [ec, p] = co_await fx.client().meters().list({}, {.diag = &d}, asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::unexpected_response);
+        CHECK(d.message.find("headers") != std::string::npos);
+        CHECK(fx.client().stats().open == 0);
+    });
+}
+
+TEST_CASE("several threads share one client") {
+    client_fixture fx(transport::https, [](polar::client_options& o) { o.max_connections = 4; });
+    auto& c = fx.client();
+    std::atomic<int> ok{0}, done{0};
+    auto work = asio::make_work_guard(fx.ioc);
+    std::vector<std::thread> threads;
+    fx.ioc.restart();
+    for (int i = 0; i < 4; ++i) threads.emplace_back([&] { fx.ioc.run(); });
+    for (int t = 0; t < 4; ++t)
+        asio::post(fx.ioc, [&] {
+            for (int i = 0; i < 25; ++i)
+                c.meters().list({}, [&](polar::error_code ec, polar::page<polar::meter>) {
+                    if (!ec) ++ok;
+                    ++done;
+                });
+        });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (done < 100 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    fx.ioc.stop();
+    for (auto& t : threads) t.join();
+    CHECK(ok == 100);
+    CHECK(c.stats().open <= 4);
 }
