@@ -5392,7 +5392,7 @@ struct acquired {
 
 // Opens a connection: resolve, connect, TLS handshake with SNI and host name
 // verification. Bounded by connect_timeout and the operation's deadline.
-asio::awaitable<error_code> open_connection(client_state& st, connection& c, steady::time_point deadline,
+inline asio::awaitable<error_code> open_connection(client_state& st, connection& c, steady::time_point deadline,
                                             std::string& message) {
     const auto limit = earliest(deadline, after(st.opts.connect_timeout));
     auto ex = co_await asio::this_coro::executor;
@@ -5448,7 +5448,7 @@ asio::awaitable<error_code> open_connection(client_state& st, connection& c, ste
 
 // Gets a connection from the pool: an idle one that is still usable, a new
 // one while under max_connections, or else waits for one to be released.
-asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, steady::time_point deadline) {
+inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, steady::time_point deadline) {
     auto ex = co_await asio::this_coro::executor;
     const auto wait_limit = earliest(deadline, after(st->opts.pool_wait_timeout));
     acquired out;
@@ -5577,7 +5577,7 @@ asio::awaitable<void> exchange(Stream& stream, connection& c, const http::reques
     out.ec = rec;
 }
 
-asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state> st, const http_call& call,
+inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state> st, const http_call& call,
                                              steady::time_point deadline, std::chrono::milliseconds attempt_timeout) {
     attempt_outcome out;
     auto got = co_await acquire(st, deadline);
