@@ -45,7 +45,7 @@ for s in $stages; do
         (cd build-asan &&
             ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0 \
             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-            ctest --output-on-failure -j "$jobs" --timeout 600 -R "^(unit|integration): ")
+            ctest --output-on-failure -j "$jobs" --timeout 600 -R "^(unit|integration):")
         ;;
     tsan)
         stage "ThreadSanitizer build"
@@ -55,7 +55,7 @@ for s in $stages; do
         stage "ThreadSanitizer tests (multi-threaded ones)"
         (cd build-tsan &&
             TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-            ctest --output-on-failure -j "$jobs" --timeout 600 -R "^integration: .*(thread|concurren|fan-out|fan out|parallel)")
+            ctest --output-on-failure -j "$jobs" --timeout 600 -R "^integration:.*(thread|concurren|fan-out|parallel)")
         ;;
     *)
         echo "unknown stage: $s" >&2
