@@ -99,7 +99,8 @@ struct generator_next_initiation {
  * default token throws `api_error` with the request's diagnostics). The
  * generator keeps its position: calling `next()` again retries that page.
  * `request_options::diag`, if given, is filled when a page request's outcome
- * is delivered.
+ * is delivered (by the `next()` that delivers it); it must stay valid while
+ * the generator is in use.
  *
  * Cancellation: `next()` honours its handler's cancellation slot (terminal,
  * partial and total): the page request in flight is cancelled and `next()`
