@@ -16,11 +16,6 @@ using polar::filter_operator;
 
 namespace {
 
-polar::timestamp ts(int y, unsigned m, unsigned d, int h = 0) {
-    using namespace std::chrono;
-    return sys_days(year(y) / month(m) / day(d)) + hours(h);
-}
-
 polar::meter_create tokens_meter(std::string name) {
     return polar::meter_create(std::move(name),
                                polar::filter::all(polar::clause("name", filter_operator::eq, "llm.call")),
