@@ -17,6 +17,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -24,6 +25,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -196,14 +198,21 @@ public:
         if (opts.idle_timeout.count() > 0 && now - c.last_used >= opts.idle_timeout) return false;
         auto& sock = c.lowest().socket();
         if (!sock.is_open()) return false;
+        char byte;
+#ifdef MSG_DONTWAIT
+        // One syscall: switching the socket to non-blocking mode and back
+        // costs three more (ioctls) on every request.
+        const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+#else
         error_code ec;
         sock.non_blocking(true, ec);
         if (ec) return false;
-        char byte;
         sock.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec);
         error_code ec2;
         sock.non_blocking(false, ec2);
         return ec == asio::error::would_block || ec == asio::error::try_again;
+#endif
     }
 };
 
@@ -445,11 +454,23 @@ struct attempt_outcome {
     bool keep_alive = false;
 };
 
+// The request as one buffer: Beast's serializer yields a sequence of small
+// buffers (start line, each field, body), and walking that sequence through
+// tcp_stream's buffer adaptors took a sixth of a GET's instructions.
+inline std::string serialize(const http::request<http::string_body>& req) {
+    std::string s;
+    s.reserve(256 + req.body().size());
+    s.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
+    for (const auto& f : req) s.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
+    s.append("\r\n").append(req.body());
+    return s;
+}
+
 template <class Stream>
-asio::awaitable<void> exchange(Stream& stream, connection& c, const http::request<http::string_body>& req,
+asio::awaitable<void> exchange(Stream& stream, connection& c, const std::string& req,
                                http::response_parser<http::string_body>& parser, attempt_outcome& out) {
     out.maybe_sent = true;
-    auto [wec, wn] = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(req), asio::as_tuple(asio::use_awaitable));
     if (wec) {
         out.ec = wec;
         co_return;
@@ -495,10 +516,11 @@ inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state
     const auto attempt_deadline = earliest(deadline, after(attempt_timeout));
     set_expiry(conn->lowest(), attempt_deadline);
     conn->buffer.clear();
+    const std::string wire = serialize(req);
     if (conn->tls)
-        co_await exchange(*conn->tls, *conn, req, parser, out);
+        co_await exchange(*conn->tls, *conn, wire, parser, out);
     else
-        co_await exchange(*conn->plain, *conn, req, parser, out);
+        co_await exchange(*conn->plain, *conn, wire, parser, out);
 
     if (out.ec) {
         out.stale = out.reused && !parser.got_some();
