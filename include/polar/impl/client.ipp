@@ -4,6 +4,7 @@
 #include <polar/client.hpp>
 #include <polar/detail/http_util.hpp>
 #include <polar/detail/json_codec.hpp>
+#include <polar/detail/response.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -218,8 +219,6 @@ public:
 
 namespace client_impl {
 
-constexpr std::size_t max_kept_body = 4096;
-
 inline std::string_view verb_name(http_verb v) {
     switch (v) {
     case http_verb::get: return "GET";
@@ -252,26 +251,6 @@ inline void set_expiry(beast::tcp_stream& s, steady::time_point deadline) {
 }
 
 inline bool cancelled(const asio::cancellation_state& cs) { return cs.cancelled() != asio::cancellation_type::none; }
-
-inline error_code map_status(int status) {
-    if (status == 401) return make_error_code(errc::unauthorized);
-    if (status == 403) return make_error_code(errc::forbidden);
-    if (status == 404) return make_error_code(errc::not_found);
-    if (status == 422) return make_error_code(errc::validation_failed);
-    if (status == 429) return make_error_code(errc::rate_limited);
-    if (status >= 500 && status <= 599) return make_error_code(errc::server_error);
-    if (status >= 300 && status <= 399) return make_error_code(errc::redirect_refused);
-    if (status >= 400 && status <= 499) return make_error_code(errc::bad_request);
-    return make_error_code(errc::unexpected_response);
-}
-
-inline bool is_json(std::string_view ct) {
-    constexpr std::string_view json = "application/json";
-    if (ct.size() < json.size()) return false;
-    for (std::size_t i = 0; i < json.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(ct[i])) != json[i]) return false;
-    return ct.size() == json.size() || ct[json.size()] == ';' || ct[json.size()] == ' ';
-}
 
 struct acquired {
     error_code ec;
@@ -438,20 +417,13 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, stead
     co_return out;
 }
 
-struct attempt_outcome {
-    error_code ec;
-    std::string message;
-    int status = 0;
-    std::string body;
-    std::string content_type;
-    std::string request_id;
-    std::string retry_after;
+// ec, message, status, body, content_type, request_id, retry_after, keep_alive
+struct attempt_outcome : received_response {
     bool maybe_sent = false;     // request bytes may have reached the server
     bool stale = false;          // a reused connection failed before any response byte
     bool reused = false;
     bool deadline_hit = false;   // the operation's own deadline expired
     std::unique_ptr<connection> conn; // on a complete response: the connection, not yet released
-    bool keep_alive = false;
 };
 
 // The request as one buffer: Beast's serializer yields a sequence of small
@@ -509,9 +481,8 @@ inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state
     req.keep_alive(true);
     req.prepare_payload();
 
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(st->opts.max_body_size);
-    parser.header_limit(64 * 1024);
+    response_parser parser;
+    limit_response_parser(parser, st->opts.max_body_size);
 
     const auto attempt_deadline = earliest(deadline, after(attempt_timeout));
     set_expiry(conn->lowest(), attempt_deadline);
@@ -522,35 +493,17 @@ inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state
     else
         co_await exchange(*conn->plain, *conn, wire, parser, out);
 
+    take_response(out.ec, parser, st->opts.max_body_size, out);
     if (out.ec) {
         out.stale = out.reused && !parser.got_some();
         if (out.ec == beast::error::timeout) {
             out.deadline_hit = steady::now() >= deadline;
             out.ec = make_error_code(errc::timeout);
             out.message = out.deadline_hit ? "the operation's deadline expired" : "the attempt timed out";
-        } else if (out.ec == http::error::body_limit) {
-            out.ec = make_error_code(errc::body_too_large);
-            out.message = "response body exceeds " + std::to_string(st->opts.max_body_size) + " bytes";
-        } else if (out.ec == http::error::header_limit) {
-            out.ec = make_error_code(errc::unexpected_response);
-            out.message = "response headers exceed 64 KiB";
-        } else if (out.ec == http::error::end_of_stream || out.ec == http::error::partial_message) {
-            out.message = parser.got_some() ? "the connection closed in the middle of the response"
-                                            : "the connection closed before the response";
-        } else if (out.ec.category() == make_error_code(http::error::bad_version).category()) {
-            out.message = "malformed HTTP response: " + out.ec.message();
-            out.ec = make_error_code(errc::unexpected_response);
         }
         st->release(std::move(conn), false);
         co_return out;
     }
-    auto& res = parser.get();
-    out.status = res.result_int();
-    out.content_type = std::string(res[http::field::content_type]);
-    out.request_id = std::string(res["x-request-id"]);
-    out.retry_after = std::string(res[http::field::retry_after]);
-    out.keep_alive = res.keep_alive();
-    out.body = std::move(res.body());
     ++conn->requests;
     out.conn = std::move(conn);
     co_return out;
@@ -591,6 +544,11 @@ template <class T>
 error_code decode_into(std::string_view body, std::optional<page<T>>& out, std::string& what) {
     out.emplace();
     return decode(body, *out, what);
+}
+
+template <class T>
+error_code decode_erased(std::string_view body, void* out, std::string& what) {
+    return decode_into(body, *static_cast<T*>(out), what);
 }
 
 template <class T>
@@ -652,30 +610,16 @@ asio::awaitable<op_result<T>> run_operation(std::shared_ptr<client_state> st, ht
         bool retryable = false;
         if (user_cancelled) {
             ec = asio::error::operation_aborted;
-        } else if (!ec && out.status >= 200 && out.status <= 299) {
-            if (!is_json(out.content_type)) {
-                ec = make_error_code(errc::unexpected_response);
-                diag.message = "expected application/json, got '" + out.content_type + "'";
-                diag.body = out.body.substr(0, max_kept_body);
-            } else {
-                std::string what;
-                ec = decode_into(out.body, result.value, what);
-                if (ec) {
-                    diag.message = std::move(what);
-                    diag.body = out.body.substr(0, max_kept_body);
-                } else {
+        } else if (!ec) {
+            ec = interpret_response(out, diag, &decode_erased<T>, &result.value);
+            if (out.status >= 200 && out.status <= 299) {
+                if (!ec) {
                     set_page_context(result.value, st, call);
                     st->refill_budget();
                 }
+            } else {
+                retryable = policy.retryable_status(out.status);
             }
-        } else if (!ec) {
-            ec = map_status(out.status);
-            if (is_json(out.content_type) && !out.body.empty()) decode_error_body(out.body, diag);
-            if (diag.error.empty() && diag.detail.empty() && diag.validation_errors.empty())
-                diag.body = out.body.substr(0, max_kept_body);
-            if (!out.retry_after.empty())
-                diag.retry_after = parse_retry_after(out.retry_after, std::chrono::system_clock::now());
-            retryable = policy.retryable_status(out.status);
         } else if (ec == asio::error::operation_aborted || ec == errc::client_shut_down ||
                    ec == errc::invalid_argument || ec == errc::body_too_large ||
                    ec == errc::unexpected_response || out.deadline_hit) {

@@ -1,0 +1,84 @@
+//
+// polar-cpp: how the client turns a received HTTP response into a result.
+//
+// Internal: included by the client implementation (and by the fuzzers, which
+// feed arbitrary bytes through the same code). Not part of any public header,
+// so it may name Beast's parser.
+//
+#ifndef POLAR_DETAIL_RESPONSE_HPP
+#define POLAR_DETAIL_RESPONSE_HPP
+
+#include <polar/detail/config.hpp>
+#include <polar/error.hpp>
+
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace polar::detail {
+
+/// The parser the client reads every response with.
+using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body>;
+
+/// Largest response header (status line and fields) the client accepts.
+inline constexpr std::uint32_t response_header_limit = 64 * 1024;
+
+/// What the client keeps of one read attempt.
+struct received_response {
+    error_code ec;            ///< read error, mapped (see take_response)
+    std::string message;      ///< the SDK's explanation of `ec`
+    int status = 0;
+    std::string body;
+    std::string content_type;
+    std::string request_id;
+    std::string retry_after;
+    bool keep_alive = false;
+};
+
+/// Applies the client's limits: `max_body_size` for the body, response_header_limit for the header.
+POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size);
+
+/**
+ * @brief Takes the result of reading into `parser` (`read_ec` is the read's error).
+ *
+ * @details On a read error sets `out.ec` / `out.message`: a Beast timeout is
+ * left as is for the caller, the body and header limits become
+ * errc::body_too_large and errc::unexpected_response, malformed HTTP
+ * becomes errc::unexpected_response, other errors pass through. On success
+ * moves the status, content type, request id, Retry-After, keep-alive and
+ * body out of the parser.
+ */
+POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
+                              received_response& out);
+
+/// Decodes `body` into the object at `out` (see decode() in json_codec.hpp).
+using body_decoder = error_code (*)(std::string_view body, void* out, std::string& what);
+
+/**
+ * @brief Interprets a complete response (`r.ec` empty) into `diag` and, for a
+ * 2xx JSON response, the object at `out` via `decode`.
+ *
+ * @returns empty for a 2xx that decoded; errc::unexpected_response for a 2xx
+ * that is not application/json; errc::invalid_response for a 2xx body that
+ * does not decode; for any other status the error its status maps to, with
+ * the error body and Retry-After read into `diag`.
+ */
+POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
+                                         void* out);
+
+/// Whether a Content-Type is application/json (any case, optional parameters).
+POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;
+
+/// The error an HTTP status other than 2xx maps to.
+POLAR_DECL error_code map_http_status(int status) noexcept;
+
+} // namespace polar::detail
+
+#ifdef POLAR_HEADER_ONLY
+#include <polar/impl/response.ipp>
+#endif
+
+#endif

@@ -1,0 +1,106 @@
+#ifndef POLAR_IMPL_RESPONSE_IPP
+#define POLAR_IMPL_RESPONSE_IPP
+
+#include <polar/detail/http_util.hpp>
+#include <polar/detail/json_codec.hpp>
+#include <polar/detail/response.hpp>
+
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <cctype>
+#include <chrono>
+
+namespace polar::detail {
+
+namespace response_impl {
+// Bodies of unusable responses kept in diagnostics::body.
+constexpr std::size_t max_kept_body = 4096;
+} // namespace response_impl
+
+POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size) {
+    parser.body_limit(max_body_size);
+    parser.header_limit(response_header_limit);
+}
+
+POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
+                              received_response& out) {
+    namespace http = boost::beast::http;
+    out.ec = read_ec;
+    if (out.ec) {
+        if (out.ec == boost::beast::error::timeout) {
+            // The caller knows which deadline expired.
+        } else if (out.ec == http::error::body_limit) {
+            out.ec = make_error_code(errc::body_too_large);
+            out.message = "response body exceeds " + std::to_string(max_body_size) + " bytes";
+        } else if (out.ec == http::error::header_limit) {
+            out.ec = make_error_code(errc::unexpected_response);
+            out.message = "response headers exceed 64 KiB";
+        } else if (out.ec == http::error::end_of_stream || out.ec == http::error::partial_message) {
+            out.message = parser.got_some() ? "the connection closed in the middle of the response"
+                                            : "the connection closed before the response";
+        } else if (out.ec.category() == make_error_code(http::error::bad_version).category()) {
+            out.message = "malformed HTTP response: " + out.ec.message();
+            out.ec = make_error_code(errc::unexpected_response);
+        }
+        return;
+    }
+    auto& res = parser.get();
+    out.status = res.result_int();
+    out.content_type = std::string(res[http::field::content_type]);
+    out.request_id = std::string(res["x-request-id"]);
+    out.retry_after = std::string(res[http::field::retry_after]);
+    out.keep_alive = res.keep_alive();
+    out.body = std::move(res.body());
+}
+
+POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept {
+    constexpr std::string_view json = "application/json";
+    if (ct.size() < json.size()) return false;
+    for (std::size_t i = 0; i < json.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(ct[i])) != json[i]) return false;
+    return ct.size() == json.size() || ct[json.size()] == ';' || ct[json.size()] == ' ';
+}
+
+POLAR_DECL error_code map_http_status(int status) noexcept {
+    if (status == 401) return make_error_code(errc::unauthorized);
+    if (status == 403) return make_error_code(errc::forbidden);
+    if (status == 404) return make_error_code(errc::not_found);
+    if (status == 422) return make_error_code(errc::validation_failed);
+    if (status == 429) return make_error_code(errc::rate_limited);
+    if (status >= 500 && status <= 599) return make_error_code(errc::server_error);
+    if (status >= 300 && status <= 399) return make_error_code(errc::redirect_refused);
+    if (status >= 400 && status <= 499) return make_error_code(errc::bad_request);
+    return make_error_code(errc::unexpected_response);
+}
+
+POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
+                                         void* out) {
+    using response_impl::max_kept_body;
+    error_code ec;
+    if (r.status >= 200 && r.status <= 299) {
+        if (!is_json_content_type(r.content_type)) {
+            ec = make_error_code(errc::unexpected_response);
+            diag.message = "expected application/json, got '" + r.content_type + "'";
+            diag.body = r.body.substr(0, max_kept_body);
+        } else {
+            std::string what;
+            ec = decode(r.body, out, what);
+            if (ec) {
+                diag.message = std::move(what);
+                diag.body = r.body.substr(0, max_kept_body);
+            }
+        }
+        return ec;
+    }
+    ec = map_http_status(r.status);
+    if (is_json_content_type(r.content_type) && !r.body.empty()) decode_error_body(r.body, diag);
+    if (diag.error.empty() && diag.detail.empty() && diag.validation_errors.empty())
+        diag.body = r.body.substr(0, max_kept_body);
+    if (!r.retry_after.empty()) diag.retry_after = parse_retry_after(r.retry_after, std::chrono::system_clock::now());
+    return ec;
+}
+
+} // namespace polar::detail
+
+#endif
