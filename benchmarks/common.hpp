@@ -1,0 +1,150 @@
+//
+// polar-cpp benchmarks: helpers shared by the benchmark programs.
+//
+#ifndef POLAR_BENCHMARKS_COMMON_HPP
+#define POLAR_BENCHMARKS_COMMON_HPP
+
+#include <polar/models/common.hpp>
+#include <polar/testing/emulator_state.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <malloc.h>
+
+namespace bench {
+
+// --name value pairs; a flag without a value (followed by another --flag or
+// nothing) reads as "1".
+class arguments {
+public:
+    arguments(int argc, char** argv) {
+        for (int i = 1; i < argc; ++i) {
+            std::string a = argv[i];
+            if (a.rfind("--", 0) != 0) throw std::invalid_argument("unexpected argument " + a);
+            a.erase(0, 2);
+            if (i + 1 < argc && std::string_view(argv[i + 1]).rfind("--", 0) != 0)
+                values_[a] = argv[++i];
+            else
+                values_[a] = "1";
+        }
+    }
+    std::string str(const std::string& name, std::string def = {}) const {
+        auto it = values_.find(name);
+        return it == values_.end() ? def : it->second;
+    }
+    long num(const std::string& name, long def) const {
+        auto it = values_.find(name);
+        return it == values_.end() ? def : std::stol(it->second);
+    }
+    double real(const std::string& name, double def) const {
+        auto it = values_.find(name);
+        return it == values_.end() ? def : std::stod(it->second);
+    }
+    bool flag(const std::string& name) const { return values_.count(name) && values_.at(name) != "0"; }
+    std::string required(const std::string& name) const {
+        auto it = values_.find(name);
+        if (it == values_.end()) throw std::invalid_argument("--" + name + " is required");
+        return it->second;
+    }
+
+private:
+    std::map<std::string, std::string> values_;
+};
+
+// The three responses the throughput benchmarks fetch, produced by the
+// emulator's own logic from its demo data set, so they are what the API
+// returns (schema-valid, realistic sizes).
+struct canned_bodies {
+    std::string token;      // the demo organization token
+    std::string meter_id;   // the demo's first meter ("API tokens")
+    std::string start, end; // the quantities range: 7 days, hourly (169 points)
+    std::string get_target, quantities_target, events_target;
+    std::string get, quantities, events;
+};
+
+inline canned_bodies capture_bodies() {
+    polar::testing::emulator_state state;
+    auto demo = state.seed_demo();
+    canned_bodies b;
+    b.token = demo.organization_token;
+    b.meter_id = demo.meter_ids.at(0);
+    using namespace std::chrono;
+    const auto end = floor<hours>(system_clock::now());
+    b.end = polar::format_timestamp(time_point_cast<microseconds>(end));
+    b.start = polar::format_timestamp(time_point_cast<microseconds>(end - hours(24 * 7)));
+    b.get_target = "/v1/meters/" + b.meter_id;
+    b.quantities_target = b.get_target + "/quantities?start_timestamp=" + b.start + "&end_timestamp=" + b.end +
+                          "&interval=hour";
+    b.events_target = b.get_target + "/events?limit=100";
+    const std::string auth = "Bearer " + b.token;
+    auto fetch = [&](const std::string& target) {
+        polar::testing::emulator_request req;
+        req.method = "GET";
+        req.target = target;
+        req.authorization = auth;
+        req.host = "127.0.0.1";
+        auto res = state.handle(req);
+        if (res.status != 200)
+            throw std::runtime_error("emulator answered " + std::to_string(res.status) + " to " + target + ": " +
+                                     res.body);
+        return res.body;
+    };
+    b.get = fetch(b.get_target);
+    b.quantities = fetch(b.quantities_target);
+    b.events = fetch(b.events_target);
+    return b;
+}
+
+inline std::string read_text_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// A field of /proc/self/status in KiB (VmRSS, VmHWM).
+inline long proc_status_kib(const char* field) {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    const std::string key = std::string(field) + ":";
+    while (std::getline(in, line))
+        if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + key.size());
+    return -1;
+}
+
+inline long rss_kib() { return proc_status_kib("VmRSS"); }
+
+// RSS after giving freed heap pages back to the kernel: what is still in use.
+inline long trimmed_rss_kib() {
+    ::malloc_trim(0);
+    return rss_kib();
+}
+
+// Bytes of heap in use (malloc'ed and not freed), from glibc.
+inline long heap_in_use_kib() {
+    const auto mi = ::mallinfo2();
+    return static_cast<long>((mi.uordblks + mi.hblkhd) / 1024);
+}
+
+inline double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+} // namespace bench
+
+#endif
