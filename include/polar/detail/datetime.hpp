@@ -29,7 +29,9 @@ namespace detail {
  * `+hhmm` or `+hh`. Rejected: naive date-times (no offset), impossible dates
  * (Feb 30, Feb 29 of a common year), hours above 23, minutes or seconds above
  * 59, offsets of 24 hours or more, year 0000, more than 9 fraction digits,
- * trailing characters.
+ * trailing characters, and instants that the offset moves out of years
+ * 0001..9999 in UTC (so that every accepted value formats to text that
+ * parses back).
  *
  * @returns true and sets `out` on success; false (leaving `out` untouched)
  * otherwise. Never throws, never allocates.

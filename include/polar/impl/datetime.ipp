@@ -141,7 +141,13 @@ POLAR_DECL bool parse_timestamp(std::string_view text, timestamp& out) noexcept 
 
     const std::int64_t days = days_from_civil(year, month, day);
     const std::int64_t secs = static_cast<std::int64_t>(hour) * 3600 + minute * 60 + second - offset_seconds;
-    out = timestamp(std::chrono::microseconds(days * us_per_day + secs * us_per_second + fraction_us));
+    const std::int64_t us = days * us_per_day + secs * us_per_second + fraction_us;
+    // The offset may move the instant out of years 0001..9999 (UTC), which
+    // format_timestamp() would write in a form this parser rejects.
+    constexpr std::int64_t min_us = days_from_civil(1, 1, 1) * us_per_day;
+    constexpr std::int64_t max_us = days_from_civil(10000, 1, 1) * us_per_day - 1;
+    if (us < min_us || us > max_us) return false;
+    out = timestamp(std::chrono::microseconds(us));
     return true;
 }
 

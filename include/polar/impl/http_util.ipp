@@ -40,6 +40,13 @@ POLAR_DECL bool parse_base_url(std::string_view url, endpoint& out, std::string&
         err = "server_url has no host";
         return false;
     }
+    // They would end up in the Host header, the request target, the TLS
+    // server name (a NUL would cut it short) and the resolver.
+    for (unsigned char c : url)
+        if (c < 0x20 || c == 0x7F) {
+            err = "server_url contains control characters";
+            return false;
+        }
     if (authority.find_first_of("@?# \t\r\n") != std::string_view::npos ||
         path.find_first_of("?# \t\r\n") != std::string_view::npos) {
         err = "server_url must be scheme://host[:port][/path] without credentials, query or fragment";
@@ -124,7 +131,8 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
                              std::chrono::day(static_cast<unsigned>(day))};
     if (!ymd.ok()) return std::nullopt;
     const auto when = sys_days(ymd) + hours(hh) + minutes(mm) + seconds(ss);
-    const auto diff = duration_cast<seconds>(when - now);
+    // In seconds: system_clock's nanoseconds overflow past year 2262.
+    const auto diff = when - time_point_cast<seconds>(now);
     return diff.count() < 0 ? seconds(0) : diff;
 }
 
