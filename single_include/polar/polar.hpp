@@ -721,7 +721,9 @@ namespace detail {
  * `+hhmm` or `+hh`. Rejected: naive date-times (no offset), impossible dates
  * (Feb 30, Feb 29 of a common year), hours above 23, minutes or seconds above
  * 59, offsets of 24 hours or more, year 0000, more than 9 fraction digits,
- * trailing characters.
+ * trailing characters, and instants that the offset moves out of years
+ * 0001..9999 in UTC (so that every accepted value formats to text that
+ * parses back).
  *
  * @returns true and sets `out` on success; false (leaving `out` untouched)
  * otherwise. Never throws, never allocates.
@@ -895,7 +897,13 @@ POLAR_DECL bool parse_timestamp(std::string_view text, timestamp& out) noexcept 
 
     const std::int64_t days = days_from_civil(year, month, day);
     const std::int64_t secs = static_cast<std::int64_t>(hour) * 3600 + minute * 60 + second - offset_seconds;
-    out = timestamp(std::chrono::microseconds(days * us_per_day + secs * us_per_second + fraction_us));
+    const std::int64_t us = days * us_per_day + secs * us_per_second + fraction_us;
+    // The offset may move the instant out of years 0001..9999 (UTC), which
+    // format_timestamp() would write in a form this parser rejects.
+    constexpr std::int64_t min_us = days_from_civil(1, 1, 1) * us_per_day;
+    constexpr std::int64_t max_us = days_from_civil(10000, 1, 1) * us_per_day - 1;
+    if (us < min_us || us > max_us) return false;
+    out = timestamp(std::chrono::microseconds(us));
     return true;
 }
 
@@ -5026,6 +5034,13 @@ POLAR_DECL bool parse_base_url(std::string_view url, endpoint& out, std::string&
         err = "server_url has no host";
         return false;
     }
+    // They would end up in the Host header, the request target, the TLS
+    // server name (a NUL would cut it short) and the resolver.
+    for (unsigned char c : url)
+        if (c < 0x20 || c == 0x7F) {
+            err = "server_url contains control characters";
+            return false;
+        }
     if (authority.find_first_of("@?# \t\r\n") != std::string_view::npos ||
         path.find_first_of("?# \t\r\n") != std::string_view::npos) {
         err = "server_url must be scheme://host[:port][/path] without credentials, query or fragment";
@@ -5110,7 +5125,8 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
                              std::chrono::day(static_cast<unsigned>(day))};
     if (!ymd.ok()) return std::nullopt;
     const auto when = sys_days(ymd) + hours(hh) + minutes(mm) + seconds(ss);
-    const auto diff = duration_cast<seconds>(when - now);
+    // In seconds: system_clock's nanoseconds overflow past year 2262.
+    const auto diff = when - time_point_cast<seconds>(now);
     return diff.count() < 0 ? seconds(0) : diff;
 }
 
@@ -5123,6 +5139,199 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 #endif
 // ---- end <polar/detail/http_util.hpp> ----
 // #include <polar/detail/json_codec.hpp>: inlined above
+// ---- begin <polar/detail/response.hpp> ----
+//
+// polar-cpp: how the client turns a received HTTP response into a result.
+//
+// Internal: included by the client implementation (and by the fuzzers, which
+// feed arbitrary bytes through the same code). Not part of any public header,
+// so it may name Beast's parser.
+//
+#ifndef POLAR_DETAIL_RESPONSE_HPP
+#define POLAR_DETAIL_RESPONSE_HPP
+
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
+
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace polar::detail {
+
+/// The parser the client reads every response with.
+using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body>;
+
+/// Largest response header (status line and fields) the client accepts.
+inline constexpr std::uint32_t response_header_limit = 64 * 1024;
+
+/// What the client keeps of one read attempt.
+struct received_response {
+    error_code ec;            ///< read error, mapped (see take_response)
+    std::string message;      ///< the SDK's explanation of `ec`
+    int status = 0;
+    std::string body;
+    std::string content_type;
+    std::string request_id;
+    std::string retry_after;
+    bool keep_alive = false;
+};
+
+/// Applies the client's limits: `max_body_size` for the body, response_header_limit for the header.
+POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size);
+
+/**
+ * @brief Takes the result of reading into `parser` (`read_ec` is the read's error).
+ *
+ * @details On a read error sets `out.ec` / `out.message`: a Beast timeout is
+ * left as is for the caller, the body and header limits become
+ * errc::body_too_large and errc::unexpected_response, malformed HTTP
+ * becomes errc::unexpected_response, other errors pass through. On success
+ * moves the status, content type, request id, Retry-After, keep-alive and
+ * body out of the parser.
+ */
+POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
+                              received_response& out);
+
+/// Decodes `body` into the object at `out` (see decode() in json_codec.hpp).
+using body_decoder = error_code (*)(std::string_view body, void* out, std::string& what);
+
+/**
+ * @brief Interprets a complete response (`r.ec` empty) into `diag` and, for a
+ * 2xx JSON response, the object at `out` via `decode`.
+ *
+ * @returns empty for a 2xx that decoded; errc::unexpected_response for a 2xx
+ * that is not application/json; errc::invalid_response for a 2xx body that
+ * does not decode; for any other status the error its status maps to, with
+ * the error body and Retry-After read into `diag`.
+ */
+POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
+                                         void* out);
+
+/// Whether a Content-Type is application/json (any case, optional parameters).
+POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;
+
+/// The error an HTTP status other than 2xx maps to.
+POLAR_DECL error_code map_http_status(int status) noexcept;
+
+} // namespace polar::detail
+
+#ifdef POLAR_HEADER_ONLY
+// ---- begin <polar/impl/response.ipp> ----
+#ifndef POLAR_IMPL_RESPONSE_IPP
+#define POLAR_IMPL_RESPONSE_IPP
+
+// #include <polar/detail/http_util.hpp>: inlined above
+// #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/response.hpp>: inlined above
+
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <cctype>
+#include <chrono>
+
+namespace polar::detail {
+
+namespace response_impl {
+// Bodies of unusable responses kept in diagnostics::body.
+constexpr std::size_t max_kept_body = 4096;
+} // namespace response_impl
+
+POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size) {
+    parser.body_limit(max_body_size);
+    parser.header_limit(response_header_limit);
+}
+
+POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
+                              received_response& out) {
+    namespace http = boost::beast::http;
+    out.ec = read_ec;
+    if (out.ec) {
+        if (out.ec == boost::beast::error::timeout) {
+            // The caller knows which deadline expired.
+        } else if (out.ec == http::error::body_limit) {
+            out.ec = make_error_code(errc::body_too_large);
+            out.message = "response body exceeds " + std::to_string(max_body_size) + " bytes";
+        } else if (out.ec == http::error::header_limit) {
+            out.ec = make_error_code(errc::unexpected_response);
+            out.message = "response headers exceed 64 KiB";
+        } else if (out.ec == http::error::end_of_stream || out.ec == http::error::partial_message) {
+            out.message = parser.got_some() ? "the connection closed in the middle of the response"
+                                            : "the connection closed before the response";
+        } else if (out.ec.category() == make_error_code(http::error::bad_version).category()) {
+            out.message = "malformed HTTP response: " + out.ec.message();
+            out.ec = make_error_code(errc::unexpected_response);
+        }
+        return;
+    }
+    auto& res = parser.get();
+    out.status = res.result_int();
+    out.content_type = std::string(res[http::field::content_type]);
+    out.request_id = std::string(res["x-request-id"]);
+    out.retry_after = std::string(res[http::field::retry_after]);
+    out.keep_alive = res.keep_alive();
+    out.body = std::move(res.body());
+}
+
+POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept {
+    constexpr std::string_view json = "application/json";
+    if (ct.size() < json.size()) return false;
+    for (std::size_t i = 0; i < json.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(ct[i])) != json[i]) return false;
+    return ct.size() == json.size() || ct[json.size()] == ';' || ct[json.size()] == ' ';
+}
+
+POLAR_DECL error_code map_http_status(int status) noexcept {
+    if (status == 401) return make_error_code(errc::unauthorized);
+    if (status == 403) return make_error_code(errc::forbidden);
+    if (status == 404) return make_error_code(errc::not_found);
+    if (status == 422) return make_error_code(errc::validation_failed);
+    if (status == 429) return make_error_code(errc::rate_limited);
+    if (status >= 500 && status <= 599) return make_error_code(errc::server_error);
+    if (status >= 300 && status <= 399) return make_error_code(errc::redirect_refused);
+    if (status >= 400 && status <= 499) return make_error_code(errc::bad_request);
+    return make_error_code(errc::unexpected_response);
+}
+
+POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
+                                         void* out) {
+    using response_impl::max_kept_body;
+    error_code ec;
+    if (r.status >= 200 && r.status <= 299) {
+        if (!is_json_content_type(r.content_type)) {
+            ec = make_error_code(errc::unexpected_response);
+            diag.message = "expected application/json, got '" + r.content_type + "'";
+            diag.body = r.body.substr(0, max_kept_body);
+        } else {
+            std::string what;
+            ec = decode(r.body, out, what);
+            if (ec) {
+                diag.message = std::move(what);
+                diag.body = r.body.substr(0, max_kept_body);
+            }
+        }
+        return ec;
+    }
+    ec = map_http_status(r.status);
+    if (is_json_content_type(r.content_type) && !r.body.empty()) decode_error_body(r.body, diag);
+    if (diag.error.empty() && diag.detail.empty() && diag.validation_errors.empty())
+        diag.body = r.body.substr(0, max_kept_body);
+    if (!r.retry_after.empty()) diag.retry_after = parse_retry_after(r.retry_after, std::chrono::system_clock::now());
+    return ec;
+}
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/impl/response.ipp> ----
+#endif
+
+#endif
+// ---- end <polar/detail/response.hpp> ----
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -5136,6 +5345,7 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -5143,6 +5353,7 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 #include <boost/beast/http/write.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -5315,20 +5526,25 @@ public:
         if (opts.idle_timeout.count() > 0 && now - c.last_used >= opts.idle_timeout) return false;
         auto& sock = c.lowest().socket();
         if (!sock.is_open()) return false;
+        char byte;
+#ifdef MSG_DONTWAIT
+        // One syscall: switching the socket to non-blocking mode and back
+        // costs three more (ioctls) on every request.
+        const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+#else
         error_code ec;
         sock.non_blocking(true, ec);
         if (ec) return false;
-        char byte;
         sock.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec);
         error_code ec2;
         sock.non_blocking(false, ec2);
         return ec == asio::error::would_block || ec == asio::error::try_again;
+#endif
     }
 };
 
 namespace client_impl {
-
-constexpr std::size_t max_kept_body = 4096;
 
 inline std::string_view verb_name(http_verb v) {
     switch (v) {
@@ -5362,26 +5578,6 @@ inline void set_expiry(beast::tcp_stream& s, steady::time_point deadline) {
 }
 
 inline bool cancelled(const asio::cancellation_state& cs) { return cs.cancelled() != asio::cancellation_type::none; }
-
-inline error_code map_status(int status) {
-    if (status == 401) return make_error_code(errc::unauthorized);
-    if (status == 403) return make_error_code(errc::forbidden);
-    if (status == 404) return make_error_code(errc::not_found);
-    if (status == 422) return make_error_code(errc::validation_failed);
-    if (status == 429) return make_error_code(errc::rate_limited);
-    if (status >= 500 && status <= 599) return make_error_code(errc::server_error);
-    if (status >= 300 && status <= 399) return make_error_code(errc::redirect_refused);
-    if (status >= 400 && status <= 499) return make_error_code(errc::bad_request);
-    return make_error_code(errc::unexpected_response);
-}
-
-inline bool is_json(std::string_view ct) {
-    constexpr std::string_view json = "application/json";
-    if (ct.size() < json.size()) return false;
-    for (std::size_t i = 0; i < json.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(ct[i])) != json[i]) return false;
-    return ct.size() == json.size() || ct[json.size()] == ';' || ct[json.size()] == ' ';
-}
 
 struct acquired {
     error_code ec;
@@ -5548,27 +5744,32 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, stead
     co_return out;
 }
 
-struct attempt_outcome {
-    error_code ec;
-    std::string message;
-    int status = 0;
-    std::string body;
-    std::string content_type;
-    std::string request_id;
-    std::string retry_after;
+// ec, message, status, body, content_type, request_id, retry_after, keep_alive
+struct attempt_outcome : received_response {
     bool maybe_sent = false;     // request bytes may have reached the server
     bool stale = false;          // a reused connection failed before any response byte
     bool reused = false;
     bool deadline_hit = false;   // the operation's own deadline expired
     std::unique_ptr<connection> conn; // on a complete response: the connection, not yet released
-    bool keep_alive = false;
 };
 
+// The request as one buffer: Beast's serializer yields a sequence of small
+// buffers (start line, each field, body), and walking that sequence through
+// tcp_stream's buffer adaptors took a sixth of a GET's instructions.
+inline std::string serialize(const http::request<http::string_body>& req) {
+    std::string s;
+    s.reserve(256 + req.body().size());
+    s.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
+    for (const auto& f : req) s.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
+    s.append("\r\n").append(req.body());
+    return s;
+}
+
 template <class Stream>
-asio::awaitable<void> exchange(Stream& stream, connection& c, const http::request<http::string_body>& req,
+asio::awaitable<void> exchange(Stream& stream, connection& c, const std::string& req,
                                http::response_parser<http::string_body>& parser, attempt_outcome& out) {
     out.maybe_sent = true;
-    auto [wec, wn] = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(req), asio::as_tuple(asio::use_awaitable));
     if (wec) {
         out.ec = wec;
         co_return;
@@ -5607,47 +5808,29 @@ inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state
     req.keep_alive(true);
     req.prepare_payload();
 
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(st->opts.max_body_size);
-    parser.header_limit(64 * 1024);
+    response_parser parser;
+    limit_response_parser(parser, st->opts.max_body_size);
 
     const auto attempt_deadline = earliest(deadline, after(attempt_timeout));
     set_expiry(conn->lowest(), attempt_deadline);
     conn->buffer.clear();
+    const std::string wire = serialize(req);
     if (conn->tls)
-        co_await exchange(*conn->tls, *conn, req, parser, out);
+        co_await exchange(*conn->tls, *conn, wire, parser, out);
     else
-        co_await exchange(*conn->plain, *conn, req, parser, out);
+        co_await exchange(*conn->plain, *conn, wire, parser, out);
 
+    take_response(out.ec, parser, st->opts.max_body_size, out);
     if (out.ec) {
         out.stale = out.reused && !parser.got_some();
         if (out.ec == beast::error::timeout) {
             out.deadline_hit = steady::now() >= deadline;
             out.ec = make_error_code(errc::timeout);
             out.message = out.deadline_hit ? "the operation's deadline expired" : "the attempt timed out";
-        } else if (out.ec == http::error::body_limit) {
-            out.ec = make_error_code(errc::body_too_large);
-            out.message = "response body exceeds " + std::to_string(st->opts.max_body_size) + " bytes";
-        } else if (out.ec == http::error::header_limit) {
-            out.ec = make_error_code(errc::unexpected_response);
-            out.message = "response headers exceed 64 KiB";
-        } else if (out.ec == http::error::end_of_stream || out.ec == http::error::partial_message) {
-            out.message = parser.got_some() ? "the connection closed in the middle of the response"
-                                            : "the connection closed before the response";
-        } else if (out.ec.category() == make_error_code(http::error::bad_version).category()) {
-            out.message = "malformed HTTP response: " + out.ec.message();
-            out.ec = make_error_code(errc::unexpected_response);
         }
         st->release(std::move(conn), false);
         co_return out;
     }
-    auto& res = parser.get();
-    out.status = res.result_int();
-    out.content_type = std::string(res[http::field::content_type]);
-    out.request_id = std::string(res["x-request-id"]);
-    out.retry_after = std::string(res[http::field::retry_after]);
-    out.keep_alive = res.keep_alive();
-    out.body = std::move(res.body());
     ++conn->requests;
     out.conn = std::move(conn);
     co_return out;
@@ -5688,6 +5871,11 @@ template <class T>
 error_code decode_into(std::string_view body, std::optional<page<T>>& out, std::string& what) {
     out.emplace();
     return decode(body, *out, what);
+}
+
+template <class T>
+error_code decode_erased(std::string_view body, void* out, std::string& what) {
+    return decode_into(body, *static_cast<T*>(out), what);
 }
 
 template <class T>
@@ -5749,30 +5937,16 @@ asio::awaitable<op_result<T>> run_operation(std::shared_ptr<client_state> st, ht
         bool retryable = false;
         if (user_cancelled) {
             ec = asio::error::operation_aborted;
-        } else if (!ec && out.status >= 200 && out.status <= 299) {
-            if (!is_json(out.content_type)) {
-                ec = make_error_code(errc::unexpected_response);
-                diag.message = "expected application/json, got '" + out.content_type + "'";
-                diag.body = out.body.substr(0, max_kept_body);
-            } else {
-                std::string what;
-                ec = decode_into(out.body, result.value, what);
-                if (ec) {
-                    diag.message = std::move(what);
-                    diag.body = out.body.substr(0, max_kept_body);
-                } else {
+        } else if (!ec) {
+            ec = interpret_response(out, diag, &decode_erased<T>, &result.value);
+            if (out.status >= 200 && out.status <= 299) {
+                if (!ec) {
                     set_page_context(result.value, st, call);
                     st->refill_budget();
                 }
+            } else {
+                retryable = policy.retryable_status(out.status);
             }
-        } else if (!ec) {
-            ec = map_status(out.status);
-            if (is_json(out.content_type) && !out.body.empty()) decode_error_body(out.body, diag);
-            if (diag.error.empty() && diag.detail.empty() && diag.validation_errors.empty())
-                diag.body = out.body.substr(0, max_kept_body);
-            if (!out.retry_after.empty())
-                diag.retry_after = parse_retry_after(out.retry_after, std::chrono::system_clock::now());
-            retryable = policy.retryable_status(out.status);
         } else if (ec == asio::error::operation_aborted || ec == errc::client_shut_down ||
                    ec == errc::invalid_argument || ec == errc::body_too_large ||
                    ec == errc::unexpected_response || out.deadline_hit) {

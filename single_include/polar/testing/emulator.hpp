@@ -4622,6 +4622,7 @@ POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type ty
 #include <boost/beast/http/status.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <cstring>
 #include <ctime>
@@ -4717,6 +4718,21 @@ inline std::string http_date(std::chrono::system_clock::time_point tp) {
     char buf[40];
     format_http_date(std::chrono::system_clock::to_time_t(tp), buf);
     return buf;
+}
+
+// Appends `v` as 16 lowercase hex digits.
+inline void append_hex16(std::string& out, std::uint64_t v) {
+    static constexpr char digits[] = "0123456789abcdef";
+    char buf[16];
+    for (int i = 15; i >= 0; --i, v >>= 4)
+        buf[i] = digits[v & 0xf];
+    out.append(buf, 16);
+}
+
+inline void append_decimal(std::string& out, std::uint64_t v) {
+    char buf[24];
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, static_cast<std::size_t>(res.ptr - buf));
 }
 
 // -- the state's optional members -------------------------------------------------------
@@ -4950,7 +4966,9 @@ public:
         created_state_ = !opts_.state;
         std::random_device rd;
         std::uint64_t r = (std::uint64_t(rd()) << 32) ^ rd();
-        std::snprintf(request_id_prefix_, sizeof request_id_prefix_, "%016llx", static_cast<unsigned long long>(r));
+        std::string prefix;
+        append_hex16(prefix, r);
+        std::memcpy(request_id_prefix_, prefix.data(), 16);
     }
 
     // A new strand on the underlying io_context when there is one (avoids a
@@ -5036,11 +5054,9 @@ public:
     // "<prefix><counter>": unique within a process run and, thanks to the
     // random prefix, across runs.
     void append_request_id(std::string& out) {
-        char buf[20];
         std::uint64_t n = request_seq_.fetch_add(1, std::memory_order_relaxed);
-        std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(n));
         out.append(request_id_prefix_, 16);
-        out.append(buf, 16);
+        append_hex16(out, n);
     }
 
     const emulator_options& options() const noexcept { return opts_; }
@@ -5195,6 +5211,10 @@ public:
 
 private:
     // -- deadlines: one timer per connection, re-armed lazily ---------------------------
+    // The timer never waits longer than the shortest configured timeout, so a
+    // deadline that moves earlier (idle -> read) needs no re-arming: the
+    // timer fires, finds the deadline still ahead, and waits again. That
+    // keeps timer operations out of the per-request path.
     void set_deadline(std::chrono::milliseconds d) {
         deadline_ = em_clock::now() + d;
         if (!watchdog_armed_)
@@ -5205,7 +5225,9 @@ private:
     void clear_deadline() { deadline_ = no_deadline; }
     void arm_watchdog() {
         watchdog_armed_ = true;
-        watchdog_.expires_at(deadline_);
+        const auto& o = srv_->options();
+        auto tick = std::min({o.idle_timeout, o.read_timeout, o.write_timeout});
+        watchdog_.expires_at(std::min(deadline_, em_clock::now() + tick));
         watchdog_.async_wait([self = this->shared_from_this()](em_error_code) { self->on_watchdog(); });
     }
     void on_watchdog() {
@@ -5462,10 +5484,9 @@ private:
     void serialize(const emulator_response& r, std::size_t content_length) {
         out_.clear();
         out_ += "HTTP/1.1 ";
-        char num[24];
         int code = (r.status >= 100 && r.status <= 999) ? r.status : 500;
-        std::snprintf(num, sizeof num, "%d ", code);
-        out_ += num;
+        append_decimal(out_, static_cast<std::uint64_t>(code));
+        out_ += ' ';
         auto reason = em_http::obsolete_reason(em_http::int_to_status(static_cast<unsigned>(code)));
         if (reason == "<unknown-status>")
             out_ += "Status";
@@ -5477,9 +5498,8 @@ private:
             out_ += r.content_type;
             out_ += "\r\n";
         }
-        std::snprintf(num, sizeof num, "%zu", content_length);
         out_ += "Content-Length: ";
-        out_ += num;
+        append_decimal(out_, content_length);
         out_ += "\r\nDate: ";
         append_date();
         out_ += "\r\nx-request-id: ";
