@@ -27,6 +27,7 @@
 #include <polar/impl/datetime.ipp>
 #include <polar/impl/json_codec.ipp>
 #include <polar/impl/http_util.ipp>
+#include <polar/impl/call.ipp>
 #include <polar/impl/response.ipp>
 #include <polar/impl/meters.ipp>
 #include <polar/impl/events.ipp>

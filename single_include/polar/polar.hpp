@@ -654,6 +654,48 @@ struct op_initiation {
 } // namespace detail
 } // namespace polar
 
+#ifdef POLAR_HEADER_ONLY
+// ---- begin <polar/impl/call.ipp> ----
+#ifndef POLAR_IMPL_CALL_IPP
+#define POLAR_IMPL_CALL_IPP
+
+// #include <polar/detail/call.hpp>: inlined above
+
+#include <cctype>
+
+namespace polar::detail {
+
+POLAR_DECL void apply_options(http_call& call, const request_options& o) {
+    call.timeout = o.timeout;
+    call.attempt_timeout = o.attempt_timeout;
+    if (o.retry) call.retry = *o.retry;
+    call.user_diag = o.diag;
+    for (const auto& h : o.headers) {
+        auto bad = [](std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; };
+        std::string lower;
+        for (char c : h.name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (h.name.empty() || bad(h.name) || bad(h.value) || h.name.find(':') != std::string_view::npos) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "request_options::headers: header names must be non-empty and names and "
+                                    "values must not contain CR, LF (or ':' in names)";
+            return;
+        }
+        if (lower == "authorization" || lower == "host" || lower == "content-length" || lower == "content-type" ||
+            lower == "transfer-encoding") {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "request_options::headers: header '" + lower + "' is set by the client";
+            return;
+        }
+        call.headers.emplace_back(std::string(h.name), std::string(h.value));
+    }
+}
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/impl/call.ipp> ----
+#endif
+
 #endif
 // ---- end <polar/detail/call.hpp> ----
 // #include <polar/error.hpp>: inlined above
@@ -2268,8 +2310,8 @@ struct page {
      * @details Completion signature `void(error_code, std::optional<page<T>>)`.
      * Like the Python SDK's `next()`, but it stops on `max_page` only: an
      * empty or short page does not end the iteration early. Only pages
-     * returned by the client can be continued; others complete with
-     * `errc::invalid_argument`. Defined in <polar/meters.hpp>.
+     * returned by the client can be continued; calling it on another page
+     * throws `api_error` (`errc::invalid_argument`). Defined in <polar/meters.hpp>.
      */
     template <class CompletionToken = default_token>
     auto next(CompletionToken&& token = {}) const;
@@ -5368,31 +5410,6 @@ namespace ssl = asio::ssl;
 using steady = std::chrono::steady_clock;
 
 // -- options ------------------------------------------------------------------
-
-POLAR_DECL void apply_options(http_call& call, const request_options& o) {
-    call.timeout = o.timeout;
-    call.attempt_timeout = o.attempt_timeout;
-    if (o.retry) call.retry = *o.retry;
-    call.user_diag = o.diag;
-    for (const auto& h : o.headers) {
-        auto bad = [](std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; };
-        std::string lower;
-        for (char c : h.name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (h.name.empty() || bad(h.name) || bad(h.value) || h.name.find(':') != std::string_view::npos) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "request_options::headers: header names must be non-empty and names and "
-                                    "values must not contain CR, LF (or ':' in names)";
-            return;
-        }
-        if (lower == "authorization" || lower == "host" || lower == "content-length" || lower == "content-type" ||
-            lower == "transfer-encoding") {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "request_options::headers: header '" + lower + "' is set by the client";
-            return;
-        }
-        call.headers.emplace_back(std::string(h.name), std::string(h.value));
-    }
-}
 
 // -- connections ----------------------------------------------------------------
 

@@ -110,4 +110,8 @@ struct op_initiation {
 } // namespace detail
 } // namespace polar
 
+#ifdef POLAR_HEADER_ONLY
+#include <polar/impl/call.ipp>
+#endif
+
 #endif

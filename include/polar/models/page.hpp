@@ -55,8 +55,8 @@ struct page {
      * @details Completion signature `void(error_code, std::optional<page<T>>)`.
      * Like the Python SDK's `next()`, but it stops on `max_page` only: an
      * empty or short page does not end the iteration early. Only pages
-     * returned by the client can be continued; others complete with
-     * `errc::invalid_argument`. Defined in <polar/meters.hpp>.
+     * returned by the client can be continued; calling it on another page
+     * throws `api_error` (`errc::invalid_argument`). Defined in <polar/meters.hpp>.
      */
     template <class CompletionToken = default_token>
     auto next(CompletionToken&& token = {}) const;

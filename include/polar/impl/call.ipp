@@ -1,0 +1,37 @@
+#ifndef POLAR_IMPL_CALL_IPP
+#define POLAR_IMPL_CALL_IPP
+
+#include <polar/detail/call.hpp>
+
+#include <cctype>
+
+namespace polar::detail {
+
+POLAR_DECL void apply_options(http_call& call, const request_options& o) {
+    call.timeout = o.timeout;
+    call.attempt_timeout = o.attempt_timeout;
+    if (o.retry) call.retry = *o.retry;
+    call.user_diag = o.diag;
+    for (const auto& h : o.headers) {
+        auto bad = [](std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; };
+        std::string lower;
+        for (char c : h.name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (h.name.empty() || bad(h.name) || bad(h.value) || h.name.find(':') != std::string_view::npos) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "request_options::headers: header names must be non-empty and names and "
+                                    "values must not contain CR, LF (or ':' in names)";
+            return;
+        }
+        if (lower == "authorization" || lower == "host" || lower == "content-length" || lower == "content-type" ||
+            lower == "transfer-encoding") {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "request_options::headers: header '" + lower + "' is set by the client";
+            return;
+        }
+        call.headers.emplace_back(std::string(h.name), std::string(h.value));
+    }
+}
+
+} // namespace polar::detail
+
+#endif
