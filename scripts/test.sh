@@ -23,6 +23,10 @@ start=$(date +%s)
 
 stage() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
 
+# Every stage's ctest output goes here too, for the closing summary.
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
 configure() { # dir, extra cmake args...
     local dir=$1
     shift
@@ -36,7 +40,7 @@ for s in $stages; do
         configure build -DCMAKE_BUILD_TYPE=Release -DPOLAR_BUILD_TESTS=ON -DPOLAR_BUILD_EXAMPLES=ON
         cmake --build build -j "$jobs"
         stage "release tests"
-        (cd build && ctest --output-on-failure -j "$jobs" --timeout 600)
+        (cd build && ctest --output-on-failure -j "$jobs" --timeout 600) | tee -a "$results"
         ;;
     asan)
         stage "AddressSanitizer + UndefinedBehaviorSanitizer build"
@@ -48,7 +52,7 @@ for s in $stages; do
         (cd build-asan &&
             ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0 \
             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-            ctest --output-on-failure -j "$jobs" --timeout 600 -R "^(unit|integration):")
+            ctest --output-on-failure -j "$jobs" --timeout 600 -R "^(unit|integration):") | tee -a "$results"
         ;;
     tsan)
         stage "ThreadSanitizer build"
@@ -58,7 +62,7 @@ for s in $stages; do
         stage "ThreadSanitizer tests (multi-threaded ones)"
         (cd build-tsan &&
             TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-            ctest --output-on-failure -j "$jobs" --timeout 600 -R "^integration:.*(thread|concurren|fan-out|parallel)")
+            ctest --output-on-failure -j "$jobs" --timeout 600 -R "^integration:.*(thread|concurren|fan-out|parallel)") | tee -a "$results"
         ;;
     fuzz)
         stage "fuzz build (clang-19, libFuzzer, ASan+UBSan)"
@@ -94,3 +98,6 @@ for s in $stages; do
     esac
 done
 stage "done"
+# One closing line for the whole run (every stage above stopped the script on a failure).
+total=$(grep -Eo 'tests failed out of [0-9]+' "$results" | awk '{ n += $5 } END { print n + 0 }')
+echo "all stages: ${total} passed, 0 failed"
