@@ -105,14 +105,7 @@ int main(int argc, char** argv) try {
     }
 
     asio::io_context ioc(1);
-    polar::client_options o;
-    o.access_token = args.required("token");
-    const bool tls = args.flag("tls");
-    o.server_url = std::string(tls ? "https" : "http") + "://127.0.0.1:" + args.required("port");
-    if (tls) o.ca_pem = bench::read_text_file(args.required("ca"));
-    o.max_connections = concurrency;
-    o.retry = polar::retry_policy::none();
-    polar::client client(ioc.get_executor(), std::move(o));
+    polar::client client(ioc.get_executor(), bench::client_options(args, concurrency));
 
     run_state st;
     for (std::size_t i = 0; i < concurrency; ++i) asio::co_spawn(ioc, worker(client, j, st), asio::detached);

@@ -35,14 +35,7 @@ struct setup {
 };
 
 polar::client make_client(asio::io_context& ioc, const bench::arguments& args, std::size_t max_connections) {
-    polar::client_options o;
-    o.access_token = args.required("token");
-    const bool tls = args.flag("tls");
-    o.server_url = std::string(tls ? "https" : "http") + "://127.0.0.1:" + args.required("port");
-    if (tls) o.ca_pem = bench::read_text_file(args.required("ca"));
-    o.max_connections = max_connections;
-    o.retry = polar::retry_policy::none();
-    return polar::client(ioc.get_executor(), std::move(o));
+    return polar::client(ioc.get_executor(), bench::client_options(args, max_connections));
 }
 
 polar::meter_quantities_params params(const setup& s) {

@@ -50,13 +50,7 @@ void start_gets(asio::io_context& ioc, polar::client& client, const std::string&
 }
 
 polar::client make_client(asio::io_context& ioc, const bench::arguments& args, std::size_t max_connections) {
-    polar::client_options o;
-    o.access_token = args.required("token");
-    const bool tls = args.flag("tls");
-    o.server_url = std::string(tls ? "https" : "http") + "://127.0.0.1:" + args.required("port");
-    if (tls) o.ca_pem = bench::read_text_file(args.required("ca"));
-    o.max_connections = max_connections;
-    o.retry = polar::retry_policy::none();
+    auto o = bench::client_options(args, max_connections);
     o.attempt_timeout = std::chrono::seconds(60);
     return polar::client(ioc.get_executor(), std::move(o));
 }

@@ -4,6 +4,7 @@
 #ifndef POLAR_BENCHMARKS_COMMON_HPP
 #define POLAR_BENCHMARKS_COMMON_HPP
 
+#include <polar/client.hpp>
 #include <polar/models/common.hpp>
 #include <polar/testing/emulator_state.hpp>
 
@@ -112,6 +113,19 @@ inline std::string read_text_file(const std::string& path) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+// Client options for the server named by --port, --tls and --ca: no retries,
+// `max_connections` pooled connections.
+inline polar::client_options client_options(const arguments& args, std::size_t max_connections) {
+    polar::client_options o;
+    o.access_token = args.required("token");
+    const bool tls = args.flag("tls");
+    o.server_url = std::string(tls ? "https" : "http") + "://127.0.0.1:" + args.required("port");
+    if (tls) o.ca_pem = read_text_file(args.required("ca"));
+    o.max_connections = max_connections;
+    o.retry = polar::retry_policy::none();
+    return o;
 }
 
 // A field of /proc/self/status in KiB (VmRSS, VmHWM).
