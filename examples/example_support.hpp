@@ -11,6 +11,7 @@
 #include <polar/testing/emulator.hpp>
 
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -50,6 +51,23 @@ inline std::unique_ptr<target> connect(boost::asio::any_io_executor ex) {
     t->options.ca_pem = t->emulator->certificate_pem(); // trust the emulator's self-signed certificate
     std::cout << "No POLAR_ACCESS_TOKEN: using the bundled emulator at " << t->options.server_url << "\n\n";
     return t;
+}
+
+/// The completion handler of an example's main coroutine: prints what it
+/// threw, sets `status` to 1 on failure, and stops the emulator (if any) so
+/// that io_context::run() returns.
+inline auto finish(target& t, int& status) {
+    return [&t, &status](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                std::cerr << "error: " << ex.what() << "\n";
+                status = 1;
+            }
+        }
+        if (t.emulator) t.emulator->stop();
+    };
 }
 
 } // namespace example

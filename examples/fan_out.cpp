@@ -148,17 +148,7 @@ int main() {
             polar::testing::fault::delay(milliseconds(5)).always().on("GET /v1/meters/{id}/quantities"));
     polar::client client(ioc.get_executor(), target->options);
     int status = 0;
-    asio::co_spawn(asio::make_strand(ioc), run(client), [&](std::exception_ptr e) {
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                std::cerr << "error: " << ex.what() << "\n";
-                status = 1;
-            }
-        }
-        if (target->emulator) target->emulator->stop();
-    });
+    asio::co_spawn(asio::make_strand(ioc), run(client), example::finish(*target, status));
     std::vector<std::thread> threads;
     for (int t = 0; t < 3; ++t) threads.emplace_back([&] { ioc.run(); });
     ioc.run();

@@ -87,17 +87,7 @@ int main() {
     auto target = example::connect(ioc.get_executor());
     polar::client client(ioc.get_executor(), target->options);
     int status = 0;
-    asio::co_spawn(ioc, run(client), [&](std::exception_ptr e) {
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                std::cerr << "error: " << ex.what() << "\n";
-                status = 1;
-            }
-        }
-        if (target->emulator) target->emulator->stop();
-    });
+    asio::co_spawn(ioc, run(client), example::finish(*target, status));
     ioc.run();
     return status;
 }
