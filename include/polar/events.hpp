@@ -44,8 +44,7 @@ public:
         return boost::asio::async_initiate<CompletionToken, void(error_code, events_ingest_response)>(
             detail::op_initiation<events_ingest_response>{state_}, token, detail::make_ingest_call(body, opts));
     }
-    template <class CompletionToken>
-        requires(!std::is_convertible_v<CompletionToken, const request_options&>)
+    template <detail::not_options CompletionToken>
     auto ingest(const events_ingest& body, CompletionToken&& token) {
         return ingest(body, request_options{}, std::forward<CompletionToken>(token));
     }

@@ -99,8 +99,6 @@ POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_eve
 POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter_quantities_params& p,
                                                 const request_options& o);
 
-template <class Token>
-concept not_options = !std::is_convertible_v<Token, const request_options&>;
 } // namespace detail
 
 // Fan-out of quantities: defined in <polar/fan_out.hpp> (included at the end).

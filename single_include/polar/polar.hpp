@@ -558,6 +558,7 @@ struct retry_budget {
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -629,6 +630,10 @@ struct page_request {
     std::shared_ptr<client_state> state;
     http_call call;
 };
+
+/// A completion token passed where request_options may stand (overload selection).
+template <class Token>
+concept not_options = !std::is_convertible_v<Token, const request_options&>;
 
 /// Copies `opts` into `call`, validating extra headers.
 POLAR_DECL void apply_options(http_call& call, const request_options& opts);
@@ -3980,8 +3985,7 @@ public:
         return boost::asio::async_initiate<CompletionToken, void(error_code, events_ingest_response)>(
             detail::op_initiation<events_ingest_response>{state_}, token, detail::make_ingest_call(body, opts));
     }
-    template <class CompletionToken>
-        requires(!std::is_convertible_v<CompletionToken, const request_options&>)
+    template <detail::not_options CompletionToken>
     auto ingest(const events_ingest& body, CompletionToken&& token) {
         return ingest(body, request_options{}, std::forward<CompletionToken>(token));
     }
@@ -4295,8 +4299,6 @@ POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_eve
 POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter_quantities_params& p,
                                                 const request_options& o);
 
-template <class Token>
-concept not_options = !std::is_convertible_v<Token, const request_options&>;
 } // namespace detail
 
 // Fan-out of quantities: defined in <polar/fan_out.hpp> (included at the end).

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -85,6 +86,10 @@ struct page_request {
     std::shared_ptr<client_state> state;
     http_call call;
 };
+
+/// A completion token passed where request_options may stand (overload selection).
+template <class Token>
+concept not_options = !std::is_convertible_v<Token, const request_options&>;
 
 /// Copies `opts` into `call`, validating extra headers.
 POLAR_DECL void apply_options(http_call& call, const request_options& opts);
