@@ -1,0 +1,246 @@
+// Deadlines on every phase of an exchange (connect, TLS handshake, a response
+// that trickles in) against servers that misbehave on purpose, on one thread
+// and on several; and no timer left behind to keep run() going.
+#include "client_fixture.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <vector>
+
+using namespace polar_test;
+using tcp = asio::ip::tcp;
+using std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view some_id = "9b1c1f0e-3c1a-4d5e-8f00-0123456789ab";
+
+/// A loopback server on its own thread: each accepted socket is handed to
+/// `serve` (blocking calls), one connection after the other.
+class raw_server {
+public:
+    explicit raw_server(std::function<void(tcp::socket&)> serve)
+        : acceptor_(ioc_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)), serve_(std::move(serve)) {
+        thread_ = std::thread([this] {
+            for (;;) {
+                tcp::socket s(ioc_);
+                polar::error_code ec;
+                acceptor_.accept(s, ec);
+                if (ec || stopping_) return;
+                serve_(s);
+            }
+        });
+    }
+    ~raw_server() {
+        stopping_ = true;
+        // Wake the blocking accept with a connection of our own.
+        polar::error_code ec;
+        tcp::socket poke(ioc_);
+        poke.connect(acceptor_.local_endpoint(), ec);
+        thread_.join();
+    }
+    unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+private:
+    asio::io_context ioc_;
+    tcp::acceptor acceptor_;
+    std::function<void(tcp::socket&)> serve_;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
+polar::client_options options_for(const std::string& url) {
+    polar::client_options o;
+    o.access_token = "polar_oat_test";
+    o.server_url = url;
+    o.retry = polar::retry_policy::none();
+    return o;
+}
+
+template <class F>
+void run_on(asio::io_context& ioc, F&& fn) {
+    std::exception_ptr error;
+    bool done = false;
+    asio::co_spawn(ioc, std::forward<F>(fn)(), [&](std::exception_ptr e) {
+        error = e;
+        done = true;
+    });
+    ioc.restart();
+    while (!done && ioc.run_one()) {
+    }
+    if (error) std::rethrow_exception(error);
+    REQUIRE(done);
+}
+
+} // namespace
+
+TEST_CASE("a connect that never completes is cut off by connect_timeout") {
+    // A listener with a backlog of 0 whose queue is already full: the kernel
+    // drops further SYNs, so a connect stays pending.
+    asio::io_context ioc;
+    tcp::acceptor full(ioc);
+    full.open(tcp::v4());
+    full.bind(tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    full.listen(0);
+    asio::io_context fillers_ioc;
+    std::vector<tcp::socket> fillers;
+    for (int i = 0; i < 4; ++i) {
+        fillers.emplace_back(fillers_ioc);
+        fillers.back().async_connect(full.local_endpoint(), [](polar::error_code) {});
+    }
+    fillers_ioc.poll();
+
+    auto o = options_for("http://127.0.0.1:" + std::to_string(full.local_endpoint().port()));
+    o.connect_timeout = std::chrono::milliseconds(300);
+    o.attempt_timeout = std::chrono::milliseconds(300);
+    polar::client c(ioc.get_executor(), o);
+    const auto t0 = steady_clock::now();
+    run_on(ioc, [&]() -> asio::awaitable<void> {
+        polar::diagnostics d;
+        auto [ec, m] = co_await c.meters().get(some_id, {.diag = &d}, asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::timeout);
+        CHECK(d.message.find("timed out connecting") != std::string::npos);
+    });
+    CHECK(steady_clock::now() - t0 < std::chrono::seconds(3));
+    CHECK(c.stats().open == 0);
+}
+
+TEST_CASE("a TLS server that never answers the handshake is cut off by connect_timeout") {
+    std::atomic<int> accepted{0};
+    raw_server server([&](tcp::socket& s) {
+        ++accepted;
+        char buf[4096];
+        polar::error_code ec;
+        while (!ec) s.read_some(asio::buffer(buf), ec); // swallow the ClientHello, answer nothing
+    });
+    auto o = options_for("https://127.0.0.1:" + std::to_string(server.port()));
+    o.connect_timeout = std::chrono::milliseconds(300);
+    asio::io_context ioc;
+    polar::client c(ioc.get_executor(), o);
+    const auto t0 = steady_clock::now();
+    run_on(ioc, [&]() -> asio::awaitable<void> {
+        polar::diagnostics d;
+        auto [ec, m] = co_await c.meters().get(some_id, {.diag = &d}, asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::timeout);
+        CHECK(d.message.find("TLS handshake") != std::string::npos);
+    });
+    CHECK(steady_clock::now() - t0 < std::chrono::seconds(3));
+    CHECK(accepted == 1);
+}
+
+TEST_CASE("a server that trickles its response (slow loris) is cut off by attempt_timeout") {
+    raw_server server([](tcp::socket& s) {
+        asio::streambuf request;
+        polar::error_code ec;
+        asio::read_until(s, request, "\r\n\r\n", ec);
+        const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: ";
+        asio::write(s, asio::buffer(head), ec);
+        // One byte of an endless header every 20 ms: each read makes
+        // progress, only a deadline on the whole exchange ends it.
+        for (int i = 0; i < 500 && !ec; ++i) {
+            asio::write(s, asio::buffer("a", 1), ec);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    auto o = options_for("http://127.0.0.1:" + std::to_string(server.port()));
+    o.attempt_timeout = std::chrono::milliseconds(400);
+    asio::io_context ioc;
+    polar::client c(ioc.get_executor(), o);
+    const auto t0 = steady_clock::now();
+    run_on(ioc, [&]() -> asio::awaitable<void> {
+        polar::diagnostics d;
+        auto [ec, m] = co_await c.meters().get(some_id, {.diag = &d}, asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::timeout);
+        CHECK(d.message == "the attempt timed out");
+    });
+    const auto took = steady_clock::now() - t0;
+    CHECK(took >= std::chrono::milliseconds(350));
+    CHECK(took < std::chrono::seconds(3));
+    CHECK(c.stats().open == 0);
+}
+
+TEST_CASE("no timer outlives an operation: run() returns as soon as the work is done") {
+    // The emulator on a thread of its own; the client alone on `ioc`, with
+    // long timeouts that would hold run() if a deadline stayed armed.
+    asio::io_context server_ioc;
+    polar::testing::emulator server(server_ioc.get_executor(), {});
+    server.start();
+    auto guard = asio::make_work_guard(server_ioc);
+    std::thread server_thread([&] { server_ioc.run(); });
+
+    asio::io_context ioc;
+    auto o = options_for(server.base_url());
+    o.access_token = std::string(polar::testing::default_token);
+    o.attempt_timeout = std::chrono::seconds(60);
+    o.total_timeout = std::chrono::seconds(120);
+    o.connect_timeout = std::chrono::seconds(60);
+    polar::client c(ioc.get_executor(), o);
+    int ok = 0;
+    for (int round = 0; round < 3; ++round) {
+        asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<void> {
+                auto [ec, p] = co_await c.meters().list({}, asio::as_tuple(asio::deferred));
+                if (!ec) ++ok;
+            },
+            asio::detached);
+        const auto t0 = steady_clock::now();
+        ioc.restart();
+        ioc.run();
+        CHECK(steady_clock::now() - t0 < std::chrono::seconds(5));
+    }
+    CHECK(ok == 3);
+    CHECK(c.stats().idle == 1);
+
+    guard.reset();
+    server.stop();
+    server_thread.join();
+}
+
+TEST_CASE("threads: attempt timeouts while four threads share one client") {
+    client_fixture fx(transport::http, [](polar::client_options& o) {
+        o.max_connections = 4;
+        o.attempt_timeout = std::chrono::milliseconds(100);
+    });
+    auto& c = fx.client();
+    // Every third request stalls: those time out, the others succeed, on
+    // connections that the stalled ones leave behind.
+    fx.server.faults().add(polar::testing::fault::stall().times(20).on("GET /v1/meters/"));
+    std::atomic<int> ok{0}, timed_out{0}, other{0}, done{0};
+    auto work = asio::make_work_guard(fx.ioc);
+    std::vector<std::thread> threads;
+    fx.ioc.restart();
+    for (int i = 0; i < 4; ++i) threads.emplace_back([&] { fx.ioc.run(); });
+    for (int t = 0; t < 4; ++t)
+        asio::post(fx.ioc, [&] {
+            for (int i = 0; i < 15; ++i)
+                c.meters().list({}, [&](polar::error_code ec, polar::page<polar::meter>) {
+                    if (!ec)
+                        ++ok;
+                    else if (ec == polar::errc::timeout)
+                        ++timed_out;
+                    else
+                        ++other;
+                    ++done;
+                });
+        });
+    const auto until = steady_clock::now() + std::chrono::seconds(60);
+    while (done < 60 && steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    fx.ioc.stop();
+    for (auto& t : threads) t.join();
+    CHECK(done == 60);
+    CHECK(timed_out == 20);
+    CHECK(ok == 40);
+    CHECK(other == 0);
+    CHECK(c.stats().open <= 4);
+}
