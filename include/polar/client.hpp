@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace boost::asio::ssl {
 class context;
@@ -42,6 +43,25 @@ struct attempt_info {
     bool reused_connection = false;     ///< the attempt ran on a pooled keep-alive connection
     bool will_retry = false;            ///< another attempt follows
     std::chrono::milliseconds retry_delay{}; ///< the wait before it
+};
+
+/**
+ * @brief What the `client_options::on_trace` hook receives: the head of one
+ * request as written or of one response as read, for debugging.
+ *
+ * @details The head is the start line and the header fields, CRLF-separated,
+ * as on the wire, except that the Authorization field reads `Bearer ***` and
+ * the access token is masked as `***` wherever else it would appear. Bodies are
+ * not included (their size is). The views are valid during the call only.
+ */
+struct trace_record {
+    enum class direction { request, response };
+    direction dir = direction::request;
+    std::string_view method;  ///< "GET", "POST", "PATCH"
+    std::string_view target;  ///< path and query
+    int attempt = 1;          ///< 1 for the first attempt
+    std::string_view head;    ///< start line and fields, token masked
+    std::size_t body_size = 0; ///< bytes of body sent or received
 };
 
 /**
@@ -95,6 +115,11 @@ struct client_options {
 
     /// Called after every attempt, on the operation's executor. Must not block.
     std::function<void(const attempt_info&)> on_attempt{};
+    /// Called with each request head before it is sent and each response
+    /// head once the response is read (see trace_record: the token is
+    /// masked), on the operation's executor. Must not block; exceptions are
+    /// ignored. Costs a copy of the head per call when set, nothing otherwise.
+    std::function<void(const trace_record&)> on_trace{};
     /// Appended to the User-Agent header.
     std::string user_agent{};
 };

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cctype>
 #include <thread>
 
 using namespace polar_test;
@@ -200,6 +201,74 @@ TEST_CASE("401 and 403 are reported, and the token never appears in messages") {
         auto [ec2, p] = co_await ro.meters().list({}, asio::as_tuple(asio::deferred));
         CHECK_FALSE(ec2);
     });
+}
+
+TEST_CASE("the trace hook shows request and response heads with the token masked") {
+    struct seen {
+        polar::trace_record::direction dir;
+        std::string method, target, head;
+        int attempt;
+        std::size_t body_size;
+    };
+    std::vector<seen> traces;
+    const std::string secret = "polar_oat_SECRET_never_print_me";
+    auto record = [&](const polar::trace_record& r) {
+        traces.push_back({r.dir, std::string(r.method), std::string(r.target), std::string(r.head), r.attempt,
+                          r.body_size});
+    };
+    client_fixture fx(transport::http, [&](polar::client_options& o) { o.on_trace = record; });
+    auto& c = fx.client();
+    fx.run([&]() -> asio::awaitable<void> {
+        auto created = co_await c.meters().create(tokens_meter("traced"));
+        const polar::http_header extra[] = {{"User-Agent", "traced-app/2"}, {"X-Trace-Id", "abc123"}};
+        auto got = co_await c.meters().get(created.id, {.headers = extra});
+        CHECK(got.id == created.id);
+    });
+    using dir = polar::trace_record::direction;
+    REQUIRE(traces.size() == 4);
+    CHECK(traces[0].dir == dir::request);
+    CHECK(traces[0].method == "POST");
+    CHECK(traces[0].head.rfind("POST /v1/meters/ HTTP/1.1\r\n", 0) == 0);
+    CHECK(traces[0].head.find("\r\nAuthorization: Bearer ***\r\n") != std::string::npos);
+    CHECK(traces[0].head.find(std::string(polar::testing::default_token)) == std::string::npos);
+    CHECK(traces[0].head.find("Content-Length: " + std::to_string(traces[0].body_size) + "\r\n") !=
+          std::string::npos);
+    CHECK(traces[0].body_size > 0);
+    CHECK(traces[0].head.find("User-Agent: polar-cpp/") != std::string::npos);
+    CHECK(traces[1].dir == dir::response);
+    CHECK(traces[1].head.rfind("HTTP/1.1 201", 0) == 0);
+    CHECK(traces[1].body_size > 0);
+    // the second request: extra fields, the caller's User-Agent instead of the SDK's
+    CHECK(traces[2].head.rfind("GET /v1/meters/", 0) == 0);
+    CHECK(traces[2].head.find("\r\nX-Trace-Id: abc123\r\n") != std::string::npos);
+    CHECK(traces[2].head.find("\r\nUser-Agent: traced-app/2\r\n") != std::string::npos);
+    CHECK(traces[2].head.find("polar-cpp/") == std::string::npos);
+    CHECK(traces[2].head.find("Content-Length") == std::string::npos);
+    CHECK(traces[2].body_size == 0);
+    CHECK(traces[3].head.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(traces[3].attempt == 1);
+
+    // a rejected token is masked too, and so is the token wherever else it appears
+    traces.clear();
+    polar::client_options o;
+    o.access_token = "Bearer " + secret;
+    o.server_url = fx.server.base_url();
+    o.on_trace = record;
+    polar::client bad(fx.ioc.get_executor(), o);
+    fx.run([&]() -> asio::awaitable<void> {
+        polar::list_meters_params p;
+        p.query = secret;
+        auto [ec, page] = co_await bad.meters().list(p, asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::unauthorized);
+    });
+    REQUIRE(traces.size() == 2);
+    for (const auto& t : traces) CHECK(t.head.find(secret) == std::string::npos);
+    CHECK(traces[0].head.find("?query=***") != std::string::npos);
+    CHECK(traces[0].head.find("Authorization: Bearer ***\r\n") != std::string::npos);
+    CHECK(traces[1].head.rfind("HTTP/1.1 401", 0) == 0);
+    std::string lowered = traces[1].head;
+    for (auto& ch : lowered) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    CHECK(lowered.find("\r\nwww-authenticate: bearer") != std::string::npos);
 }
 
 TEST_CASE("status faults map to typed errors") {

@@ -201,6 +201,8 @@ public:
     endpoint ep;
     std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n"
     std::string user_agent_field;  // "User-Agent: polar-cpp/x.y.z ...\r\n"
+    std::string fixed_fields_masked; // fixed_fields with "Authorization: Bearer ***"
+    std::string token;             // the bare token, to mask it in traces
     std::shared_ptr<ssl::context> ssl_ctx;
 
     std::mutex mtx;
@@ -591,9 +593,53 @@ inline void write_request(const client_state& st, const http_call& call, std::st
     wire.append("\r\n").append(call.body);
 }
 
+// Replaces every occurrence of `secret` in `text` with "***".
+inline void mask(std::string& text, std::string_view secret) {
+    if (secret.empty()) return;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+        text.replace(at, secret.size(), "***");
+}
+
+inline void trace(const client_state& st, const http_call& call, int attempt, trace_record::direction dir,
+                  std::string head, std::size_t body_size) {
+    mask(head, st.token);
+    trace_record r;
+    r.dir = dir;
+    r.method = verb_name(call.verb);
+    r.target = call.target;
+    r.attempt = attempt;
+    r.head = head;
+    r.body_size = body_size;
+    try {
+        st.opts.on_trace(r);
+    } catch (...) {
+    }
+}
+
+// The request head of `wire` (as written by write_request), Authorization masked.
+inline void trace_request(const client_state& st, const http_call& call, int attempt, const std::string& wire) {
+    const auto start_line = wire.find("\r\n") + 2;
+    const auto end = wire.size() - call.body.size() - 2; // before the blank line
+    std::string head = wire.substr(0, start_line);
+    head += st.fixed_fields_masked;
+    head.append(wire, start_line + st.fixed_fields.size(), end - start_line - st.fixed_fields.size());
+    trace(st, call, attempt, trace_record::direction::request, std::move(head), call.body.size());
+}
+
+inline void trace_response(const client_state& st, const http_call& call, int attempt,
+                           const response_parser::value_type& res) {
+    std::string head = "HTTP/1.1 ";
+    head += std::to_string(res.result_int());
+    head += ' ';
+    head.append(res.reason());
+    head += "\r\n";
+    for (const auto& f : res) head.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
+    trace(st, call, attempt, trace_record::direction::response, std::move(head), res.body().size());
+}
+
 inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state> st, const http_call& call,
                                                     steady::time_point deadline,
-                                                    std::chrono::milliseconds attempt_timeout) {
+                                                    std::chrono::milliseconds attempt_timeout, int attempt) {
     attempt_outcome out;
     auto conn = st->take_idle();
     if (conn) {
@@ -611,6 +657,7 @@ inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state
     }
 
     write_request(*st, call, conn->wire);
+    if (st->opts.on_trace) trace_request(*st, call, attempt, conn->wire);
     response_parser parser;
     limit_response_parser(parser, st->opts.max_body_size);
     conn->buffer.clear();
@@ -639,6 +686,7 @@ inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state
     }
     conn->dog->disarm();
 
+    if (st->opts.on_trace && !ec) trace_response(*st, call, attempt, parser.get());
     take_response(ec, parser, st->opts.max_body_size, out);
     if (out.ec) {
         out.stale = out.reused && !parser.got_some();
@@ -739,7 +787,7 @@ asio::awaitable<op_result<T>> run_operation(std::shared_ptr<client_state> st, ht
         if (cancelled(co_await asio::this_coro::cancellation_state)) co_return finish(asio::error::operation_aborted);
 
         const auto t0 = steady::now();
-        attempt_outcome out = co_await run_attempt(st, call, deadline, attempt_timeout);
+        attempt_outcome out = co_await run_attempt(st, call, deadline, attempt_timeout, attempt);
         const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0);
         const bool user_cancelled = cancelled(co_await asio::this_coro::cancellation_state);
 
@@ -940,6 +988,8 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
         has_prefix = std::tolower(static_cast<unsigned char>(o.access_token[i])) == bearer[i];
     st->fixed_fields = "Host: " + st->ep.host_header + "\r\nAuthorization: " +
                        (has_prefix ? o.access_token : "Bearer " + o.access_token) + "\r\n";
+    st->fixed_fields_masked = "Host: " + st->ep.host_header + "\r\nAuthorization: Bearer ***\r\n";
+    st->token = has_prefix ? o.access_token.substr(bearer.size()) : o.access_token;
     st->user_agent_field = "User-Agent: polar-cpp/" POLAR_VERSION_STRING;
     if (!o.user_agent.empty()) st->user_agent_field += " " + o.user_agent;
     st->user_agent_field += "\r\n";
