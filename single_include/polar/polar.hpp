@@ -4860,6 +4860,7 @@ POLAR_DECL http_call make_next_page_call(const page_request* req, std::int64_t n
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace boost::asio::ssl {
 class context;
@@ -4884,6 +4885,25 @@ struct attempt_info {
     bool reused_connection = false;     ///< the attempt ran on a pooled keep-alive connection
     bool will_retry = false;            ///< another attempt follows
     std::chrono::milliseconds retry_delay{}; ///< the wait before it
+};
+
+/**
+ * @brief What the `client_options::on_trace` hook receives: the head of one
+ * request as written or of one response as read, for debugging.
+ *
+ * @details The head is the start line and the header fields, CRLF-separated,
+ * as on the wire, except that the Authorization field reads `Bearer ***` and
+ * the access token is masked as `***` wherever else it would appear. Bodies are
+ * not included (their size is). The views are valid during the call only.
+ */
+struct trace_record {
+    enum class direction { request, response };
+    direction dir = direction::request;
+    std::string_view method;  ///< "GET", "POST", "PATCH"
+    std::string_view target;  ///< path and query
+    int attempt = 1;          ///< 1 for the first attempt
+    std::string_view head;    ///< start line and fields, token masked
+    std::size_t body_size = 0; ///< bytes of body sent or received
 };
 
 /**
@@ -4937,6 +4957,11 @@ struct client_options {
 
     /// Called after every attempt, on the operation's executor. Must not block.
     std::function<void(const attempt_info&)> on_attempt{};
+    /// Called with each request head before it is sent and each response
+    /// head once the response is read (see trace_record: the token is
+    /// masked), on the operation's executor. Must not block; exceptions are
+    /// ignored. Costs a copy of the head per call when set, nothing otherwise.
+    std::function<void(const trace_record&)> on_trace{};
     /// Appended to the User-Agent header.
     std::string user_agent{};
 };
@@ -5378,6 +5403,7 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
 // ---- end <polar/detail/response.hpp> ----
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -5391,12 +5417,11 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <deque>
 #include <mutex>
@@ -5411,31 +5436,154 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using steady = std::chrono::steady_clock;
 
-// -- options ------------------------------------------------------------------
-
 // -- connections ----------------------------------------------------------------
 
+using tcp_socket = asio::ip::tcp::socket;
+
+/**
+ * Bounds a connection's I/O by a deadline without serializing the operation
+ * on a strand. When the deadline passes, the timer's handler shuts the socket
+ * down: a call on the descriptor, safe from any thread, that makes the pending
+ * connect, handshake, write or read fail at once. The owner then asks
+ * expired() to tell a timeout from a peer's reset. Everything is under `m_`
+ * because the handler may run on another thread of a multi-threaded executor.
+ * One timer wait per attempt, against one per socket operation (two or three
+ * per request) with beast::tcp_stream.
+ */
+class watchdog : public std::enable_shared_from_this<watchdog> {
+public:
+    explicit watchdog(const asio::any_io_executor& ex) : timer_(ex) {}
+
+    /// The descriptor to shut down when the deadline passes.
+    void watch(tcp_socket::native_handle_type fd) {
+        std::lock_guard lk(m_);
+        fd_ = fd;
+    }
+
+    /// Starts watching until `deadline` (time_point::max(): no limit).
+    void arm(steady::time_point deadline) {
+        std::lock_guard lk(m_);
+        expired_ = false;
+        if (deadline == steady::time_point::max()) return;
+        const auto gen = ++gen_;
+        timer_.expires_at(deadline);
+        timer_.async_wait([self = shared_from_this(), gen](error_code ec) { self->on_timer(gen, ec); });
+        armed_ = true;
+    }
+
+    /// Stops watching; a pending timer wait is cancelled so that it does not
+    /// keep the executor's run() going.
+    void disarm() {
+        std::lock_guard lk(m_);
+        stop_timer();
+    }
+
+    /// Whether the deadline passed (and the socket was shut down) since arm().
+    bool expired() {
+        std::lock_guard lk(m_);
+        return expired_;
+    }
+
+    /// The socket is about to close: never touch its descriptor again.
+    void release() {
+        std::lock_guard lk(m_);
+        fd_ = invalid;
+        stop_timer();
+    }
+
+private:
+    static constexpr tcp_socket::native_handle_type invalid = static_cast<tcp_socket::native_handle_type>(-1);
+
+    void stop_timer() {
+        if (!armed_) return;
+        ++gen_;
+        timer_.cancel();
+        armed_ = false;
+    }
+
+    void on_timer(std::uint64_t gen, error_code ec) {
+        std::lock_guard lk(m_);
+        if (ec || gen != gen_) return;
+        armed_ = false;
+        expired_ = true;
+        if (fd_ == invalid) return;
+#ifdef _WIN32
+        ::shutdown(fd_, SD_BOTH);
+#else
+        ::shutdown(fd_, SHUT_RDWR);
+#endif
+    }
+
+    std::mutex m_;
+    asio::steady_timer timer_;
+    tcp_socket::native_handle_type fd_ = invalid;
+    std::uint64_t gen_ = 0;
+    bool armed_ = false;
+    bool expired_ = false;
+};
+
 struct connection {
-    connection(const asio::any_io_executor& ex, ssl::context* ctx) {
-        if (ctx)
+    connection(const asio::any_io_executor& ex, ssl::context* ctx) : dog(std::make_shared<watchdog>(ex)) {
+        if (ctx) {
             tls.emplace(ex, *ctx);
-        else
+            // OpenSSL's record buffers (about 33 KiB) are freed while the
+            // connection idles in the pool and taken back for the next request.
+            ::SSL_set_mode(tls->native_handle(), SSL_MODE_RELEASE_BUFFERS);
+        } else
             plain.emplace(ex);
     }
-    beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
+    ~connection() { dog->release(); }
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
 
-    std::optional<ssl::stream<beast::tcp_stream>> tls;
-    std::optional<beast::tcp_stream> plain;
+    tcp_socket& lowest() { return tls ? tls->next_layer() : *plain; }
+
+    std::optional<ssl::stream<tcp_socket>> tls;
+    std::optional<tcp_socket> plain;
+    std::shared_ptr<watchdog> dog;
     beast::flat_buffer buffer;
+    std::string wire; // the request being sent; keeps its capacity between requests
     steady::time_point last_used{};
     std::size_t requests = 0;
 };
 
+/**
+ * An operation waiting for a connection. release() hands it a connection (or
+ * a slot to open one) under client_state::mtx, then wakes it: wake() and the
+ * waiter's own wait() meet under `m`, so a wake-up that comes before the wait
+ * starts is not lost.
+ */
 struct pool_waiter {
     explicit pool_waiter(const asio::any_io_executor& ex) : timer(ex) {}
+
+    void wake() {
+        std::lock_guard lk(m);
+        woken = true;
+        timer.cancel();
+    }
+
+    /// Waits until wake() or `limit`; completes at once if already woken.
+    template <class Token>
+    auto wait(steady::time_point limit, Token&& token) {
+        return asio::async_initiate<Token, void(error_code)>(
+            [this, limit](auto handler) {
+                std::lock_guard lk(m);
+                if (woken) {
+                    auto ex = asio::get_associated_executor(handler, timer.get_executor());
+                    asio::post(ex, [h = std::move(handler)]() mutable { std::move(h)(error_code{}); });
+                    return;
+                }
+                timer.expires_at(limit);
+                timer.async_wait(std::move(handler));
+            },
+            token);
+    }
+
+    std::mutex m;
     asio::steady_timer timer;
-    std::unique_ptr<connection> handed;  // a connection given to this waiter
-    bool may_open = false;               // a slot to open a new connection
+    bool woken = false;                  // under m
+    std::unique_ptr<connection> handed;  // a connection given to this waiter (under client_state::mtx)
+    bool may_open = false;               // a slot to open a new connection (under client_state::mtx)
 };
 
 // -- client state -------------------------------------------------------------
@@ -5447,8 +5595,10 @@ public:
     asio::any_io_executor ex_;
     client_options opts;
     endpoint ep;
-    std::string auth_header;
-    std::string user_agent;
+    std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n"
+    std::string user_agent_field;  // "User-Agent: polar-cpp/x.y.z ...\r\n"
+    std::string fixed_fields_masked; // fixed_fields with "Authorization: Bearer ***"
+    std::string token;             // the bare token, to mask it in traces
     std::shared_ptr<ssl::context> ssl_ctx;
 
     std::mutex mtx;
@@ -5477,9 +5627,7 @@ public:
         budget_tokens = std::min(opts.budget.capacity, budget_tokens + opts.budget.refill_per_success);
     }
 
-    static void notify(const std::shared_ptr<pool_waiter>& w) {
-        asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
-    }
+    static void notify(const std::shared_ptr<pool_waiter>& w) { w->wake(); }
 
     // Gives a connection back. `reusable` is false after any error or when
     // the server did not keep the connection alive.
@@ -5538,12 +5686,37 @@ public:
         for (auto& w : woken) notify(w);
     }
 
+    // The most recently used idle connection that is still usable (under
+    // mtx); unusable ones are moved to `stale`, to be closed after unlocking.
+    std::unique_ptr<connection> take_idle_locked(std::vector<std::unique_ptr<connection>>& stale) {
+        const auto now = steady::now();
+        while (!idle.empty()) {
+            auto c = std::move(idle.back());
+            idle.pop_back();
+            if (usable(*c, now)) {
+                ++counters.reused;
+                return c;
+            }
+            --total;
+            stale.push_back(std::move(c));
+        }
+        return nullptr;
+    }
+
+    // The fast path of acquiring: an idle connection, without waiting.
+    std::unique_ptr<connection> take_idle() {
+        std::vector<std::unique_ptr<connection>> stale;
+        std::lock_guard lk(mtx);
+        if (shut_down) return nullptr;
+        return take_idle_locked(stale);
+    }
+
     // An idle connection is reused only if it is young enough and the peer
     // has not closed it (a readable idle socket means EOF, a reset or stray
     // bytes: none of which leave it usable).
     bool usable(connection& c, steady::time_point now) const {
         if (opts.idle_timeout.count() > 0 && now - c.last_used >= opts.idle_timeout) return false;
-        auto& sock = c.lowest().socket();
+        auto& sock = c.lowest();
         if (!sock.is_open()) return false;
         char byte;
 #ifdef MSG_DONTWAIT
@@ -5574,26 +5747,10 @@ inline std::string_view verb_name(http_verb v) {
     return "GET";
 }
 
-inline http::verb beast_verb(http_verb v) {
-    switch (v) {
-    case http_verb::get: return http::verb::get;
-    case http_verb::post: return http::verb::post;
-    case http_verb::patch: return http::verb::patch;
-    }
-    return http::verb::get;
-}
-
 inline steady::time_point earliest(steady::time_point a, steady::time_point b) { return a < b ? a : b; }
 
 inline steady::time_point after(std::chrono::milliseconds d) {
     return d.count() > 0 ? steady::now() + d : steady::time_point::max();
-}
-
-inline void set_expiry(beast::tcp_stream& s, steady::time_point deadline) {
-    if (deadline == steady::time_point::max())
-        s.expires_never();
-    else
-        s.expires_at(deadline);
 }
 
 inline bool cancelled(const asio::cancellation_state& cs) { return cs.cancelled() != asio::cancellation_type::none; }
@@ -5606,9 +5763,10 @@ struct acquired {
 };
 
 // Opens a connection: resolve, connect, TLS handshake with SNI and host name
-// verification. Bounded by connect_timeout and the operation's deadline.
+// verification. Bounded by connect_timeout and the operation's deadline
+// (resolving is bounded by the system resolver's own timeouts).
 inline asio::awaitable<error_code> open_connection(client_state& st, connection& c, steady::time_point deadline,
-                                            std::string& message) {
+                                                   std::string& message) {
     const auto limit = earliest(deadline, after(st.opts.connect_timeout));
     auto ex = co_await asio::this_coro::executor;
     asio::ip::tcp::resolver resolver(ex);
@@ -5619,18 +5777,40 @@ inline asio::awaitable<error_code> open_connection(client_state& st, connection&
         message = "cannot resolve " + st.ep.host + ": " + rec.message();
         co_return rec;
     }
-    auto& tcp = c.lowest();
-    set_expiry(tcp, limit);
-    auto connected = co_await tcp.async_connect(results, asio::as_tuple(asio::use_awaitable));
-    const error_code cec = std::get<0>(connected);
+    auto& sock = c.lowest();
+    c.dog->arm(limit);
+    // Each address in turn, the socket opened here so that the watchdog
+    // knows its descriptor before the connect starts.
+    error_code cec = asio::error::host_not_found;
+    for (const auto& entry : results) {
+        error_code ignored;
+        if (sock.is_open()) {
+            c.dog->watch(static_cast<tcp_socket::native_handle_type>(-1));
+            sock.close(ignored);
+        }
+        sock.open(entry.endpoint().protocol(), cec);
+        if (cec) continue;
+        c.dog->watch(sock.native_handle());
+        auto [ec] = co_await sock.async_connect(entry.endpoint(), asio::as_tuple(asio::use_awaitable));
+        cec = ec;
+        if (!cec || c.dog->expired()) break;
+    }
+    auto timed_out = [&] {
+        if (!c.dog->expired()) return false;
+        message = "timed out connecting to " + st.ep.host_header;
+        return true;
+    };
     if (cec) {
+        c.dog->disarm();
+        if (timed_out()) co_return make_error_code(errc::timeout);
         message = "cannot connect to " + st.ep.host_header + ": " + cec.message();
         co_return cec;
     }
     error_code ignored;
-    tcp.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    sock.set_option(asio::ip::tcp::no_delay(true), ignored);
     if (c.tls) {
         if (!st.ep.host_is_ip && !SSL_set_tlsext_host_name(c.tls->native_handle(), st.ep.host.c_str())) {
+            c.dog->disarm();
             message = "cannot set TLS server name";
             co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
         }
@@ -5642,12 +5822,18 @@ inline asio::awaitable<error_code> open_connection(client_state& st, connection&
             const int ok = st.ep.host_is_ip ? ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(native), st.ep.host.c_str())
                                             : ::SSL_set1_host(native, st.ep.host.c_str());
             if (ok != 1) {
+                c.dog->disarm();
                 message = "cannot set the TLS host name to verify";
                 co_return make_error_code(errc::invalid_argument);
             }
         }
         auto [hec] = co_await c.tls->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+        c.dog->disarm();
         if (hec) {
+            if (timed_out()) {
+                message += " (during the TLS handshake)";
+                co_return make_error_code(errc::timeout);
+            }
             message = "TLS handshake with " + st.ep.host_header + " failed: " + hec.message();
             const long verify = ::SSL_get_verify_result(c.tls->native_handle());
             if (verify != X509_V_OK) {
@@ -5657,7 +5843,9 @@ inline asio::awaitable<error_code> open_connection(client_state& st, connection&
             }
             co_return hec;
         }
+        co_return error_code{};
     }
+    c.dog->disarm();
     co_return error_code{};
 }
 
@@ -5676,17 +5864,7 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, stead
             out.ec = make_error_code(errc::client_shut_down);
             co_return out;
         }
-        const auto now = steady::now();
-        while (!st->idle.empty()) {
-            auto c = std::move(st->idle.back());
-            st->idle.pop_back();
-            if (st->usable(*c, now)) {
-                out.conn = std::move(c);
-                break;
-            }
-            --st->total;
-            stale.push_back(std::move(c));
-        }
+        out.conn = st->take_idle_locked(stale);
         if (!out.conn) {
             if (st->total < st->opts.max_connections) {
                 ++st->total;
@@ -5702,10 +5880,9 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, stead
         co_return out;
     }
     if (w) {
-        w->timer.expires_at(wait_limit);
-        // Woken by release() (which cancels the timer), by the deadline, or
-        // by the caller's cancellation: the flags below tell which.
-        co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        // Woken by release(), by the deadline, or by the caller's
+        // cancellation: the flags below tell which.
+        co_await w->wait(wait_limit, asio::as_tuple(asio::use_awaitable));
         bool shut = false;
         {
             std::lock_guard lk(st->mtx);
@@ -5727,6 +5904,8 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, stead
                 co_return out;
             }
             out.reused = true;
+            std::lock_guard lk(st->mtx);
+            ++st->counters.reused;
             co_return out;
         }
         if (!open_new) {
@@ -5772,78 +5951,144 @@ struct attempt_outcome : received_response {
     std::unique_ptr<connection> conn; // on a complete response: the connection, not yet released
 };
 
-// The request as one buffer: Beast's serializer yields a sequence of small
-// buffers (start line, each field, body), and walking that sequence through
-// tcp_stream's buffer adaptors took a sixth of a GET's instructions.
-inline std::string serialize(const http::request<http::string_body>& req) {
-    std::string s;
-    s.reserve(256 + req.body().size());
-    s.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
-    for (const auto& f : req) s.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
-    s.append("\r\n").append(req.body());
-    return s;
+inline bool same_name(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
 }
 
-template <class Stream>
-asio::awaitable<void> exchange(Stream& stream, connection& c, const std::string& req,
-                               http::response_parser<http::string_body>& parser, attempt_outcome& out) {
-    out.maybe_sent = true;
-    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(req), asio::as_tuple(asio::use_awaitable));
-    if (wec) {
-        out.ec = wec;
-        co_return;
+// The request as one buffer, written straight into the connection's reusable
+// string: the start line, the client's fixed fields (Host, Authorization),
+// User-Agent and Accept unless the call sets them, the call's extra fields
+// (the last of a repeated name wins), and the body with its length.
+inline void write_request(const client_state& st, const http_call& call, std::string& wire) {
+    wire.clear();
+    wire.append(verb_name(call.verb)).append(" ").append(st.ep.prefix).append(call.target).append(" HTTP/1.1\r\n");
+    wire.append(st.fixed_fields);
+    auto overridden = [&](std::string_view name) {
+        for (const auto& h : call.headers)
+            if (same_name(h.first, name)) return true;
+        return false;
+    };
+    if (call.headers.empty() || !overridden("user-agent")) wire.append(st.user_agent_field);
+    if (call.headers.empty() || !overridden("accept")) wire.append("Accept: application/json\r\n");
+    for (std::size_t i = 0; i < call.headers.size(); ++i) {
+        const auto& [name, value] = call.headers[i];
+        bool repeated = false;
+        for (std::size_t j = i + 1; j < call.headers.size() && !repeated; ++j)
+            repeated = same_name(call.headers[j].first, name);
+        if (!repeated) wire.append(name).append(": ").append(value).append("\r\n");
     }
-    auto [rec, rn] = co_await http::async_read(stream, c.buffer, parser, asio::as_tuple(asio::use_awaitable));
-    out.ec = rec;
+    if (call.verb != http_verb::get) {
+        wire.append("Content-Type: application/json\r\nContent-Length: ")
+            .append(std::to_string(call.body.size()))
+            .append("\r\n");
+    }
+    wire.append("\r\n").append(call.body);
+}
+
+// Replaces every occurrence of `secret` in `text` with "***".
+inline void mask(std::string& text, std::string_view secret) {
+    if (secret.empty()) return;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+        text.replace(at, secret.size(), "***");
+}
+
+inline void trace(const client_state& st, const http_call& call, int attempt, trace_record::direction dir,
+                  std::string head, std::size_t body_size) {
+    mask(head, st.token);
+    trace_record r;
+    r.dir = dir;
+    r.method = verb_name(call.verb);
+    r.target = call.target;
+    r.attempt = attempt;
+    r.head = head;
+    r.body_size = body_size;
+    try {
+        st.opts.on_trace(r);
+    } catch (...) {
+    }
+}
+
+// The request head of `wire` (as written by write_request), Authorization masked.
+inline void trace_request(const client_state& st, const http_call& call, int attempt, const std::string& wire) {
+    const auto start_line = wire.find("\r\n") + 2;
+    const auto end = wire.size() - call.body.size() - 2; // before the blank line
+    std::string head = wire.substr(0, start_line);
+    head += st.fixed_fields_masked;
+    head.append(wire, start_line + st.fixed_fields.size(), end - start_line - st.fixed_fields.size());
+    trace(st, call, attempt, trace_record::direction::request, std::move(head), call.body.size());
+}
+
+inline void trace_response(const client_state& st, const http_call& call, int attempt,
+                           const response_parser::value_type& res) {
+    std::string head = "HTTP/1.1 ";
+    head += std::to_string(res.result_int());
+    head += ' ';
+    head.append(res.reason());
+    head += "\r\n";
+    for (const auto& f : res) head.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
+    trace(st, call, attempt, trace_record::direction::response, std::move(head), res.body().size());
 }
 
 inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state> st, const http_call& call,
-                                             steady::time_point deadline, std::chrono::milliseconds attempt_timeout) {
+                                                    steady::time_point deadline,
+                                                    std::chrono::milliseconds attempt_timeout, int attempt) {
     attempt_outcome out;
-    auto got = co_await acquire(st, deadline);
-    if (got.ec) {
-        out.ec = got.ec;
-        out.message = std::move(got.message);
-        out.deadline_hit = got.ec == errc::timeout && steady::now() >= deadline;
-        co_return out;
-    }
-    auto conn = std::move(got.conn);
-    out.reused = got.reused;
-    if (got.reused) {
-        std::lock_guard lk(st->mtx);
-        ++st->counters.reused;
+    auto conn = st->take_idle();
+    if (conn) {
+        out.reused = true;
+    } else {
+        auto got = co_await acquire(st, deadline);
+        if (got.ec) {
+            out.ec = got.ec;
+            out.message = std::move(got.message);
+            out.deadline_hit = got.ec == errc::timeout && steady::now() >= deadline;
+            co_return out;
+        }
+        conn = std::move(got.conn);
+        out.reused = got.reused;
     }
 
-    http::request<http::string_body> req{beast_verb(call.verb), st->ep.prefix + call.target, 11};
-    req.set(http::field::host, st->ep.host_header);
-    req.set(http::field::authorization, st->auth_header);
-    req.set(http::field::user_agent, st->user_agent);
-    req.set(http::field::accept, "application/json");
-    for (const auto& [name, value] : call.headers) req.set(name, value);
-    if (call.verb != http_verb::get) {
-        req.set(http::field::content_type, "application/json");
-        req.body() = call.body;
-    }
-    req.keep_alive(true);
-    req.prepare_payload();
-
+    write_request(*st, call, conn->wire);
+    if (st->opts.on_trace) trace_request(*st, call, attempt, conn->wire);
     response_parser parser;
     limit_response_parser(parser, st->opts.max_body_size);
-
-    const auto attempt_deadline = earliest(deadline, after(attempt_timeout));
-    set_expiry(conn->lowest(), attempt_deadline);
     conn->buffer.clear();
-    const std::string wire = serialize(req);
-    if (conn->tls)
-        co_await exchange(*conn->tls, *conn, wire, parser, out);
-    else
-        co_await exchange(*conn->plain, *conn, wire, parser, out);
 
-    take_response(out.ec, parser, st->opts.max_body_size, out);
+    conn->dog->arm(earliest(deadline, after(attempt_timeout)));
+    out.maybe_sent = true;
+    error_code ec;
+    if (conn->tls) {
+        auto [wec, wn] = co_await asio::async_write(*conn->tls, asio::buffer(conn->wire),
+                                                    asio::as_tuple(asio::use_awaitable));
+        ec = wec;
+        if (!ec) {
+            auto [rec, rn] = co_await http::async_read(*conn->tls, conn->buffer, parser,
+                                                       asio::as_tuple(asio::use_awaitable));
+            ec = rec;
+        }
+    } else {
+        auto [wec, wn] = co_await asio::async_write(*conn->plain, asio::buffer(conn->wire),
+                                                    asio::as_tuple(asio::use_awaitable));
+        ec = wec;
+        if (!ec) {
+            auto [rec, rn] = co_await http::async_read(*conn->plain, conn->buffer, parser,
+                                                       asio::as_tuple(asio::use_awaitable));
+            ec = rec;
+        }
+    }
+    conn->dog->disarm();
+
+    if (st->opts.on_trace && !ec) trace_response(*st, call, attempt, parser.get());
+    take_response(ec, parser, st->opts.max_body_size, out);
     if (out.ec) {
         out.stale = out.reused && !parser.got_some();
-        if (out.ec == beast::error::timeout) {
+        if (conn->dog->expired()) {
             out.deadline_hit = steady::now() >= deadline;
+            out.stale = false;
             out.ec = make_error_code(errc::timeout);
             out.message = out.deadline_hit ? "the operation's deadline expired" : "the attempt timed out";
         }
@@ -5938,7 +6183,7 @@ asio::awaitable<op_result<T>> run_operation(std::shared_ptr<client_state> st, ht
         if (cancelled(co_await asio::this_coro::cancellation_state)) co_return finish(asio::error::operation_aborted);
 
         const auto t0 = steady::now();
-        attempt_outcome out = co_await run_attempt(st, call, deadline, attempt_timeout);
+        attempt_outcome out = co_await run_attempt(st, call, deadline, attempt_timeout, attempt);
         const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0);
         const bool user_cancelled = cancelled(co_await asio::this_coro::cancellation_state);
 
@@ -6058,10 +6303,15 @@ void async_execute(std::shared_ptr<client_state> state, http_call call,
         throw api_error(make_error_code(errc::invalid_argument), std::move(d));
     }
     auto slot = asio::get_associated_cancellation_slot(handler);
-    auto strand = asio::make_strand(state->ex_);
     auto exec = asio::get_associated_executor(handler, state->ex_);
+    // The operation's coroutine does one thing at a time, and the watchdog
+    // and pool wake-ups synchronize themselves, so it needs no strand of its
+    // own: only a cancellation, which may be emitted from any thread, must be
+    // serialized with it.
+    asio::any_io_executor run_on = state->ex_;
+    if (slot.is_connected()) run_on = asio::make_strand(state->ex_);
     asio::co_spawn(
-        strand, run_operation<T>(std::move(state), std::move(call)),
+        std::move(run_on), run_operation<T>(std::move(state), std::move(call)),
         asio::bind_executor(
             exec, asio::bind_cancellation_slot(
                       slot, [h = std::move(handler)](std::exception_ptr ep, op_result<T> r) mutable {
@@ -6132,9 +6382,13 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
     bool has_prefix = o.access_token.size() > bearer.size();
     for (std::size_t i = 0; has_prefix && i < bearer.size(); ++i)
         has_prefix = std::tolower(static_cast<unsigned char>(o.access_token[i])) == bearer[i];
-    st->auth_header = has_prefix ? o.access_token : "Bearer " + o.access_token;
-    st->user_agent = "polar-cpp/" POLAR_VERSION_STRING;
-    if (!o.user_agent.empty()) st->user_agent += " " + o.user_agent;
+    st->fixed_fields = "Host: " + st->ep.host_header + "\r\nAuthorization: " +
+                       (has_prefix ? o.access_token : "Bearer " + o.access_token) + "\r\n";
+    st->fixed_fields_masked = "Host: " + st->ep.host_header + "\r\nAuthorization: Bearer ***\r\n";
+    st->token = has_prefix ? o.access_token.substr(bearer.size()) : o.access_token;
+    st->user_agent_field = "User-Agent: polar-cpp/" POLAR_VERSION_STRING;
+    if (!o.user_agent.empty()) st->user_agent_field += " " + o.user_agent;
+    st->user_agent_field += "\r\n";
     st->budget_tokens = o.budget.capacity;
     st->seed = std::random_device{}();
 
