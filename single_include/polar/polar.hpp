@@ -5222,17 +5222,68 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 // #include <polar/detail/config.hpp>: inlined above
 // #include <polar/error.hpp>: inlined above
 
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/optional/optional.hpp>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace polar::detail {
 
+/**
+ * @brief A response body read into a std::string that grows with the bytes
+ * that actually arrive.
+ *
+ * @details Beast's string_body reserves the declared Content-Length up front
+ * (up to the body limit): a server that announces 16 MiB and sends ten bytes
+ * would cost 16 MiB per connection. This body reserves at most
+ * `initial_reserve` and lets the string grow geometrically as data comes in;
+ * the parser's body limit still bounds the total.
+ */
+struct response_body {
+    using value_type = std::string;
+    static constexpr std::size_t initial_reserve = 64 * 1024;
+
+    static std::uint64_t size(const value_type& body) noexcept { return body.size(); }
+
+    class reader {
+    public:
+        template <bool isRequest, class Fields>
+        reader(boost::beast::http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+        void init(const boost::optional<std::uint64_t>& length, error_code& ec) {
+            ec = {};
+            body_.clear();
+            if (length) body_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, initial_reserve)));
+        }
+
+        template <class ConstBufferSequence>
+        std::size_t put(const ConstBufferSequence& buffers, error_code& ec) {
+            ec = {};
+            std::size_t n = 0;
+            for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers);
+                 ++it) {
+                const boost::asio::const_buffer b = *it;
+                body_.append(static_cast<const char*>(b.data()), b.size());
+                n += b.size();
+            }
+            return n;
+        }
+
+        void finish(error_code& ec) { ec = {}; }
+
+    private:
+        value_type& body_;
+    };
+};
+
 /// The parser the client reads every response with.
-using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body>;
+using response_parser = boost::beast::http::response_parser<response_body>;
 
 /// Largest response header (status line and fields) the client accepts.
 inline constexpr std::uint32_t response_header_limit = 64 * 1024;
