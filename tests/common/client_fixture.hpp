@@ -8,6 +8,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -15,7 +16,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace polar_test {
 
@@ -25,6 +29,38 @@ using namespace std::chrono_literals;
 enum class transport { http, https };
 
 inline const char* transport_name(transport t) { return t == transport::http ? "http" : "https"; }
+
+/// Runs `fn()` (returning an awaitable) to completion on `ioc`, rethrowing
+/// what it throws.
+template <class F>
+void run_awaitable(asio::io_context& ioc, F&& fn) {
+    std::exception_ptr error;
+    bool done = false;
+    asio::co_spawn(ioc, std::forward<F>(fn)(), [&](std::exception_ptr e) {
+        error = e;
+        done = true;
+    });
+    ioc.restart();
+    while (!done && ioc.run_one()) {
+    }
+    if (error) std::rethrow_exception(error);
+    if (!done) throw std::runtime_error("io_context ran out of work before the test finished");
+}
+
+/// Runs `ioc` on `threads` threads until `finished()` holds (at most 60 s),
+/// then stops and joins them. Post the work first.
+template <class Finished>
+void run_threads(asio::io_context& ioc, int threads, Finished finished) {
+    auto work = asio::make_work_guard(ioc);
+    std::vector<std::thread> pool;
+    ioc.restart();
+    for (int i = 0; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!finished() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ioc.stop();
+    for (auto& t : pool) t.join();
+}
 
 /// An emulator and a client on one single-threaded io_context.
 struct client_fixture {
@@ -54,17 +90,7 @@ struct client_fixture {
     /// rethrowing what it throws.
     template <class F>
     void run(F&& fn) {
-        std::exception_ptr error;
-        bool done = false;
-        asio::co_spawn(ioc, std::forward<F>(fn)(), [&](std::exception_ptr e) {
-            error = e;
-            done = true;
-        });
-        ioc.restart();
-        while (!done && ioc.run_one()) {
-        }
-        if (error) std::rethrow_exception(error);
-        if (!done) throw std::runtime_error("io_context ran out of work before the test finished");
+        run_awaitable(ioc, std::forward<F>(fn));
     }
 
     /// Lets pending handlers (closes, timers that already fired) run.

@@ -67,19 +67,17 @@ polar::client_options options_for(const std::string& url) {
     return o;
 }
 
-template <class F>
-void run_on(asio::io_context& ioc, F&& fn) {
-    std::exception_ptr error;
-    bool done = false;
-    asio::co_spawn(ioc, std::forward<F>(fn)(), [&](std::exception_ptr e) {
-        error = e;
-        done = true;
+// Runs one GET with `c` on `ioc`, expects errc::timeout with `needle` in the
+// message, and returns how long it took.
+steady_clock::duration expect_timeout(asio::io_context& ioc, polar::client& c, std::string_view needle) {
+    const auto t0 = steady_clock::now();
+    run_awaitable(ioc, [&]() -> asio::awaitable<void> {
+        polar::diagnostics d;
+        auto [ec, m] = co_await c.meters().get(some_id, {.diag = &d}, asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::timeout);
+        CHECK(d.message.find(needle) != std::string::npos);
     });
-    ioc.restart();
-    while (!done && ioc.run_one()) {
-    }
-    if (error) std::rethrow_exception(error);
-    REQUIRE(done);
+    return steady_clock::now() - t0;
 }
 
 } // namespace
@@ -104,14 +102,7 @@ TEST_CASE("a connect that never completes is cut off by connect_timeout") {
     o.connect_timeout = std::chrono::milliseconds(300);
     o.attempt_timeout = std::chrono::milliseconds(300);
     polar::client c(ioc.get_executor(), o);
-    const auto t0 = steady_clock::now();
-    run_on(ioc, [&]() -> asio::awaitable<void> {
-        polar::diagnostics d;
-        auto [ec, m] = co_await c.meters().get(some_id, {.diag = &d}, asio::as_tuple(asio::deferred));
-        CHECK(ec == polar::errc::timeout);
-        CHECK(d.message.find("timed out connecting") != std::string::npos);
-    });
-    CHECK(steady_clock::now() - t0 < std::chrono::seconds(3));
+    CHECK(expect_timeout(ioc, c, "timed out connecting") < std::chrono::seconds(3));
     CHECK(c.stats().open == 0);
 }
 
@@ -127,14 +118,7 @@ TEST_CASE("a TLS server that never answers the handshake is cut off by connect_t
     o.connect_timeout = std::chrono::milliseconds(300);
     asio::io_context ioc;
     polar::client c(ioc.get_executor(), o);
-    const auto t0 = steady_clock::now();
-    run_on(ioc, [&]() -> asio::awaitable<void> {
-        polar::diagnostics d;
-        auto [ec, m] = co_await c.meters().get(some_id, {.diag = &d}, asio::as_tuple(asio::deferred));
-        CHECK(ec == polar::errc::timeout);
-        CHECK(d.message.find("TLS handshake") != std::string::npos);
-    });
-    CHECK(steady_clock::now() - t0 < std::chrono::seconds(3));
+    CHECK(expect_timeout(ioc, c, "TLS handshake") < std::chrono::seconds(3));
     CHECK(accepted == 1);
 }
 
@@ -156,14 +140,7 @@ TEST_CASE("a server that trickles its response (slow loris) is cut off by attemp
     o.attempt_timeout = std::chrono::milliseconds(400);
     asio::io_context ioc;
     polar::client c(ioc.get_executor(), o);
-    const auto t0 = steady_clock::now();
-    run_on(ioc, [&]() -> asio::awaitable<void> {
-        polar::diagnostics d;
-        auto [ec, m] = co_await c.meters().get(some_id, {.diag = &d}, asio::as_tuple(asio::deferred));
-        CHECK(ec == polar::errc::timeout);
-        CHECK(d.message == "the attempt timed out");
-    });
-    const auto took = steady_clock::now() - t0;
+    const auto took = expect_timeout(ioc, c, "the attempt timed out");
     CHECK(took >= std::chrono::milliseconds(350));
     CHECK(took < std::chrono::seconds(3));
     CHECK(c.stats().open == 0);
@@ -213,14 +190,10 @@ TEST_CASE("threads: attempt timeouts while four threads share one client") {
         o.attempt_timeout = std::chrono::milliseconds(100);
     });
     auto& c = fx.client();
-    // Every third request stalls: those time out, the others succeed, on
-    // connections that the stalled ones leave behind.
+    // The first 20 requests stall and time out; the other 40 succeed, on new
+    // connections that replace the ones the stalled requests gave up.
     fx.server.faults().add(polar::testing::fault::stall().times(20).on("GET /v1/meters/"));
     std::atomic<int> ok{0}, timed_out{0}, other{0}, done{0};
-    auto work = asio::make_work_guard(fx.ioc);
-    std::vector<std::thread> threads;
-    fx.ioc.restart();
-    for (int i = 0; i < 4; ++i) threads.emplace_back([&] { fx.ioc.run(); });
     for (int t = 0; t < 4; ++t)
         asio::post(fx.ioc, [&] {
             for (int i = 0; i < 15; ++i)
@@ -234,10 +207,7 @@ TEST_CASE("threads: attempt timeouts while four threads share one client") {
                     ++done;
                 });
         });
-    const auto until = steady_clock::now() + std::chrono::seconds(60);
-    while (done < 60 && steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    fx.ioc.stop();
-    for (auto& t : threads) t.join();
+    run_threads(fx.ioc, 4, [&] { return done == 60; });
     CHECK(done == 60);
     CHECK(timed_out == 20);
     CHECK(ok == 40);

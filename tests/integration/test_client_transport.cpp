@@ -250,10 +250,6 @@ TEST_CASE("several threads share one client") {
     client_fixture fx(transport::https, [](polar::client_options& o) { o.max_connections = 4; });
     auto& c = fx.client();
     std::atomic<int> ok{0}, done{0};
-    auto work = asio::make_work_guard(fx.ioc);
-    std::vector<std::thread> threads;
-    fx.ioc.restart();
-    for (int i = 0; i < 4; ++i) threads.emplace_back([&] { fx.ioc.run(); });
     for (int t = 0; t < 4; ++t)
         asio::post(fx.ioc, [&] {
             for (int i = 0; i < 25; ++i)
@@ -262,10 +258,7 @@ TEST_CASE("several threads share one client") {
                     ++done;
                 });
         });
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (done < 100 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    fx.ioc.stop();
-    for (auto& t : threads) t.join();
+    run_threads(fx.ioc, 4, [&] { return done == 100; });
     CHECK(ok == 100);
     CHECK(c.stats().open <= 4);
 }
