@@ -15,12 +15,10 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <iostream>
 
 namespace asio = boost::asio;
-using clock_type = std::chrono::steady_clock;
 
 namespace {
 
@@ -110,21 +108,7 @@ int main(int argc, char** argv) try {
     run_state st;
     for (std::size_t i = 0; i < concurrency; ++i) asio::co_spawn(ioc, worker(client, j, st), asio::detached);
 
-    std::uint64_t start_count = 0, end_count = 0;
-    clock_type::time_point t0, t1;
-    asio::steady_timer timer(ioc);
-    timer.expires_after(std::chrono::duration_cast<clock_type::duration>(warmup));
-    timer.async_wait([&](boost::system::error_code) {
-        start_count = st.done;
-        t0 = clock_type::now();
-        timer.expires_after(std::chrono::duration_cast<clock_type::duration>(duration));
-        timer.async_wait([&](boost::system::error_code) {
-            end_count = st.done;
-            t1 = clock_type::now();
-            st.stop = true;
-        });
-    });
-    ioc.run();
+    const auto w = bench::run_window(ioc, st.done, st.stop, warmup, duration);
     if (st.errors) {
         std::cerr << "bench_client: " << st.errors << " error(s), first: " << st.first_error << "\n";
         return 1;
@@ -135,9 +119,7 @@ int main(int argc, char** argv) try {
                   << " in flight (keep-alive failed)\n";
         return 1;
     }
-    const double secs = std::chrono::duration<double>(t1 - t0).count();
-    const auto n = end_count - start_count;
-    std::cout << "rps " << n / secs << " requests " << n << " seconds " << secs << std::endl;
+    bench::print_window(w);
     return 0;
 } catch (const std::exception& e) {
     std::cerr << "bench_client: " << e.what() << "\n";

@@ -8,8 +8,12 @@
 #include <polar/models/common.hpp>
 #include <polar/testing/emulator_state.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -150,6 +154,42 @@ inline long trimmed_rss_kib() {
 inline long heap_in_use_kib() {
     const auto mi = ::mallinfo2();
     return static_cast<long>((mi.uordblks + mi.hblkhd) / 1024);
+}
+
+/// Requests counted in a measured window and its length.
+struct window {
+    std::uint64_t requests = 0;
+    double seconds = 0;
+    double rps() const { return seconds > 0 ? requests / seconds : 0; }
+};
+
+/// Runs `ioc` through a warm-up (connections, TLS sessions, allocator), then
+/// counts the growth of `done` over `duration`, then sets `stop` and lets the
+/// clients finish.
+inline window run_window(boost::asio::io_context& ioc, const std::uint64_t& done, bool& stop,
+                         std::chrono::duration<double> warmup, std::chrono::duration<double> duration) {
+    using clock_type = std::chrono::steady_clock;
+    std::uint64_t start_count = 0, end_count = 0;
+    clock_type::time_point t0, t1;
+    boost::asio::steady_timer timer(ioc);
+    timer.expires_after(std::chrono::duration_cast<clock_type::duration>(warmup));
+    timer.async_wait([&](boost::system::error_code) {
+        start_count = done;
+        t0 = clock_type::now();
+        timer.expires_after(std::chrono::duration_cast<clock_type::duration>(duration));
+        timer.async_wait([&](boost::system::error_code) {
+            end_count = done;
+            t1 = clock_type::now();
+            stop = true;
+        });
+    });
+    ioc.run();
+    return {end_count - start_count, std::chrono::duration<double>(t1 - t0).count()};
+}
+
+/// The line run.sh reads: "rps R requests N seconds S".
+inline void print_window(const window& w) {
+    std::cout << "rps " << w.rps() << " requests " << w.requests << " seconds " << w.seconds << std::endl;
 }
 
 inline double median(std::vector<double> v) {

@@ -15,7 +15,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -31,7 +30,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using clock_type = std::chrono::steady_clock;
 
 namespace {
 
@@ -116,30 +114,12 @@ int main(int argc, char** argv) try {
     st.active = concurrency;
     for (int i = 0; i < concurrency; ++i) asio::co_spawn(ioc, worker(ep, ctx.get(), req, st), asio::detached);
 
-    // Warm-up (connections, TLS sessions, allocator), then the measured window.
-    std::uint64_t start_count = 0;
-    clock_type::time_point t0, t1;
-    std::uint64_t end_count = 0;
-    asio::steady_timer timer(ioc);
-    timer.expires_after(std::chrono::duration_cast<clock_type::duration>(warmup));
-    timer.async_wait([&](boost::system::error_code) {
-        start_count = st.done;
-        t0 = clock_type::now();
-        timer.expires_after(std::chrono::duration_cast<clock_type::duration>(duration));
-        timer.async_wait([&](boost::system::error_code) {
-            end_count = st.done;
-            t1 = clock_type::now();
-            st.stop = true;
-        });
-    });
-    ioc.run();
+    const auto w = bench::run_window(ioc, st.done, st.stop, warmup, duration);
     if (st.errors) {
         std::cerr << "raw_beast_client: " << st.errors << " error(s), first: " << st.first_error << "\n";
         return 1;
     }
-    const double secs = std::chrono::duration<double>(t1 - t0).count();
-    const auto n = end_count - start_count;
-    std::cout << "rps " << n / secs << " requests " << n << " seconds " << secs << std::endl;
+    bench::print_window(w);
     return 0;
 } catch (const std::exception& e) {
     std::cerr << "raw_beast_client: " << e.what() << "\n";
