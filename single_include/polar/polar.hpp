@@ -5761,12 +5761,7 @@ public:
               class Token = boost::asio::default_completion_token_t<executor_type>>
     auto async_read_some(const MutableBufferSequence& buffers,
                          Token&& token = boost::asio::default_completion_token_t<executor_type>()) {
-        boost::asio::mutable_buffer b;
-        const auto end = boost::asio::buffer_sequence_end(buffers);
-        for (auto it = boost::asio::buffer_sequence_begin(buffers); it != end; ++it) {
-            b = boost::asio::mutable_buffer(*it);
-            if (b.size() != 0) break;
-        }
+        const auto b = first_non_empty<boost::asio::mutable_buffer>(buffers);
         return boost::asio::async_compose<Token, void(error_code, std::size_t)>(
             io_op<read_action>(*this, read_action{b.data(), b.size()}), token, socket_);
     }
@@ -5777,18 +5772,25 @@ public:
               class Token = boost::asio::default_completion_token_t<executor_type>>
     auto async_write_some(const ConstBufferSequence& buffers,
                           Token&& token = boost::asio::default_completion_token_t<executor_type>()) {
-        boost::asio::const_buffer b;
-        const auto end = boost::asio::buffer_sequence_end(buffers);
-        for (auto it = boost::asio::buffer_sequence_begin(buffers); it != end; ++it) {
-            b = boost::asio::const_buffer(*it);
-            if (b.size() != 0) break;
-        }
+        const auto b = first_non_empty<boost::asio::const_buffer>(buffers);
         return boost::asio::async_compose<Token, void(error_code, std::size_t)>(
             io_op<write_action>(*this, write_action{b.data(), b.size()}), token, socket_);
     }
 
 private:
     enum class want { nothing, read, write };
+
+    // The first buffer of `buffers` that is not empty (an empty one if none is).
+    template <class Buffer, class BufferSequence>
+    static Buffer first_non_empty(const BufferSequence& buffers) {
+        Buffer b;
+        const auto end = boost::asio::buffer_sequence_end(buffers);
+        for (auto it = boost::asio::buffer_sequence_begin(buffers); it != end; ++it) {
+            b = Buffer(*it);
+            if (b.size() != 0) break;
+        }
+        return b;
+    }
 
     // One attempt of each operation; `n` receives the bytes transferred.
     struct handshake_action {
