@@ -640,7 +640,7 @@ POLAR_DECL void apply_options(http_call& call, const request_options& opts);
 
 /// Runs `call` on the client's pool and completes with the decoded T.
 template <class T>
-void async_execute(std::shared_ptr<client_state> state, http_call call,
+void async_execute(std::shared_ptr<client_state> state, http_call&& call,
                    boost::asio::any_completion_handler<void(error_code, T)> handler);
 
 /// The initiation object of every operation.
@@ -650,7 +650,7 @@ struct op_initiation {
     std::shared_ptr<client_state> state;
 
     template <class Handler>
-    void operator()(Handler&& handler, http_call call) && {
+    void operator()(Handler&& handler, http_call&& call) && {
         async_execute<T>(std::move(state), std::move(call),
                          boost::asio::any_completion_handler<void(error_code, T)>(std::forward<Handler>(handler)));
     }
@@ -4642,6 +4642,7 @@ auto meters_service::quantities_many(std::span<const quantities_request> request
 #ifndef POLAR_DETAIL_URL_HPP
 #define POLAR_DETAIL_URL_HPP
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -4653,17 +4654,23 @@ namespace polar::detail {
 // '#') nor the query ('&', '=', '+') nor inject header lines (CR, LF).
 inline void append_encoded(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789ABCDEF";
-    for (unsigned char c : s) {
-        const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                c == '-' || c == '.' || c == '_' || c == '~';
-        if (unreserved) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 0xF];
-        }
+    static constexpr auto unreserved = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0; c < 256; ++c)
+            t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                   c == '.' || c == '_' || c == '~';
+        return t;
+    }();
+    // Runs of unreserved characters are appended whole.
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (unreserved[c]) continue;
+        const char escaped[3] = {'%', hex[c >> 4], hex[c & 0xF]};
+        out.append(s.data() + run, i - run).append(escaped, 3);
+        run = i + 1;
     }
+    out.append(s.data() + run, s.size() - run);
 }
 
 // A query string under construction: `?a=1&b=2`.
@@ -4727,7 +4734,10 @@ inline bool check_id(http_call& call, std::string_view id) {
 }
 
 inline std::string meter_path(std::string_view id, std::string_view suffix = {}) {
-    std::string out = "/v1/meters/";
+    constexpr std::string_view base = "/v1/meters/";
+    std::string out;
+    out.reserve(base.size() + id.size() + suffix.size()); // exact unless the id needs escapes
+    out += base;
     append_encoded(out, id);
     out += suffix;
     return out;
@@ -5354,6 +5364,7 @@ POLAR_DECL error_code map_http_status(int status) noexcept;
 // #include <polar/detail/response.hpp>: inlined above
 
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <cctype>
@@ -5395,10 +5406,23 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
     }
     auto& res = parser.get();
     out.status = res.result_int();
-    out.content_type = std::string(res[http::field::content_type]);
-    out.request_id = std::string(res["x-request-id"]);
-    out.retry_after = std::string(res[http::field::retry_after]);
-    out.keep_alive = res.keep_alive();
+    // One pass over the fields (the first of a repeated name counts), not a
+    // lookup per name.
+    bool content_type = false, request_id = false, retry_after = false;
+    for (const auto& f : res) {
+        const auto name = f.name();
+        if (name == http::field::content_type && !content_type) {
+            content_type = true;
+            out.content_type.assign(f.value());
+        } else if (name == http::field::retry_after && !retry_after) {
+            retry_after = true;
+            out.retry_after.assign(f.value());
+        } else if (name == http::field::unknown && !request_id && boost::beast::iequals(f.name_string(), "x-request-id")) {
+            request_id = true;
+            out.request_id.assign(f.value());
+        }
+    }
+    out.keep_alive = parser.keep_alive();
     out.body = std::move(res.body());
 }
 
@@ -6003,11 +6027,16 @@ private:
 // ---- end <polar/detail/tls_stream.hpp> ----
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -6186,9 +6215,11 @@ struct pool_waiter {
 
 class client_state {
 public:
-    client_state(asio::any_io_executor ex, client_options o) : ex_(std::move(ex)), opts(std::move(o)) {}
+    client_state(asio::any_io_executor ex, client_options o)
+        : ex_(std::move(ex)), completion_ex(ex_), opts(std::move(o)) {}
 
     asio::any_io_executor ex_;
+    asio::any_completion_executor completion_ex; // ex_, as handlers' associated executors are compared
     client_options opts;
     endpoint ep;
     std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n"
@@ -6544,7 +6575,6 @@ struct attempt_outcome : received_response {
     bool stale = false;          // a reused connection failed before any response byte
     bool reused = false;
     bool deadline_hit = false;   // the operation's own deadline expired
-    std::unique_ptr<connection> conn; // on a complete response: the connection, not yet released
 };
 
 inline bool same_name(std::string_view a, std::string_view b) {
@@ -6629,79 +6659,6 @@ inline void trace_response(const client_state& st, const http_call& call, int at
     trace(st, call, attempt, trace_record::direction::response, std::move(head), res.body().size());
 }
 
-inline asio::awaitable<attempt_outcome> run_attempt(std::shared_ptr<client_state> st, const http_call& call,
-                                                    steady::time_point deadline,
-                                                    std::chrono::milliseconds attempt_timeout, int attempt) {
-    attempt_outcome out;
-    auto conn = st->take_idle();
-    if (conn) {
-        out.reused = true;
-    } else {
-        auto got = co_await acquire(st, deadline);
-        if (got.ec) {
-            out.ec = got.ec;
-            out.message = std::move(got.message);
-            out.deadline_hit = got.ec == errc::timeout && steady::now() >= deadline;
-            co_return out;
-        }
-        conn = std::move(got.conn);
-        out.reused = got.reused;
-    }
-
-    write_request(*st, call, conn->wire);
-    if (st->opts.on_trace) trace_request(*st, call, attempt, conn->wire);
-    response_parser parser;
-    limit_response_parser(parser, st->opts.max_body_size);
-    conn->buffer.clear();
-
-    conn->dog->arm(earliest(deadline, after(attempt_timeout)));
-    out.maybe_sent = true;
-    error_code ec;
-    if (conn->tls) {
-        auto [wec, wn] = co_await asio::async_write(*conn->tls, asio::buffer(conn->wire),
-                                                    asio::as_tuple(asio::use_awaitable));
-        ec = wec;
-        if (!ec) {
-            auto [rec, rn] = co_await http::async_read(*conn->tls, conn->buffer, parser,
-                                                       asio::as_tuple(asio::use_awaitable));
-            ec = rec;
-        }
-    } else {
-        auto [wec, wn] = co_await asio::async_write(*conn->plain, asio::buffer(conn->wire),
-                                                    asio::as_tuple(asio::use_awaitable));
-        ec = wec;
-        if (!ec) {
-            auto [rec, rn] = co_await http::async_read(*conn->plain, conn->buffer, parser,
-                                                       asio::as_tuple(asio::use_awaitable));
-            ec = rec;
-        }
-    }
-    conn->dog->disarm();
-
-    if (st->opts.on_trace && !ec) trace_response(*st, call, attempt, parser.get());
-    take_response(ec, parser, st->opts.max_body_size, out);
-    if (out.ec) {
-        out.stale = out.reused && !parser.got_some();
-        if (conn->dog->expired()) {
-            out.deadline_hit = steady::now() >= deadline;
-            out.stale = false;
-            out.ec = make_error_code(errc::timeout);
-            out.message = out.deadline_hit ? "the operation's deadline expired" : "the attempt timed out";
-        }
-        st->release(std::move(conn), false);
-        co_return out;
-    }
-    ++conn->requests;
-    out.conn = std::move(conn);
-    co_return out;
-}
-
-template <class T>
-struct op_result {
-    error_code ec;
-    T value{};
-};
-
 template <class T>
 void set_page_context(T&, const std::shared_ptr<client_state>&, const http_call&) {}
 
@@ -6738,132 +6695,280 @@ error_code decode_erased(std::string_view body, void* out, std::string& what) {
     return decode_into(body, *static_cast<T*>(out), what);
 }
 
-template <class T>
-asio::awaitable<op_result<T>> run_operation(std::shared_ptr<client_state> st, http_call call) {
-    // Reads can be abandoned at any point; a write only while nothing was sent.
-    if (call.idempotent)
-        co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    else
-        co_await asio::this_coro::reset_cancellation_state(asio::enable_partial_cancellation());
-    co_await asio::this_coro::throw_if_cancelled(false);
+/**
+ * One call, attempt after attempt: take a pooled connection (or wait for one,
+ * or open one), write the request, read the response, decode it, and retry
+ * per the policy. A hand-written state machine: each step is the completion
+ * handler of the previous one, so an operation costs one allocation and no
+ * executor round trip before it starts or after it ends.
+ *
+ * It runs on the client's executor. When the handler has a cancellation slot
+ * it runs on a strand of its own instead, and a cancellation (which may be
+ * emitted from any thread) is dispatched to that strand. Without a slot
+ * nothing else touches the operation while a step runs: the watchdog and the
+ * pool's wake-ups synchronize themselves.
+ *
+ * Cancellation: terminal and partial always, total for idempotent calls
+ * (whose requests may be abandoned at any point).
+ */
+template <class T, class Handler>
+class operation final : public std::enable_shared_from_this<operation<T, Handler>> {
+public:
+    using handler_type = Handler;
 
-    op_result<T> result;
-    diagnostics diag;
-    diag.method = std::string(verb_name(call.verb));
-    diag.path = call.target;
-    auto finish = [&](error_code ec) -> op_result<T> {
-        result.ec = ec;
-        if (call.user_diag) *call.user_diag = diag;
-        if (call.diagnostics_sink) *call.diagnostics_sink = std::move(diag);
-        return std::move(result);
+    operation(std::shared_ptr<client_state> st, http_call&& call, handler_type&& handler)
+        : st_(std::move(st)), call_(std::move(call)), handler_(std::move(handler)) {}
+
+    void start() {
+        auto& st = *st_;
+        auto handler_ex = asio::get_associated_executor(handler_, st.ex_);
+        auto slot = asio::get_associated_cancellation_slot(handler_);
+        // A handler that runs on the client's executor itself is called from
+        // the operation's last step; any other is dispatched to its executor,
+        // which is kept busy until then.
+        using handler_ex_type = decltype(handler_ex);
+        if constexpr (std::is_same_v<handler_ex_type, asio::any_completion_executor>)
+            inline_completion_ = !slot.is_connected() && handler_ex == st.completion_ex;
+        else if constexpr (std::is_same_v<handler_ex_type, asio::any_io_executor>)
+            inline_completion_ = !slot.is_connected() && handler_ex == st.ex_;
+        if (!inline_completion_) work_ = asio::prefer(handler_ex, asio::execution::outstanding_work.tracked);
+        if (slot.is_connected()) {
+            ex_ = asio::make_strand(st.ex_);
+            slot_ = slot;
+            slot.template emplace<cancel_handler>(this->weak_from_this(), ex_);
+        } else {
+            ex_ = st.ex_;
+        }
+        if (call_.precheck || call_.skip) {
+            // Never complete inside the initiating function.
+            diag_.message = call_.precheck_message;
+            asio::post(ex_, [self = this->shared_from_this()] { self->finish(self->call_.precheck); });
+            return;
+        }
+        start_time_ = steady::now();
+        deadline_ = after(call_.timeout ? *call_.timeout : st.opts.total_timeout);
+        attempt_timeout_ = call_.attempt_timeout ? *call_.attempt_timeout : st.opts.attempt_timeout;
+        if (slot_.is_connected())
+            asio::post(ex_, [self = this->shared_from_this()] { self->begin_attempt(); });
+        else
+            begin_attempt(); // the first write completes later, never inside this call
+    }
+
+private:
+    enum class phase { starting, acquiring, exchanging, backing_off, done };
+
+    struct cancel_handler {
+        std::weak_ptr<operation> op;
+        asio::any_io_executor strand;
+        void operator()(asio::cancellation_type type) {
+            if (auto self = op.lock())
+                asio::dispatch(strand, [self = std::move(self), type] { self->on_cancel(type); });
+        }
     };
 
-    if (call.precheck) {
-        diag.message = call.precheck_message;
-        co_return finish(call.precheck);
+    const retry_policy& policy() const { return call_.retry ? *call_.retry : st_->opts.retry; }
+
+    // Binds a step to the operation's executor, keeping the operation alive.
+    template <class F>
+    auto step(F f) {
+        return asio::bind_executor(ex_, [self = this->shared_from_this(), f](auto&&... args) {
+            (self.get()->*f)(std::forward<decltype(args)>(args)...);
+        });
     }
-    if (call.skip) co_return finish({});
 
-    const retry_policy policy = call.retry ? *call.retry : st->opts.retry;
-    const auto start = steady::now();
-    const auto total = call.timeout ? *call.timeout : st->opts.total_timeout;
-    const auto deadline = after(total);
-    const auto attempt_timeout = call.attempt_timeout ? *call.attempt_timeout : st->opts.attempt_timeout;
-    std::minstd_rand rng(static_cast<std::uint32_t>(st->seed.fetch_add(0x9E3779B9u)));
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    bool stale_retry_used = false;
-    asio::steady_timer backoff_timer(co_await asio::this_coro::executor);
+    void on_cancel(asio::cancellation_type type) {
+        auto allowed = asio::cancellation_type::terminal | asio::cancellation_type::partial;
+        if (call_.idempotent) allowed |= asio::cancellation_type::total;
+        if ((type & allowed) == asio::cancellation_type::none || phase_ == phase::done) return;
+        cancelled_ = true;
+        error_code ignored;
+        switch (phase_) {
+        case phase::acquiring: inner_.emit(asio::cancellation_type::terminal); break;
+        case phase::exchanging:
+            if (conn_) conn_->lowest().cancel(ignored);
+            break;
+        case phase::backing_off:
+            if (backoff_) backoff_->cancel();
+            break;
+        default: break;
+        }
+    }
 
-    for (int attempt = 1;; ++attempt) {
-        diag.attempts = attempt;
-        if (cancelled(co_await asio::this_coro::cancellation_state)) co_return finish(asio::error::operation_aborted);
+    void begin_attempt() {
+        ++attempt_;
+        diag_.attempts = attempt_;
+        if (cancelled_) return finish(asio::error::operation_aborted);
+        out_ = attempt_outcome{};
+        attempt_start_ = steady::now();
+        conn_ = st_->take_idle();
+        if (conn_) {
+            out_.reused = true;
+            return send();
+        }
+        phase_ = phase::acquiring;
+        asio::co_spawn(ex_, acquire(st_, deadline_),
+                       asio::bind_cancellation_slot(
+                           inner_.slot(), step<void (operation::*)(std::exception_ptr, acquired)>(&operation::on_acquired)));
+    }
 
-        const auto t0 = steady::now();
-        attempt_outcome out = co_await run_attempt(st, call, deadline, attempt_timeout, attempt);
-        const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0);
-        const bool user_cancelled = cancelled(co_await asio::this_coro::cancellation_state);
+    void on_acquired(std::exception_ptr ep, acquired got) {
+        if (ep) return finish(make_error_code(std::errc::not_enough_memory)); // acquire throws only bad_alloc
+        if (got.ec) {
+            out_.ec = got.ec;
+            out_.message = std::move(got.message);
+            out_.deadline_hit = got.ec == errc::timeout && steady::now() >= deadline_;
+            return end_attempt();
+        }
+        conn_ = std::move(got.conn);
+        out_.reused = got.reused;
+        if (cancelled_) {
+            st_->release(std::move(conn_), true); // nothing was sent on it
+            return end_attempt();
+        }
+        send();
+    }
 
+    void send() {
+        phase_ = phase::exchanging;
+        auto& c = *conn_;
+        write_request(*st_, call_, c.wire);
+        if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire);
+        parser_.emplace();
+        limit_response_parser(*parser_, st_->opts.max_body_size);
+        c.buffer.clear();
+        c.dog->arm(earliest(deadline_, after(attempt_timeout_)));
+        out_.maybe_sent = true;
+        auto next = step<void (operation::*)(error_code, std::size_t)>(&operation::on_written);
+        if (c.tls)
+            asio::async_write(*c.tls, asio::buffer(c.wire), std::move(next));
+        else
+            asio::async_write(*c.plain, asio::buffer(c.wire), std::move(next));
+    }
+
+    void on_written(error_code ec, std::size_t) {
+        // A cancellation that came after the write finished found nothing to
+        // cancel: do not start the read.
+        if (cancelled_ && !ec) ec = asio::error::operation_aborted;
+        if (ec) return on_read(ec, 0);
+        auto& c = *conn_;
+        auto next = step<void (operation::*)(error_code, std::size_t)>(&operation::on_read);
+        if (c.tls)
+            http::async_read(*c.tls, c.buffer, *parser_, std::move(next));
+        else
+            http::async_read(*c.plain, c.buffer, *parser_, std::move(next));
+    }
+
+    void on_read(error_code ec, std::size_t) {
+        auto& dog = *conn_->dog;
+        dog.disarm();
+        if (st_->opts.on_trace && !ec) trace_response(*st_, call_, attempt_, parser_->get());
+        take_response(ec, *parser_, st_->opts.max_body_size, out_);
+        if (out_.ec) {
+            out_.stale = out_.reused && !parser_->got_some();
+            if (dog.expired()) {
+                out_.deadline_hit = steady::now() >= deadline_;
+                out_.stale = false;
+                out_.ec = make_error_code(errc::timeout);
+                out_.message = out_.deadline_hit ? "the operation's deadline expired" : "the attempt timed out";
+            }
+            st_->release(std::move(conn_), false);
+        } else {
+            ++conn_->requests;
+        }
+        parser_.reset();
+        end_attempt();
+    }
+
+    // The attempt is over (conn_ is set only after a complete response):
+    // interpret it, give the connection back, and finish or retry.
+    void end_attempt() {
+        const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - attempt_start_);
+        const auto& pol = policy();
+        auto& out = out_;
+        auto& diag = diag_;
         diag.status = out.status;
-        diag.content_type = out.content_type;
-        diag.request_id = out.request_id;
         diag.retry_after.reset();
         diag.error.clear();
         diag.detail.clear();
         diag.validation_errors.clear();
         diag.body.clear();
-        diag.message = out.message;
+        diag.message = std::move(out.message);
 
         error_code ec = out.ec;
         bool retryable = false;
-        if (user_cancelled) {
+        if (cancelled_) {
             ec = asio::error::operation_aborted;
         } else if (!ec) {
-            ec = interpret_response(out, diag, &decode_erased<T>, &result.value);
+            ec = interpret_response(out, diag, &decode_erased<T>, &result_);
             if (out.status >= 200 && out.status <= 299) {
                 if (!ec) {
-                    set_page_context(result.value, st, call);
-                    st->refill_budget();
+                    set_page_context(result_, st_, call_);
+                    st_->refill_budget();
                 }
             } else {
-                retryable = policy.retryable_status(out.status);
+                retryable = pol.retryable_status(out.status);
             }
         } else if (ec == asio::error::operation_aborted || ec == errc::client_shut_down ||
-                   ec == errc::invalid_argument || ec == errc::body_too_large ||
-                   ec == errc::unexpected_response || out.deadline_hit) {
+                   ec == errc::invalid_argument || ec == errc::body_too_large || ec == errc::unexpected_response ||
+                   out.deadline_hit) {
             retryable = false;
         } else {
             // A transport failure: connect error, reset, EOF, attempt timeout, TLS.
-            const bool safe = call.idempotent || !out.maybe_sent || policy.retry_non_idempotent();
-            if (out.stale && call.idempotent && !stale_retry_used) {
+            const bool safe = call_.idempotent || !out.maybe_sent || pol.retry_non_idempotent();
+            if (out.stale && call_.idempotent && !stale_retry_used_) {
                 // A keep-alive connection the server had closed: not a real
                 // attempt, try once more on a fresh connection right away.
-                stale_retry_used = true;
-                --attempt;
-                continue;
+                stale_retry_used_ = true;
+                --attempt_;
+                return begin_attempt();
             }
-            retryable = policy.retry_transport_errors() && safe;
-            if (!call.idempotent && out.maybe_sent && !policy.retry_non_idempotent()) {
+            retryable = pol.retry_transport_errors() && safe;
+            if (!call_.idempotent && out.maybe_sent && !pol.retry_non_idempotent()) {
                 diag.message = "the request may have been processed (" + ec.message() +
-                               (out.message.empty() ? "" : ": " + out.message) + "); not retried";
+                               (diag.message.empty() ? "" : ": " + diag.message) + "); not retried";
                 ec = make_error_code(errc::outcome_unknown);
             }
         }
 
+        diag.content_type = std::move(out.content_type);
+        diag.request_id = std::move(out.request_id);
+
         // A connection that delivered something unusable is not trusted again.
-        if (out.conn)
-            st->release(std::move(out.conn), out.keep_alive && !user_cancelled && ec != errc::invalid_response &&
-                                                 ec != errc::unexpected_response);
+        if (conn_)
+            st_->release(std::move(conn_), out.keep_alive && !cancelled_ && ec != errc::invalid_response &&
+                                               ec != errc::unexpected_response);
 
         // Decide whether and when to retry.
         std::chrono::milliseconds delay{0};
         std::string stop;
         if (ec && retryable) {
-            delay = policy.backoff(attempt - 1, uniform(rng));
-            if (diag.retry_after && policy.honor_retry_after()) {
+            if (!rng_) rng_.emplace(static_cast<std::uint32_t>(st_->seed.fetch_add(0x9E3779B9u)));
+            delay = pol.backoff(attempt_ - 1, std::uniform_real_distribution<double>(0.0, 1.0)(*rng_));
+            if (diag.retry_after && pol.honor_retry_after()) {
                 const auto ra = std::chrono::duration_cast<std::chrono::milliseconds>(*diag.retry_after);
-                if (ra > policy.max_retry_after())
+                if (ra > pol.max_retry_after())
                     stop = "Retry-After of " + std::to_string(diag.retry_after->count()) +
                            " s exceeds the policy's max_retry_after";
                 delay = std::max(delay, ra);
             }
             const auto now = steady::now();
             if (!stop.empty()) {
-            } else if (policy.max_attempts() > 0 && attempt >= policy.max_attempts()) {
-                stop = "the policy's limit of " + std::to_string(policy.max_attempts()) + " attempts was reached";
-            } else if (policy.max_elapsed().count() > 0 && now + delay - start > policy.max_elapsed()) {
+            } else if (pol.max_attempts() > 0 && attempt_ >= pol.max_attempts()) {
+                stop = "the policy's limit of " + std::to_string(pol.max_attempts()) + " attempts was reached";
+            } else if (pol.max_elapsed().count() > 0 && now + delay - start_time_ > pol.max_elapsed()) {
                 stop = "the policy's max_elapsed time would be exceeded";
-            } else if (deadline != steady::time_point::max() && now + delay >= deadline) {
+            } else if (deadline_ != steady::time_point::max() && now + delay >= deadline_) {
                 stop = "the operation's deadline would expire before the next attempt";
-            } else if (!st->try_spend_retry()) {
+            } else if (!st_->try_spend_retry()) {
                 stop = "the client's retry budget is exhausted (too many failures recently)";
             }
         }
         const bool will_retry = ec && retryable && stop.empty();
-        if (st->opts.on_attempt) {
+        if (st_->opts.on_attempt) {
             attempt_info info;
-            info.method = verb_name(call.verb);
-            info.target = call.target;
-            info.attempt = attempt;
+            info.method = verb_name(call_.verb);
+            info.target = call_.target;
+            info.attempt = attempt_;
             info.status = out.status;
             info.ec = ec;
             info.latency = latency;
@@ -6871,70 +6976,109 @@ asio::awaitable<op_result<T>> run_operation(std::shared_ptr<client_state> st, ht
             info.will_retry = will_retry;
             info.retry_delay = will_retry ? delay : std::chrono::milliseconds{0};
             try {
-                st->opts.on_attempt(info);
+                st_->opts.on_attempt(info);
             } catch (...) {
             }
         }
-        if (!ec) co_return finish(ec);
         if (!will_retry) {
-            diag.retry_stop_reason = std::move(stop);
-            co_return finish(ec);
+            if (ec) diag.retry_stop_reason = std::move(stop);
+            return finish(ec);
         }
-        backoff_timer.expires_after(delay);
-        auto [tec] = co_await backoff_timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (tec || cancelled(co_await asio::this_coro::cancellation_state))
-            co_return finish(asio::error::operation_aborted);
+        phase_ = phase::backing_off;
+        if (!backoff_) backoff_.emplace(ex_);
+        backoff_->expires_after(delay);
+        backoff_->async_wait(step<void (operation::*)(error_code)>(&operation::on_backoff));
     }
+
+    void on_backoff(error_code ec) {
+        if (ec || cancelled_) return finish(asio::error::operation_aborted);
+        begin_attempt();
+    }
+
+    // Completes the handler: called here when it runs on the client's
+    // executor (every step does), else dispatched to its own executor.
+    void finish(error_code ec) {
+        phase_ = phase::done;
+        if (call_.user_diag || call_.diagnostics_sink) {
+            diag_.method = std::string(verb_name(call_.verb));
+            diag_.path = call_.target;
+            if (call_.user_diag) *call_.user_diag = diag_;
+            if (call_.diagnostics_sink) *call_.diagnostics_sink = std::move(diag_);
+        }
+        if (inline_completion_) {
+            auto h = std::move(handler_);
+            std::move(h)(ec, std::move(result_));
+            return;
+        }
+        auto ex = work_;
+        asio::dispatch(ex, [h = std::move(handler_), work = std::move(work_), slot = slot_, ec,
+                            value = std::move(result_)]() mutable {
+            if (slot.is_connected()) slot.clear();
+            std::move(h)(ec, std::move(value));
+        });
+    }
+
+    std::shared_ptr<client_state> st_;
+    http_call call_;
+    handler_type handler_;
+    asio::any_completion_executor work_; // the handler's executor, with outstanding work
+    asio::any_io_executor ex_;           // the client's executor, or a strand of it
+    asio::cancellation_slot slot_;       // the handler's slot, if connected
+    asio::cancellation_signal inner_;    // cancels a pool wait or a connect in progress
+    phase phase_ = phase::starting;
+    bool inline_completion_ = false;
+    bool cancelled_ = false;
+    bool stale_retry_used_ = false;
+    int attempt_ = 0;
+    steady::time_point start_time_{};
+    steady::time_point attempt_start_{};
+    steady::time_point deadline_ = steady::time_point::max();
+    std::chrono::milliseconds attempt_timeout_{0};
+    std::unique_ptr<connection> conn_;
+    std::optional<response_parser> parser_;
+    attempt_outcome out_;
+    diagnostics diag_;
+    T result_{};
+    std::optional<asio::steady_timer> backoff_;
+    std::optional<std::minstd_rand> rng_;
+};
+
+/// Starts `call` on the client's pool; `handler(error_code, T)` is called once.
+template <class T, class Handler>
+void start_operation(std::shared_ptr<client_state> st, http_call&& call, Handler&& handler) {
+    std::make_shared<operation<T, std::decay_t<Handler>>>(std::move(st), std::move(call), std::forward<Handler>(handler))
+        ->start();
 }
 
 } // namespace client_impl
 using namespace client_impl;
 
 template <class T>
-void async_execute(std::shared_ptr<client_state> state, http_call call,
+void async_execute(std::shared_ptr<client_state> state, http_call&& call,
                    asio::any_completion_handler<void(error_code, T)> handler) {
     if (!state) {
         diagnostics d;
         d.message = "page::next(): this page did not come from a client";
         throw api_error(make_error_code(errc::invalid_argument), std::move(d));
     }
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    auto exec = asio::get_associated_executor(handler, state->ex_);
-    // The operation's coroutine does one thing at a time, and the watchdog
-    // and pool wake-ups synchronize themselves, so it needs no strand of its
-    // own: only a cancellation, which may be emitted from any thread, must be
-    // serialized with it.
-    asio::any_io_executor run_on = state->ex_;
-    if (slot.is_connected()) run_on = asio::make_strand(state->ex_);
-    asio::co_spawn(
-        std::move(run_on), run_operation<T>(std::move(state), std::move(call)),
-        asio::bind_executor(
-            exec, asio::bind_cancellation_slot(
-                      slot, [h = std::move(handler)](std::exception_ptr ep, op_result<T> r) mutable {
-                          if (ep) {
-                              // run_operation does not throw; only allocation failure lands here.
-                              std::move(h)(make_error_code(std::errc::not_enough_memory), T{});
-                              return;
-                          }
-                          std::move(h)(r.ec, std::move(r.value));
-                      })));
+    start_operation<T>(std::move(state), std::move(call), std::move(handler));
 }
 
 #ifdef POLAR_SEPARATE_COMPILATION
-template void async_execute<meter>(std::shared_ptr<client_state>, http_call,
+template void async_execute<meter>(std::shared_ptr<client_state>, http_call&&,
                                    asio::any_completion_handler<void(error_code, meter)>);
-template void async_execute<page<meter>>(std::shared_ptr<client_state>, http_call,
+template void async_execute<page<meter>>(std::shared_ptr<client_state>, http_call&&,
                                          asio::any_completion_handler<void(error_code, page<meter>)>);
-template void async_execute<page<event>>(std::shared_ptr<client_state>, http_call,
+template void async_execute<page<event>>(std::shared_ptr<client_state>, http_call&&,
                                          asio::any_completion_handler<void(error_code, page<event>)>);
-template void async_execute<meter_quantities>(std::shared_ptr<client_state>, http_call,
+template void async_execute<meter_quantities>(std::shared_ptr<client_state>, http_call&&,
                                               asio::any_completion_handler<void(error_code, meter_quantities)>);
 template void async_execute<std::optional<page<meter>>>(
-    std::shared_ptr<client_state>, http_call, asio::any_completion_handler<void(error_code, std::optional<page<meter>>)>);
+    std::shared_ptr<client_state>, http_call&&, asio::any_completion_handler<void(error_code, std::optional<page<meter>>)>);
 template void async_execute<std::optional<page<event>>>(
-    std::shared_ptr<client_state>, http_call, asio::any_completion_handler<void(error_code, std::optional<page<event>>)>);
+    std::shared_ptr<client_state>, http_call&&, asio::any_completion_handler<void(error_code, std::optional<page<event>>)>);
 template void async_execute<events_ingest_response>(
-    std::shared_ptr<client_state>, http_call, asio::any_completion_handler<void(error_code, events_ingest_response)>);
+    std::shared_ptr<client_state>, http_call&&, asio::any_completion_handler<void(error_code, events_ingest_response)>);
 #endif
 
 } // namespace detail
@@ -7135,7 +7279,6 @@ private:
 // ---- end <polar/impl/internal/completion.hpp> ----
 
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -7231,10 +7374,9 @@ private:
             if (self) self->on_fetch_dropped();
         }
 
-        void operator()(std::exception_ptr ep, op_result<page<Item>> r) {
+        void operator()(error_code ec, page<Item> value) {
             auto s = std::move(self);
-            if (ep) r.ec = make_error_code(std::errc::not_enough_memory);
-            s->on_fetched(r.ec, std::move(r.value), std::move(diag));
+            s->on_fetched(ec, std::move(value), std::move(diag));
         }
     };
 
@@ -7350,8 +7492,7 @@ private:
         http_call call = *pending_;
         auto diag = std::make_shared<diagnostics>();
         call.diagnostics_sink = diag;
-        asio::co_spawn(strand_, run_operation<page<Item>>(st_, std::move(call)),
-                       fetch_handler(this->shared_from_this(), std::move(diag)));
+        start_operation<page<Item>>(st_, std::move(call), fetch_handler(this->shared_from_this(), std::move(diag)));
     }
 
     void deliver(error_code ec, std::optional<value_type> value, std::shared_ptr<diagnostics> diag) {
@@ -7430,7 +7571,6 @@ POLAR_DECL generator<event> meters_service::events_items(std::string_view id, co
 // #include <polar/impl/internal/completion.hpp>: inlined above
 
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -7514,9 +7654,8 @@ private:
             return self->lanes_[lane_index]->signal.slot();
         }
 
-        void operator()(std::exception_ptr ep, op_result<meter_quantities> r) {
-            if (ep) r.ec = make_error_code(std::errc::not_enough_memory);
-            self->on_done(lane_index, index, r.ec, std::move(r.value), std::move(diag));
+        void operator()(error_code ec, meter_quantities value) {
+            self->on_done(lane_index, index, ec, std::move(value), std::move(diag));
         }
     };
 
@@ -7536,8 +7675,8 @@ private:
         auto diag = std::make_shared<diagnostics>();
         http_call call = std::move(calls_[index]);
         call.diagnostics_sink = diag;
-        asio::co_spawn(strand_, run_operation<meter_quantities>(st_, std::move(call)),
-                       query_handler{shared_from_this(), lane_index, index, std::move(diag)});
+        start_operation<meter_quantities>(st_, std::move(call),
+                                          query_handler{shared_from_this(), lane_index, index, std::move(diag)});
     }
 
     void on_done(std::size_t lane_index, std::size_t index, error_code ec, meter_quantities value,

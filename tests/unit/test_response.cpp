@@ -86,3 +86,36 @@ TEST_CASE("response body: the body limit still applies, declared or chunked") {
         CHECK(parser.get().body().size() <= 1024);
     }
 }
+
+TEST_CASE("response head: status, the fields the client keeps, and keep-alive") {
+    auto take = [](std::string_view message) {
+        polar::detail::response_parser parser;
+        polar::detail::limit_response_parser(parser, 1024);
+        polar::detail::received_response r;
+        const auto ec = feed(parser, message);
+        REQUIRE_FALSE(ec);
+        REQUIRE(parser.is_done());
+        polar::detail::take_response({}, parser, 1024, r);
+        return r;
+    };
+    // Names in any case; the first of a repeated field counts.
+    auto r = take("HTTP/1.1 429 Too Many Requests\r\ncontent-TYPE: application/json\r\nX-REQUEST-ID: req-1\r\n"
+                  "x-request-id: req-2\r\nRetry-After: 7\r\nretry-after: 9\r\nX-Other: o\r\n"
+                  "Content-Length: 2\r\n\r\n{}");
+    CHECK(r.status == 429);
+    CHECK(r.content_type == "application/json");
+    CHECK(r.request_id == "req-1");
+    CHECK(r.retry_after == "7");
+    CHECK(r.keep_alive);
+    CHECK(r.body == "{}");
+
+    r = take("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    CHECK(r.status == 200);
+    CHECK(r.content_type.empty());
+    CHECK(r.request_id.empty());
+    CHECK(r.retry_after.empty());
+    CHECK_FALSE(r.keep_alive);
+
+    CHECK_FALSE(take("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keep_alive);
+    CHECK(take("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n").keep_alive);
+}

@@ -96,7 +96,7 @@ POLAR_DECL void apply_options(http_call& call, const request_options& opts);
 
 /// Runs `call` on the client's pool and completes with the decoded T.
 template <class T>
-void async_execute(std::shared_ptr<client_state> state, http_call call,
+void async_execute(std::shared_ptr<client_state> state, http_call&& call,
                    boost::asio::any_completion_handler<void(error_code, T)> handler);
 
 /// The initiation object of every operation.
@@ -106,7 +106,7 @@ struct op_initiation {
     std::shared_ptr<client_state> state;
 
     template <class Handler>
-    void operator()(Handler&& handler, http_call call) && {
+    void operator()(Handler&& handler, http_call&& call) && {
         async_execute<T>(std::move(state), std::move(call),
                          boost::asio::any_completion_handler<void(error_code, T)>(std::forward<Handler>(handler)));
     }

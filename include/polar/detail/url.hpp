@@ -1,6 +1,7 @@
 #ifndef POLAR_DETAIL_URL_HPP
 #define POLAR_DETAIL_URL_HPP
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,17 +13,23 @@ namespace polar::detail {
 // '#') nor the query ('&', '=', '+') nor inject header lines (CR, LF).
 inline void append_encoded(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789ABCDEF";
-    for (unsigned char c : s) {
-        const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                c == '-' || c == '.' || c == '_' || c == '~';
-        if (unreserved) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 0xF];
-        }
+    static constexpr auto unreserved = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0; c < 256; ++c)
+            t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                   c == '.' || c == '_' || c == '~';
+        return t;
+    }();
+    // Runs of unreserved characters are appended whole.
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (unreserved[c]) continue;
+        const char escaped[3] = {'%', hex[c >> 4], hex[c & 0xF]};
+        out.append(s.data() + run, i - run).append(escaped, 3);
+        run = i + 1;
     }
+    out.append(s.data() + run, s.size() - run);
 }
 
 // A query string under construction: `?a=1&b=2`.

@@ -11,7 +11,6 @@
 #include <polar/impl/internal/completion.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -95,9 +94,8 @@ private:
             return self->lanes_[lane_index]->signal.slot();
         }
 
-        void operator()(std::exception_ptr ep, op_result<meter_quantities> r) {
-            if (ep) r.ec = make_error_code(std::errc::not_enough_memory);
-            self->on_done(lane_index, index, r.ec, std::move(r.value), std::move(diag));
+        void operator()(error_code ec, meter_quantities value) {
+            self->on_done(lane_index, index, ec, std::move(value), std::move(diag));
         }
     };
 
@@ -117,8 +115,8 @@ private:
         auto diag = std::make_shared<diagnostics>();
         http_call call = std::move(calls_[index]);
         call.diagnostics_sink = diag;
-        asio::co_spawn(strand_, run_operation<meter_quantities>(st_, std::move(call)),
-                       query_handler{shared_from_this(), lane_index, index, std::move(diag)});
+        start_operation<meter_quantities>(st_, std::move(call),
+                                          query_handler{shared_from_this(), lane_index, index, std::move(diag)});
     }
 
     void on_done(std::size_t lane_index, std::size_t index, error_code ec, meter_quantities value,

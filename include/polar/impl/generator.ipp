@@ -16,7 +16,6 @@
 #include <polar/impl/internal/completion.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -112,10 +111,9 @@ private:
             if (self) self->on_fetch_dropped();
         }
 
-        void operator()(std::exception_ptr ep, op_result<page<Item>> r) {
+        void operator()(error_code ec, page<Item> value) {
             auto s = std::move(self);
-            if (ep) r.ec = make_error_code(std::errc::not_enough_memory);
-            s->on_fetched(r.ec, std::move(r.value), std::move(diag));
+            s->on_fetched(ec, std::move(value), std::move(diag));
         }
     };
 
@@ -231,8 +229,7 @@ private:
         http_call call = *pending_;
         auto diag = std::make_shared<diagnostics>();
         call.diagnostics_sink = diag;
-        asio::co_spawn(strand_, run_operation<page<Item>>(st_, std::move(call)),
-                       fetch_handler(this->shared_from_this(), std::move(diag)));
+        start_operation<page<Item>>(st_, std::move(call), fetch_handler(this->shared_from_this(), std::move(diag)));
     }
 
     void deliver(error_code ec, std::optional<value_type> value, std::shared_ptr<diagnostics> diag) {

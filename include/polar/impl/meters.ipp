@@ -20,7 +20,10 @@ inline bool check_id(http_call& call, std::string_view id) {
 }
 
 inline std::string meter_path(std::string_view id, std::string_view suffix = {}) {
-    std::string out = "/v1/meters/";
+    constexpr std::string_view base = "/v1/meters/";
+    std::string out;
+    out.reserve(base.size() + id.size() + suffix.size()); // exact unless the id needs escapes
+    out += base;
     append_encoded(out, id);
     out += suffix;
     return out;

@@ -6,6 +6,7 @@
 #include <polar/detail/response.hpp>
 
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <cctype>
@@ -47,10 +48,23 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
     }
     auto& res = parser.get();
     out.status = res.result_int();
-    out.content_type = std::string(res[http::field::content_type]);
-    out.request_id = std::string(res["x-request-id"]);
-    out.retry_after = std::string(res[http::field::retry_after]);
-    out.keep_alive = res.keep_alive();
+    // One pass over the fields (the first of a repeated name counts), not a
+    // lookup per name.
+    bool content_type = false, request_id = false, retry_after = false;
+    for (const auto& f : res) {
+        const auto name = f.name();
+        if (name == http::field::content_type && !content_type) {
+            content_type = true;
+            out.content_type.assign(f.value());
+        } else if (name == http::field::retry_after && !retry_after) {
+            retry_after = true;
+            out.retry_after.assign(f.value());
+        } else if (name == http::field::unknown && !request_id && boost::beast::iequals(f.name_string(), "x-request-id")) {
+            request_id = true;
+            out.request_id.assign(f.value());
+        }
+    }
+    out.keep_alive = parser.keep_alive();
     out.body = std::move(res.body());
 }
 
