@@ -6315,12 +6315,14 @@ public:
 
     // The most recently used idle connection that is still usable (under
     // mtx); unusable ones are moved to `stale`, to be closed after unlocking.
-    std::unique_ptr<connection> take_idle_locked(std::vector<std::unique_ptr<connection>>& stale) {
+    // `verify`: ask the socket whether the peer closed it, however briefly it
+    // was idle (see usable()).
+    std::unique_ptr<connection> take_idle_locked(std::vector<std::unique_ptr<connection>>& stale, bool verify) {
         const auto now = steady::now();
         while (!idle.empty()) {
             auto c = std::move(idle.back());
             idle.pop_back();
-            if (usable(*c, now)) {
+            if (usable(*c, now, verify)) {
                 ++counters.reused;
                 return c;
             }
@@ -6331,20 +6333,31 @@ public:
     }
 
     // The fast path of acquiring: an idle connection, without waiting.
-    std::unique_ptr<connection> take_idle() {
+    std::unique_ptr<connection> take_idle(bool verify) {
         std::vector<std::unique_ptr<connection>> stale;
         std::lock_guard lk(mtx);
         if (shut_down) return nullptr;
-        return take_idle_locked(stale);
+        return take_idle_locked(stale, verify);
     }
+
+    /// Idle for less than this, a connection is reused without asking the
+    /// socket whether the peer closed it, unless `verify` is set. Servers
+    /// close idle keep-alive connections after seconds (5 s and more is
+    /// usual); a close right after a response is found when the request
+    /// fails before any response byte, and an idempotent request is then
+    /// sent again at once (see operation::end_attempt).
+    static constexpr auto recently_used = std::chrono::seconds(1);
 
     // An idle connection is reused only if it is young enough and the peer
     // has not closed it (a readable idle socket means EOF, a reset or stray
-    // bytes: none of which leave it usable).
-    bool usable(connection& c, steady::time_point now) const {
+    // bytes: none of which leave it usable). Requests that must not be sent
+    // on a dead connection (creates, whose outcome would be unknown) always
+    // check; others skip the syscall when the connection was just used.
+    bool usable(connection& c, steady::time_point now, bool verify) const {
         if (opts.idle_timeout.count() > 0 && now - c.last_used >= opts.idle_timeout) return false;
         auto& sock = c.lowest();
         if (!sock.is_open()) return false;
+        if (!verify && now - c.last_used < recently_used) return true;
         char byte;
 #ifdef MSG_DONTWAIT
         // One syscall: switching the socket to non-blocking mode and back
@@ -6491,7 +6504,7 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, stead
             out.ec = make_error_code(errc::client_shut_down);
             co_return out;
         }
-        out.conn = st->take_idle_locked(stale);
+        out.conn = st->take_idle_locked(stale, true);
         if (!out.conn) {
             if (st->total < st->opts.max_connections) {
                 ++st->total;
@@ -6800,7 +6813,9 @@ private:
         if (cancelled_) return finish(asio::error::operation_aborted);
         out_ = attempt_outcome{};
         attempt_start_ = steady::now();
-        conn_ = st_->take_idle();
+        // A stale-connection retry verifies: another connection of the same
+        // age may be dead as well.
+        conn_ = st_->take_idle(!call_.idempotent || stale_retry_used_);
         if (conn_) {
             out_.reused = true;
             return send();

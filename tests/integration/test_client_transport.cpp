@@ -76,6 +76,28 @@ TEST_CASE("an idle connection closed by the server is replaced transparently") {
     CHECK(fx.server.counters().requests("GET /v1/meters/") == 4);
 }
 
+TEST_CASE("a create is never sent on a pooled connection the server has closed") {
+    client_fixture fx;
+    auto& c = fx.client();
+    fx.run([&]() -> asio::awaitable<void> { co_await c.meters().list(); });
+    CHECK(c.stats().idle == 1);
+    // Closed a moment ago: a GET would find out by failing before any
+    // response byte and be sent again; a create must not be sent at all.
+    fx.server.close_idle_connections();
+    fx.drain();
+    fx.run([&]() -> asio::awaitable<void> {
+        polar::diagnostics d;
+        auto [ec, m] = co_await c.meters().create(
+            polar::meter_create("after close", polar::filter::all(), polar::aggregation::count()), {.diag = &d},
+            asio::as_tuple(asio::deferred));
+        CHECK_FALSE(ec);
+        CHECK(d.attempts == 1);
+        CHECK(m.name == "after close");
+    });
+    CHECK(fx.server.counters().requests("POST /v1/meters/") == 1);
+    CHECK(c.stats().created == 2);
+}
+
 TEST_CASE("cancelling a request in flight aborts it and discards the connection") {
     client_fixture fx;
     auto& c = fx.client();
