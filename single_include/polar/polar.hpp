@@ -6034,6 +6034,7 @@ private:
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -6417,6 +6418,9 @@ inline asio::awaitable<error_code> open_connection(client_state& st, connection&
         message = "cannot resolve " + st.ep.host + ": " + rec.message();
         co_return rec;
     }
+    // Name resolution cannot be abandoned: a cancellation that came while it
+    // ran is seen here, before anything else starts.
+    if (cancelled(co_await asio::this_coro::cancellation_state)) co_return asio::error::operation_aborted;
     auto& sock = c.lowest();
     c.dog->arm(limit);
     // Each address in turn, the socket opened here so that the watchdog
@@ -6433,7 +6437,7 @@ inline asio::awaitable<error_code> open_connection(client_state& st, connection&
         c.dog->watch(sock.native_handle());
         auto [ec] = co_await sock.async_connect(entry.endpoint(), asio::as_tuple(asio::use_awaitable));
         cec = ec;
-        if (!cec || c.dog->expired()) break;
+        if (!cec || c.dog->expired() || cec == asio::error::operation_aborted) break;
     }
     auto timed_out = [&] {
         if (!c.dog->expired()) return false;
@@ -6448,6 +6452,10 @@ inline asio::awaitable<error_code> open_connection(client_state& st, connection&
     }
     error_code ignored;
     sock.set_option(asio::ip::tcp::no_delay(true), ignored);
+    if (cancelled(co_await asio::this_coro::cancellation_state)) {
+        c.dog->disarm();
+        co_return asio::error::operation_aborted;
+    }
     if (c.tls) {
         if (!st.ep.host_is_ip && !SSL_set_tlsext_host_name(c.tls->native_handle(), st.ep.host.c_str())) {
             c.dog->disarm();
@@ -6492,6 +6500,9 @@ inline asio::awaitable<error_code> open_connection(client_state& st, connection&
 // Gets a connection from the pool: an idle one that is still usable, a new
 // one while under max_connections, or else waits for one to be released.
 inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, steady::time_point deadline) {
+    // A cancellation is seen through cancellation_state and error codes, so
+    // that the slot reserved above is always given back: never as a throw.
+    co_await asio::this_coro::throw_if_cancelled(false);
     auto ex = co_await asio::this_coro::executor;
     const auto wait_limit = earliest(deadline, after(st->opts.pool_wait_timeout));
     acquired out;
@@ -6736,22 +6747,30 @@ public:
         auto& st = *st_;
         auto handler_ex = asio::get_associated_executor(handler_, st.ex_);
         auto slot = asio::get_associated_cancellation_slot(handler_);
-        // A handler that runs on the client's executor itself is called from
-        // the operation's last step; any other is dispatched to its executor,
-        // which is kept busy until then.
-        using handler_ex_type = decltype(handler_ex);
-        if constexpr (std::is_same_v<handler_ex_type, asio::any_completion_executor>)
-            inline_completion_ = !slot.is_connected() && handler_ex == st.completion_ex;
-        else if constexpr (std::is_same_v<handler_ex_type, asio::any_io_executor>)
-            inline_completion_ = !slot.is_connected() && handler_ex == st.ex_;
-        if (!inline_completion_) work_ = asio::prefer(handler_ex, asio::execution::outstanding_work.tracked);
+        // Where the steps run. Without a slot: on the client's executor. With
+        // one: on the handler's own strand if it has one (as Asio's composed
+        // operations do; the caller emits its cancellation there), else on a
+        // new strand. A handler whose executor the steps run on is called
+        // from the last step; any other is dispatched to its executor, which
+        // is kept busy until then.
         if (slot.is_connected()) {
-            ex_ = asio::make_strand(st.ex_);
             slot_ = slot;
+            if (auto strand = strand_of(handler_ex)) {
+                ex_ = std::move(*strand);
+                inline_completion_ = true;
+            } else {
+                ex_ = asio::make_strand(st.ex_);
+            }
             slot.template emplace<cancel_handler>(this->weak_from_this(), ex_);
         } else {
             ex_ = st.ex_;
+            using handler_ex_type = decltype(handler_ex);
+            if constexpr (std::is_same_v<handler_ex_type, asio::any_completion_executor>)
+                inline_completion_ = handler_ex == st.completion_ex;
+            else if constexpr (std::is_same_v<handler_ex_type, asio::any_io_executor>)
+                inline_completion_ = handler_ex == st.ex_;
         }
+        if (!inline_completion_) work_ = asio::prefer(handler_ex, asio::execution::outstanding_work.tracked);
         if (call_.precheck || call_.skip) {
             // Never complete inside the initiating function.
             diag_.message = call_.precheck_message;
@@ -6761,14 +6780,30 @@ public:
         start_time_ = steady::now();
         deadline_ = after(call_.timeout ? *call_.timeout : st.opts.total_timeout);
         attempt_timeout_ = call_.attempt_timeout ? *call_.attempt_timeout : st.opts.attempt_timeout;
+        // The first write completes later, never inside this call.
         if (slot_.is_connected())
-            asio::post(ex_, [self = this->shared_from_this()] { self->begin_attempt(); });
+            asio::dispatch(ex_, [self = this->shared_from_this()] { self->begin_attempt(); });
         else
-            begin_attempt(); // the first write completes later, never inside this call
+            begin_attempt();
     }
 
 private:
     enum class phase { starting, acquiring, exchanging, backing_off, done };
+
+    // The strand a handler's executor is, if it is one of the usual kinds.
+    template <class Executor>
+    static std::optional<asio::any_io_executor> strand_of(const Executor& ex) {
+        using any_strand = asio::strand<asio::any_io_executor>;
+        using context_strand = asio::strand<asio::io_context::executor_type>;
+        if constexpr (std::is_same_v<Executor, any_strand> || std::is_same_v<Executor, context_strand>) {
+            return asio::any_io_executor(ex);
+        } else if constexpr (std::is_same_v<Executor, asio::any_completion_executor> ||
+                             std::is_same_v<Executor, asio::any_io_executor>) {
+            if (auto* s = ex.template target<any_strand>()) return asio::any_io_executor(*s);
+            if (auto* s = ex.template target<context_strand>()) return asio::any_io_executor(*s);
+        }
+        return std::nullopt;
+    }
 
     struct cancel_handler {
         std::weak_ptr<operation> op;
@@ -7021,6 +7056,7 @@ private:
             if (call_.diagnostics_sink) *call_.diagnostics_sink = std::move(diag_);
         }
         if (inline_completion_) {
+            if (slot_.is_connected()) slot_.clear();
             auto h = std::move(handler_);
             std::move(h)(ec, std::move(result_));
             return;

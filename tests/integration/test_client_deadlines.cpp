@@ -4,16 +4,20 @@
 #include "client_fixture.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -80,30 +84,78 @@ steady_clock::duration expect_timeout(asio::io_context& ioc, polar::client& c, s
     return steady_clock::now() - t0;
 }
 
+/// A listener with a backlog of 0 whose queue is already full: the kernel
+/// drops further SYNs, so a connect to it stays pending.
+struct full_listener {
+    full_listener() : acceptor(ioc) {
+        acceptor.open(tcp::v4());
+        acceptor.bind(tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+        acceptor.listen(0);
+        for (int i = 0; i < 4; ++i) {
+            fillers.emplace_back(ioc);
+            fillers.back().async_connect(acceptor.local_endpoint(), [](polar::error_code) {});
+        }
+        ioc.poll();
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()); }
+
+    asio::io_context ioc;
+    tcp::acceptor acceptor;
+    std::vector<tcp::socket> fillers;
+};
+
 } // namespace
 
 TEST_CASE("a connect that never completes is cut off by connect_timeout") {
-    // A listener with a backlog of 0 whose queue is already full: the kernel
-    // drops further SYNs, so a connect stays pending.
+    full_listener full;
     asio::io_context ioc;
-    tcp::acceptor full(ioc);
-    full.open(tcp::v4());
-    full.bind(tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-    full.listen(0);
-    asio::io_context fillers_ioc;
-    std::vector<tcp::socket> fillers;
-    for (int i = 0; i < 4; ++i) {
-        fillers.emplace_back(fillers_ioc);
-        fillers.back().async_connect(full.local_endpoint(), [](polar::error_code) {});
-    }
-    fillers_ioc.poll();
-
-    auto o = options_for("http://127.0.0.1:" + std::to_string(full.local_endpoint().port()));
+    auto o = options_for(full.url());
     o.connect_timeout = std::chrono::milliseconds(300);
     o.attempt_timeout = std::chrono::milliseconds(300);
     polar::client c(ioc.get_executor(), o);
     CHECK(expect_timeout(ioc, c, "timed out connecting") < std::chrono::seconds(3));
     CHECK(c.stats().open == 0);
+}
+
+TEST_CASE("cancelling a connect in progress gives its pool slot back") {
+    full_listener full;
+    asio::io_context ioc;
+    auto o = options_for(full.url());
+    o.max_connections = 1;
+    o.connect_timeout = std::chrono::seconds(30);
+    polar::client c(ioc.get_executor(), o);
+    for (auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial,
+                      asio::cancellation_type::total}) {
+        CAPTURE(static_cast<int>(type));
+        const auto t0 = steady_clock::now();
+        run_awaitable(ioc, [&]() -> asio::awaitable<void> {
+            asio::cancellation_signal sig;
+            asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
+            timer.async_wait([&](polar::error_code) { sig.emit(type); });
+            auto [ec, m] = co_await c.meters().get(
+                some_id, asio::bind_cancellation_slot(sig.slot(), asio::as_tuple(asio::use_awaitable)));
+            CHECK(ec == asio::error::operation_aborted);
+        });
+        CHECK(steady_clock::now() - t0 < std::chrono::seconds(3));
+        // The only slot is free again: nothing open, nothing waiting.
+        const auto s = c.stats();
+        CHECK(s.open == 0);
+        CHECK(s.waiting == 0);
+    }
+    // Emitted at once: it reaches the operation while the name is resolved,
+    // before the connect starts.
+    for (int i = 0; i < 3; ++i) {
+        asio::cancellation_signal sig;
+        std::optional<polar::error_code> result;
+        c.meters().get(some_id, asio::bind_cancellation_slot(
+                                    sig.slot(), [&](polar::error_code ec, polar::meter) { result = ec; }));
+        sig.emit(asio::cancellation_type::terminal);
+        ioc.restart();
+        ioc.run_for(std::chrono::seconds(3));
+        REQUIRE(result.has_value());
+        CHECK(*result == asio::error::operation_aborted);
+        CHECK(c.stats().open == 0);
+    }
 }
 
 TEST_CASE("a TLS server that never answers the handshake is cut off by connect_timeout") {

@@ -6,12 +6,15 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 
 using namespace polar_test;
@@ -283,4 +286,53 @@ TEST_CASE("several threads share one client") {
     run_threads(fx.ioc, 4, [&] { return done == 100; });
     CHECK(ok == 100);
     CHECK(c.stats().open <= 4);
+}
+
+TEST_CASE("threads: cancellations race completions while four threads run the client") {
+    // Each caller runs on its own strand and emits its cancellation there (as
+    // Asio requires), while its operation runs on a strand of its own on any
+    // of the four threads: the cancellation crosses threads to reach it.
+    client_fixture fx(transport::http, [](polar::client_options& o) { o.max_connections = 6; });
+    auto& c = fx.client();
+    fx.server.faults().add(fault::delay(std::chrono::milliseconds(15)).times(1000).on("GET /v1/meters/{id}"));
+    constexpr int callers = 48;
+    std::atomic<int> done{0}, aborted{0}, found{0}, other{0};
+    std::string first_other; // written once, read after the threads joined
+    for (int i = 0; i < callers; ++i) {
+        asio::co_spawn(
+            asio::make_strand(fx.ioc),
+            [&, i]() -> asio::awaitable<void> {
+                auto ex = co_await asio::this_coro::executor;
+                // Shared with the timer's handler, which may run after this
+                // coroutine has finished.
+                auto sig = std::make_shared<asio::cancellation_signal>();
+                asio::steady_timer timer(ex, std::chrono::milliseconds(i % 24));
+                const auto type = i % 3 == 0   ? asio::cancellation_type::terminal
+                                  : i % 3 == 1 ? asio::cancellation_type::partial
+                                               : asio::cancellation_type::total;
+                timer.async_wait([sig, type](polar::error_code ec) {
+                    if (!ec) sig->emit(type);
+                });
+                auto [ec, m] = co_await c.meters().get(
+                    missing_id, asio::bind_cancellation_slot(sig->slot(), asio::as_tuple(asio::use_awaitable)));
+                timer.cancel();
+                if (ec == asio::error::operation_aborted)
+                    ++aborted;
+                else if (ec == polar::errc::not_found)
+                    ++found;
+                else if (other++ == 0)
+                    first_other = ec.message();
+                ++done;
+            },
+            asio::detached);
+    }
+    run_threads(fx.ioc, 4, [&] { return done == callers; });
+    CHECK(done == callers);
+    CHECK_MESSAGE(other == 0, first_other);
+    CHECK(aborted > 0); // the early cancellations land before the delayed answers
+    CHECK(aborted + found == callers);
+    const auto s = c.stats();
+    CHECK(s.waiting == 0);
+    CHECK(s.open <= 6);
+    CHECK(s.open == s.idle); // nothing in use once all have completed
 }
