@@ -130,10 +130,12 @@ concept not_fan_out_options = !std::is_convertible_v<Token, const fan_out_option
  * for reads (GET, PATCH). A request cancelled mid-flight closes its connection.
  * Cancelled operations complete with `asio::error::operation_aborted`.
  *
- * Executor: the request runs on the client's executor (on a strand of it
- * when the handler has a cancellation slot, so that a cancellation emitted
- * from another thread is serialized with it); the handler runs on its
- * associated executor, else the client's.
+ * Executor: the request runs on the client's executor. When the handler has
+ * a cancellation slot it runs on the handler's strand if the handler's
+ * associated executor is one (emit the cancellation on that strand), else on
+ * a strand of its own, so that a cancellation emitted from another thread is
+ * serialized with it. The handler runs on its associated executor, else the
+ * client's.
  *
  * Thread safety: safe to call concurrently from any thread.
  */

@@ -4330,10 +4330,12 @@ concept not_fan_out_options = !std::is_convertible_v<Token, const fan_out_option
  * for reads (GET, PATCH). A request cancelled mid-flight closes its connection.
  * Cancelled operations complete with `asio::error::operation_aborted`.
  *
- * Executor: the request runs on the client's executor (on a strand of it
- * when the handler has a cancellation slot, so that a cancellation emitted
- * from another thread is serialized with it); the handler runs on its
- * associated executor, else the client's.
+ * Executor: the request runs on the client's executor. When the handler has
+ * a cancellation slot it runs on the handler's strand if the handler's
+ * associated executor is one (emit the cancellation on that strand), else on
+ * a strand of its own, so that a cancellation emitted from another thread is
+ * serialized with it. The handler runs on its associated executor, else the
+ * client's.
  *
  * Thread safety: safe to call concurrently from any thread.
  */
@@ -6046,6 +6048,7 @@ private:
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -6601,14 +6604,6 @@ struct attempt_outcome : received_response {
     bool deadline_hit = false;   // the operation's own deadline expired
 };
 
-inline bool same_name(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
 // The request as one buffer, written straight into the connection's reusable
 // string: the start line, the client's fixed fields (Host, Authorization),
 // User-Agent and Accept unless the call sets them, the call's extra fields
@@ -6619,7 +6614,7 @@ inline void write_request(const client_state& st, const http_call& call, std::st
     wire.append(st.fixed_fields);
     auto overridden = [&](std::string_view name) {
         for (const auto& h : call.headers)
-            if (same_name(h.first, name)) return true;
+            if (beast::iequals(h.first, name)) return true;
         return false;
     };
     if (call.headers.empty() || !overridden("user-agent")) wire.append(st.user_agent_field);
@@ -6628,7 +6623,7 @@ inline void write_request(const client_state& st, const http_call& call, std::st
         const auto& [name, value] = call.headers[i];
         bool repeated = false;
         for (std::size_t j = i + 1; j < call.headers.size() && !repeated; ++j)
-            repeated = same_name(call.headers[j].first, name);
+            repeated = beast::iequals(call.headers[j].first, name);
         if (!repeated) wire.append(name).append(": ").append(value).append("\r\n");
     }
     if (call.verb != http_verb::get) {

@@ -27,6 +27,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -582,14 +583,6 @@ struct attempt_outcome : received_response {
     bool deadline_hit = false;   // the operation's own deadline expired
 };
 
-inline bool same_name(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
 // The request as one buffer, written straight into the connection's reusable
 // string: the start line, the client's fixed fields (Host, Authorization),
 // User-Agent and Accept unless the call sets them, the call's extra fields
@@ -600,7 +593,7 @@ inline void write_request(const client_state& st, const http_call& call, std::st
     wire.append(st.fixed_fields);
     auto overridden = [&](std::string_view name) {
         for (const auto& h : call.headers)
-            if (same_name(h.first, name)) return true;
+            if (beast::iequals(h.first, name)) return true;
         return false;
     };
     if (call.headers.empty() || !overridden("user-agent")) wire.append(st.user_agent_field);
@@ -609,7 +602,7 @@ inline void write_request(const client_state& st, const http_call& call, std::st
         const auto& [name, value] = call.headers[i];
         bool repeated = false;
         for (std::size_t j = i + 1; j < call.headers.size() && !repeated; ++j)
-            repeated = same_name(call.headers[j].first, name);
+            repeated = beast::iequals(call.headers[j].first, name);
         if (!repeated) wire.append(name).append(": ").append(value).append("\r\n");
     }
     if (call.verb != http_verb::get) {
