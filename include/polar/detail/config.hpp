@@ -29,6 +29,16 @@
 #error "polar-cpp requires Boost 1.81 or newer"
 #endif
 
+// Marks a function off the common path: compiled out of line, away from the
+// code every request runs.
+#if defined(__GNUC__) || defined(__clang__)
+#define POLAR_COLD [[gnu::cold, gnu::noinline]]
+#elif defined(_MSC_VER)
+#define POLAR_COLD __declspec(noinline)
+#else
+#define POLAR_COLD
+#endif
+
 #define POLAR_VERSION_MAJOR 0
 #define POLAR_VERSION_MINOR 1
 #define POLAR_VERSION_PATCH 0

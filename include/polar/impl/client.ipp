@@ -904,10 +904,11 @@ private:
     }
 
     // The attempt is over (conn_ is set only after a complete response):
-    // interpret it, give the connection back, and finish or retry.
+    // interpret it, give the connection back, and finish or retry. The
+    // common case, a success with no on_attempt hook, stays on this short
+    // path; failures and the hook take the out-of-line ones below.
     void end_attempt() {
-        const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - attempt_start_);
-        const auto& pol = policy();
+        if (st_->opts.on_attempt) attempt_end_ = steady::now();
         auto& out = out_;
         auto& diag = diag_;
         diag.status = out.status;
@@ -930,28 +931,10 @@ private:
                     st_->refill_budget();
                 }
             } else {
-                retryable = pol.retryable_status(out.status);
+                retryable = policy().retryable_status(out.status);
             }
-        } else if (ec == asio::error::operation_aborted || ec == errc::client_shut_down ||
-                   ec == errc::invalid_argument || ec == errc::body_too_large || ec == errc::unexpected_response ||
-                   out.deadline_hit) {
-            retryable = false;
-        } else {
-            // A transport failure: connect error, reset, EOF, attempt timeout, TLS.
-            const bool safe = call_.idempotent || !out.maybe_sent || pol.retry_non_idempotent();
-            if (out.stale && call_.idempotent && !stale_retry_used_) {
-                // A keep-alive connection the server had closed: not a real
-                // attempt, try once more on a fresh connection right away.
-                stale_retry_used_ = true;
-                --attempt_;
-                return begin_attempt();
-            }
-            retryable = pol.retry_transport_errors() && safe;
-            if (!call_.idempotent && out.maybe_sent && !pol.retry_non_idempotent()) {
-                diag.message = "the request may have been processed (" + ec.message() +
-                               (diag.message.empty() ? "" : ": " + diag.message) + "); not retried";
-                ec = make_error_code(errc::outcome_unknown);
-            }
+        } else if (transport_failure(ec, retryable)) {
+            return begin_attempt();
         }
 
         diag.content_type = std::move(out.content_type);
@@ -962,7 +945,43 @@ private:
             st_->release(std::move(conn_), out.keep_alive && !cancelled_ && ec != errc::invalid_response &&
                                                ec != errc::unexpected_response);
 
-        // Decide whether and when to retry.
+        if (!ec && !st_->opts.on_attempt) return finish(ec);
+        conclude(ec, retryable);
+    }
+
+    // A failure before a complete response: whether it may be retried, and
+    // (returns true) whether the attempt does not count because it found a
+    // keep-alive connection the server had closed.
+    POLAR_COLD bool transport_failure(error_code& ec, bool& retryable) {
+        auto& out = out_;
+        if (ec == asio::error::operation_aborted || ec == errc::client_shut_down || ec == errc::invalid_argument ||
+            ec == errc::body_too_large || ec == errc::unexpected_response || out.deadline_hit) {
+            retryable = false;
+            return false;
+        }
+        // Connect error, reset, EOF, attempt timeout, TLS.
+        const auto& pol = policy();
+        const bool safe = call_.idempotent || !out.maybe_sent || pol.retry_non_idempotent();
+        if (out.stale && call_.idempotent && !stale_retry_used_) {
+            // Not a real attempt: try once more on another connection at once.
+            stale_retry_used_ = true;
+            --attempt_;
+            return true;
+        }
+        retryable = pol.retry_transport_errors() && safe;
+        if (!call_.idempotent && out.maybe_sent && !pol.retry_non_idempotent()) {
+            diag_.message = "the request may have been processed (" + ec.message() +
+                            (diag_.message.empty() ? "" : ": " + diag_.message) + "); not retried";
+            ec = make_error_code(errc::outcome_unknown);
+        }
+        return false;
+    }
+
+    // Decides whether and when to retry, reports the attempt to on_attempt,
+    // and finishes or waits for the next attempt.
+    POLAR_COLD void conclude(error_code ec, bool retryable) {
+        const auto& pol = policy();
+        auto& diag = diag_;
         std::chrono::milliseconds delay{0};
         std::string stop;
         if (ec && retryable) {
@@ -993,10 +1012,10 @@ private:
             info.method = verb_name(call_.verb);
             info.target = call_.target;
             info.attempt = attempt_;
-            info.status = out.status;
+            info.status = out_.status;
             info.ec = ec;
-            info.latency = latency;
-            info.reused_connection = out.reused;
+            info.latency = std::chrono::duration_cast<std::chrono::microseconds>(attempt_end_ - attempt_start_);
+            info.reused_connection = out_.reused;
             info.will_retry = will_retry;
             info.retry_delay = will_retry ? delay : std::chrono::milliseconds{0};
             try {
@@ -1057,6 +1076,7 @@ private:
     int attempt_ = 0;
     steady::time_point start_time_{};
     steady::time_point attempt_start_{};
+    steady::time_point attempt_end_{}; // when the response ended (kept only for on_attempt)
     steady::time_point deadline_ = steady::time_point::max();
     std::chrono::milliseconds attempt_timeout_{0};
     std::unique_ptr<connection> conn_;
