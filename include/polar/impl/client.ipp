@@ -693,6 +693,21 @@ error_code decode_erased(std::string_view body, void* out, std::string& what) {
     return decode_into(body, *static_cast<T*>(out), what);
 }
 
+// The strand a handler's executor is, if it is one of the usual kinds.
+template <class Executor>
+std::optional<asio::any_io_executor> strand_of(const Executor& ex) {
+    using any_strand = asio::strand<asio::any_io_executor>;
+    using context_strand = asio::strand<asio::io_context::executor_type>;
+    if constexpr (std::is_same_v<Executor, any_strand> || std::is_same_v<Executor, context_strand>) {
+        return asio::any_io_executor(ex);
+    } else if constexpr (std::is_same_v<Executor, asio::any_completion_executor> ||
+                         std::is_same_v<Executor, asio::any_io_executor>) {
+        if (auto* s = ex.template target<any_strand>()) return asio::any_io_executor(*s);
+        if (auto* s = ex.template target<context_strand>()) return asio::any_io_executor(*s);
+    }
+    return std::nullopt;
+}
+
 /**
  * One call, attempt after attempt: take a pooled connection (or wait for one,
  * or open one), write the request, read the response, decode it, and retry
@@ -701,32 +716,43 @@ error_code decode_erased(std::string_view body, void* out, std::string& what) {
  * executor round trip before it starts or after it ends.
  *
  * It runs on the client's executor. When the handler has a cancellation slot
- * it runs on a strand of its own instead, and a cancellation (which may be
- * emitted from any thread) is dispatched to that strand. Without a slot
- * nothing else touches the operation while a step runs: the watchdog and the
- * pool's wake-ups synchronize themselves.
+ * it runs on the handler's strand, or else on a strand of its own, and a
+ * cancellation (which may be emitted from any thread) is dispatched there.
+ * Without a slot nothing else touches the operation while a step runs: the
+ * watchdog and the pool's wake-ups synchronize themselves.
  *
  * Cancellation: terminal and partial always, total for idempotent calls
  * (whose requests may be abandoned at any point).
+ *
+ * This base holds everything but decoding the result and calling the
+ * handler: no template, so the I/O it starts is compiled once for every
+ * result type and handler.
  */
-template <class T, class Handler>
-class operation final : public std::enable_shared_from_this<operation<T, Handler>> {
+class operation_base : public std::enable_shared_from_this<operation_base> {
 public:
-    using handler_type = Handler;
+    operation_base(const operation_base&) = delete;
+    operation_base& operator=(const operation_base&) = delete;
 
-    operation(std::shared_ptr<client_state> st, http_call&& call, handler_type&& handler)
-        : st_(std::move(st)), call_(std::move(call)), handler_(std::move(handler)) {}
+protected:
+    operation_base(std::shared_ptr<client_state> st, http_call&& call) : st_(std::move(st)), call_(std::move(call)) {}
+    virtual ~operation_base() = default;
 
-    void start() {
+    /// Decodes a 2xx body into the result (see interpret_response).
+    virtual error_code interpret(const received_response& r, diagnostics& diag) = 0;
+    /// The result decoded: lets a page know how to fetch the next one.
+    virtual void on_decoded() = 0;
+    /// Calls the handler (inline_completion_) or dispatches it to work_.
+    virtual void complete(error_code ec) = 0;
+
+    // Where the steps run and how the handler is called. Without a slot: on
+    // the client's executor. With one: on the handler's own strand if it has
+    // one (as Asio's composed operations do; the caller emits its
+    // cancellation there), else on a new strand. A handler whose executor
+    // the steps run on is called from the last step; any other is dispatched
+    // to its executor, which is kept busy until then.
+    template <class HandlerExecutor>
+    void choose_executor(const HandlerExecutor& handler_ex, asio::cancellation_slot slot) {
         auto& st = *st_;
-        auto handler_ex = asio::get_associated_executor(handler_, st.ex_);
-        auto slot = asio::get_associated_cancellation_slot(handler_);
-        // Where the steps run. Without a slot: on the client's executor. With
-        // one: on the handler's own strand if it has one (as Asio's composed
-        // operations do; the caller emits its cancellation there), else on a
-        // new strand. A handler whose executor the steps run on is called
-        // from the last step; any other is dispatched to its executor, which
-        // is kept busy until then.
         if (slot.is_connected()) {
             slot_ = slot;
             if (auto strand = strand_of(handler_ex)) {
@@ -735,20 +761,23 @@ public:
             } else {
                 ex_ = asio::make_strand(st.ex_);
             }
-            slot.template emplace<cancel_handler>(this->weak_from_this(), ex_);
+            slot.template emplace<cancel_handler>(weak_from_this(), ex_);
         } else {
             ex_ = st.ex_;
-            using handler_ex_type = decltype(handler_ex);
-            if constexpr (std::is_same_v<handler_ex_type, asio::any_completion_executor>)
+            if constexpr (std::is_same_v<HandlerExecutor, asio::any_completion_executor>)
                 inline_completion_ = handler_ex == st.completion_ex;
-            else if constexpr (std::is_same_v<handler_ex_type, asio::any_io_executor>)
+            else if constexpr (std::is_same_v<HandlerExecutor, asio::any_io_executor>)
                 inline_completion_ = handler_ex == st.ex_;
         }
         if (!inline_completion_) work_ = asio::prefer(handler_ex, asio::execution::outstanding_work.tracked);
+    }
+
+    void run() {
+        auto& st = *st_;
         if (call_.precheck || call_.skip) {
             // Never complete inside the initiating function.
             diag_.message = call_.precheck_message;
-            asio::post(ex_, [self = this->shared_from_this()] { self->finish(self->call_.precheck); });
+            asio::post(ex_, [self = shared_from_this()] { self->finish(self->call_.precheck); });
             return;
         }
         start_time_ = steady::now();
@@ -756,31 +785,15 @@ public:
         attempt_timeout_ = call_.attempt_timeout ? *call_.attempt_timeout : st.opts.attempt_timeout;
         // The first write completes later, never inside this call.
         if (slot_.is_connected())
-            asio::dispatch(ex_, [self = this->shared_from_this()] { self->begin_attempt(); });
+            asio::dispatch(ex_, [self = shared_from_this()] { self->begin_attempt(); });
         else
             begin_attempt();
     }
 
-private:
     enum class phase { starting, acquiring, exchanging, backing_off, done };
 
-    // The strand a handler's executor is, if it is one of the usual kinds.
-    template <class Executor>
-    static std::optional<asio::any_io_executor> strand_of(const Executor& ex) {
-        using any_strand = asio::strand<asio::any_io_executor>;
-        using context_strand = asio::strand<asio::io_context::executor_type>;
-        if constexpr (std::is_same_v<Executor, any_strand> || std::is_same_v<Executor, context_strand>) {
-            return asio::any_io_executor(ex);
-        } else if constexpr (std::is_same_v<Executor, asio::any_completion_executor> ||
-                             std::is_same_v<Executor, asio::any_io_executor>) {
-            if (auto* s = ex.template target<any_strand>()) return asio::any_io_executor(*s);
-            if (auto* s = ex.template target<context_strand>()) return asio::any_io_executor(*s);
-        }
-        return std::nullopt;
-    }
-
     struct cancel_handler {
-        std::weak_ptr<operation> op;
+        std::weak_ptr<operation_base> op;
         asio::any_io_executor strand;
         void operator()(asio::cancellation_type type) {
             if (auto self = op.lock())
@@ -793,7 +806,7 @@ private:
     // Binds a step to the operation's executor, keeping the operation alive.
     template <class F>
     auto step(F f) {
-        return asio::bind_executor(ex_, [self = this->shared_from_this(), f](auto&&... args) {
+        return asio::bind_executor(ex_, [self = shared_from_this(), f](auto&&... args) {
             (self.get()->*f)(std::forward<decltype(args)>(args)...);
         });
     }
@@ -832,7 +845,7 @@ private:
         phase_ = phase::acquiring;
         asio::co_spawn(ex_, acquire(st_, deadline_),
                        asio::bind_cancellation_slot(
-                           inner_.slot(), step<void (operation::*)(std::exception_ptr, acquired)>(&operation::on_acquired)));
+                           inner_.slot(), step<void (operation_base::*)(std::exception_ptr, acquired)>(&operation_base::on_acquired)));
     }
 
     void on_acquired(std::exception_ptr ep, acquired got) {
@@ -862,7 +875,7 @@ private:
         c.buffer.clear();
         c.dog->arm(earliest(deadline_, after(attempt_timeout_)));
         out_.maybe_sent = true;
-        auto next = step<void (operation::*)(error_code, std::size_t)>(&operation::on_written);
+        auto next = step<void (operation_base::*)(error_code, std::size_t)>(&operation_base::on_written);
         if (c.tls)
             asio::async_write(*c.tls, asio::buffer(c.wire), std::move(next));
         else
@@ -875,7 +888,7 @@ private:
         if (cancelled_ && !ec) ec = asio::error::operation_aborted;
         if (ec) return on_read(ec, 0);
         auto& c = *conn_;
-        auto next = step<void (operation::*)(error_code, std::size_t)>(&operation::on_read);
+        auto next = step<void (operation_base::*)(error_code, std::size_t)>(&operation_base::on_read);
         if (c.tls)
             http::async_read(*c.tls, c.buffer, *parser_, std::move(next));
         else
@@ -924,10 +937,10 @@ private:
         if (cancelled_) {
             ec = asio::error::operation_aborted;
         } else if (!ec) {
-            ec = interpret_response(out, diag, &decode_erased<T>, &result_);
+            ec = interpret(out, diag);
             if (out.status >= 200 && out.status <= 299) {
                 if (!ec) {
-                    set_page_context(result_, st_, call_);
+                    on_decoded();
                     st_->refill_budget();
                 }
             } else {
@@ -1030,7 +1043,7 @@ private:
         phase_ = phase::backing_off;
         if (!backoff_) backoff_.emplace(ex_);
         backoff_->expires_after(delay);
-        backoff_->async_wait(step<void (operation::*)(error_code)>(&operation::on_backoff));
+        backoff_->async_wait(step<void (operation_base::*)(error_code)>(&operation_base::on_backoff));
     }
 
     void on_backoff(error_code ec) {
@@ -1038,8 +1051,7 @@ private:
         begin_attempt();
     }
 
-    // Completes the handler: called here when it runs on the client's
-    // executor (every step does), else dispatched to its own executor.
+    // Fills the caller's diagnostics and completes the handler.
     void finish(error_code ec) {
         phase_ = phase::done;
         if (call_.user_diag || call_.diagnostics_sink) {
@@ -1048,23 +1060,11 @@ private:
             if (call_.user_diag) *call_.user_diag = diag_;
             if (call_.diagnostics_sink) *call_.diagnostics_sink = std::move(diag_);
         }
-        if (inline_completion_) {
-            if (slot_.is_connected()) slot_.clear();
-            auto h = std::move(handler_);
-            std::move(h)(ec, std::move(result_));
-            return;
-        }
-        auto ex = work_;
-        asio::dispatch(ex, [h = std::move(handler_), work = std::move(work_), slot = slot_, ec,
-                            value = std::move(result_)]() mutable {
-            if (slot.is_connected()) slot.clear();
-            std::move(h)(ec, std::move(value));
-        });
+        complete(ec);
     }
 
     std::shared_ptr<client_state> st_;
     http_call call_;
-    handler_type handler_;
     asio::any_completion_executor work_; // the handler's executor, with outstanding work
     asio::any_io_executor ex_;           // the client's executor, or a strand of it
     asio::cancellation_slot slot_;       // the handler's slot, if connected
@@ -1083,9 +1083,50 @@ private:
     std::optional<response_parser> parser_;
     attempt_outcome out_;
     diagnostics diag_;
-    T result_{};
     std::optional<asio::steady_timer> backoff_;
     std::optional<std::minstd_rand> rng_;
+};
+
+/**
+ * One call, attempt after attempt (operation_base), with its result type and
+ * handler: decodes into `T` and calls `handler(error_code, T)` once.
+ */
+template <class T, class Handler>
+class operation final : public operation_base {
+public:
+    operation(std::shared_ptr<client_state> st, http_call&& call, Handler&& handler)
+        : operation_base(std::move(st), std::move(call)), handler_(std::move(handler)) {}
+
+    void start() {
+        choose_executor(asio::get_associated_executor(handler_, st_->ex_),
+                        asio::get_associated_cancellation_slot(handler_));
+        run();
+    }
+
+private:
+    error_code interpret(const received_response& r, diagnostics& diag) override {
+        return interpret_response(r, diag, &decode_erased<T>, &result_);
+    }
+
+    void on_decoded() override { set_page_context(result_, st_, call_); }
+
+    void complete(error_code ec) override {
+        if (inline_completion_) {
+            if (slot_.is_connected()) slot_.clear();
+            auto h = std::move(handler_);
+            std::move(h)(ec, std::move(result_));
+            return;
+        }
+        auto ex = work_;
+        asio::dispatch(ex, [h = std::move(handler_), work = std::move(work_), slot = slot_, ec,
+                            value = std::move(result_)]() mutable {
+            if (slot.is_connected()) slot.clear();
+            std::move(h)(ec, std::move(value));
+        });
+    }
+
+    Handler handler_;
+    T result_{};
 };
 
 /// Starts `call` on the client's pool; `handler(error_code, T)` is called once.
