@@ -7302,11 +7302,10 @@ POLAR_DECL void client::shutdown() { state_->shutdown(); }
 // / events_items(): a small state machine over pages, one per generator.
 //
 // Everything that touches a generator's state runs on its own strand. The page
-// requests run their coroutine on that strand too, so a request's completion
-// and any cancellation we emit for it are serialized: a cancellation is only
-// emitted while the request is known to be in flight, and Asio's forwarding of
-// it into the coroutine happens inline instead of being posted (a posted
-// forwarder could outlive the request and its signal).
+// requests run their steps on that strand too (it is their handler's
+// executor), so a request's completion and any cancellation we emit for it are
+// serialized: a cancellation is only emitted while the request is known to be
+// in flight, and it reaches the request inline instead of being posted.
 
 // #include <polar/client.hpp>: inlined above
 // #include <polar/generator.hpp>: inlined above
@@ -7679,7 +7678,7 @@ POLAR_DECL generator<event> meters_service::events_items(std::string_view id, co
 #define POLAR_IMPL_FAN_OUT_IPP
 
 // meters().quantities_many(): a fixed number of lanes, each running one query
-// at a time, all on one strand. Queries run their coroutine on that strand as
+// at a time, all on one strand. Queries run their steps on that strand as
 // well, so completions and the cancellations we emit are serialized (see the
 // note in generator.ipp).
 

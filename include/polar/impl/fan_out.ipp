@@ -2,7 +2,7 @@
 #define POLAR_IMPL_FAN_OUT_IPP
 
 // meters().quantities_many(): a fixed number of lanes, each running one query
-// at a time, all on one strand. Queries run their coroutine on that strand as
+// at a time, all on one strand. Queries run their steps on that strand as
 // well, so completions and the cancellations we emit are serialized (see the
 // note in generator.ipp).
 

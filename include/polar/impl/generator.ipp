@@ -5,11 +5,10 @@
 // / events_items(): a small state machine over pages, one per generator.
 //
 // Everything that touches a generator's state runs on its own strand. The page
-// requests run their coroutine on that strand too, so a request's completion
-// and any cancellation we emit for it are serialized: a cancellation is only
-// emitted while the request is known to be in flight, and Asio's forwarding of
-// it into the coroutine happens inline instead of being posted (a posted
-// forwarder could outlive the request and its signal).
+// requests run their steps on that strand too (it is their handler's
+// executor), so a request's completion and any cancellation we emit for it are
+// serialized: a cancellation is only emitted while the request is known to be
+// in flight, and it reaches the request inline instead of being posted.
 
 #include <polar/client.hpp>
 #include <polar/generator.hpp>
