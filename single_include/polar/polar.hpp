@@ -5429,7 +5429,8 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
         } else if (name == http::field::retry_after && !retry_after) {
             retry_after = true;
             out.retry_after.assign(f.value());
-        } else if (name == http::field::unknown && !request_id && boost::beast::iequals(f.name_string(), "x-request-id")) {
+        } else if (name == http::field::unknown && !request_id &&
+                   boost::beast::iequals(f.name_string(), "x-request-id")) {
             request_id = true;
             out.request_id.assign(f.value());
         }
@@ -6768,10 +6769,9 @@ protected:
     operation_base(std::shared_ptr<client_state> st, http_call&& call) : st_(std::move(st)), call_(std::move(call)) {}
     virtual ~operation_base() = default;
 
-    /// Decodes a 2xx body into the result (see interpret_response).
+    /// Interprets a complete response (see interpret_response); a 2xx body
+    /// is decoded into the result, and a page learns how to fetch the next one.
     virtual error_code interpret(const received_response& r, diagnostics& diag) = 0;
-    /// The result decoded: lets a page know how to fetch the next one.
-    virtual void on_decoded() = 0;
     /// Calls the handler (inline_completion_) or dispatches it to work_.
     virtual void complete(error_code ec) = 0;
 
@@ -6875,8 +6875,7 @@ protected:
         }
         phase_ = phase::acquiring;
         asio::co_spawn(ex_, acquire(st_, deadline_),
-                       asio::bind_cancellation_slot(
-                           inner_.slot(), step<void (operation_base::*)(std::exception_ptr, acquired)>(&operation_base::on_acquired)));
+                       asio::bind_cancellation_slot(inner_.slot(), step(&operation_base::on_acquired)));
     }
 
     void on_acquired(std::exception_ptr ep, acquired got) {
@@ -6906,7 +6905,7 @@ protected:
         c.buffer.clear();
         c.dog->arm(earliest(deadline_, after(attempt_timeout_)));
         out_.maybe_sent = true;
-        auto next = step<void (operation_base::*)(error_code, std::size_t)>(&operation_base::on_written);
+        auto next = step(&operation_base::on_written);
         if (c.tls)
             asio::async_write(*c.tls, asio::buffer(c.wire), std::move(next));
         else
@@ -6919,7 +6918,7 @@ protected:
         if (cancelled_ && !ec) ec = asio::error::operation_aborted;
         if (ec) return on_read(ec, 0);
         auto& c = *conn_;
-        auto next = step<void (operation_base::*)(error_code, std::size_t)>(&operation_base::on_read);
+        auto next = step(&operation_base::on_read);
         if (c.tls)
             http::async_read(*c.tls, c.buffer, *parser_, std::move(next));
         else
@@ -6970,10 +6969,7 @@ protected:
         } else if (!ec) {
             ec = interpret(out, diag);
             if (out.status >= 200 && out.status <= 299) {
-                if (!ec) {
-                    on_decoded();
-                    st_->refill_budget();
-                }
+                if (!ec) st_->refill_budget();
             } else {
                 retryable = policy().retryable_status(out.status);
             }
@@ -7074,7 +7070,7 @@ protected:
         phase_ = phase::backing_off;
         if (!backoff_) backoff_.emplace(ex_);
         backoff_->expires_after(delay);
-        backoff_->async_wait(step<void (operation_base::*)(error_code)>(&operation_base::on_backoff));
+        backoff_->async_wait(step(&operation_base::on_backoff));
     }
 
     void on_backoff(error_code ec) {
@@ -7136,10 +7132,10 @@ public:
 
 private:
     error_code interpret(const received_response& r, diagnostics& diag) override {
-        return interpret_response(r, diag, &decode_erased<T>, &result_);
+        const auto ec = interpret_response(r, diag, &decode_erased<T>, &result_);
+        if (!ec) set_page_context(result_, st_, call_); // only a 2xx that decoded has no error
+        return ec;
     }
-
-    void on_decoded() override { set_page_context(result_, st_, call_); }
 
     void complete(error_code ec) override {
         if (inline_completion_) {

@@ -59,7 +59,8 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
         } else if (name == http::field::retry_after && !retry_after) {
             retry_after = true;
             out.retry_after.assign(f.value());
-        } else if (name == http::field::unknown && !request_id && boost::beast::iequals(f.name_string(), "x-request-id")) {
+        } else if (name == http::field::unknown && !request_id &&
+                   boost::beast::iequals(f.name_string(), "x-request-id")) {
             request_id = true;
             out.request_id.assign(f.value());
         }
