@@ -72,30 +72,35 @@ inline void append_quoted_excerpt(std::string& out, std::string_view s) {
 class reader {
 public:
     // -- failure reporting --------------------------------------------------
-    bool fail(std::string message) {
+    // Out of line: the walk over a valid document touches none of this code.
+    POLAR_COLD bool fail(const char* message) {
+        msg_ = message;
+        return false;
+    }
+    POLAR_COLD bool fail(std::string&& message) {
         msg_ = std::move(message);
         return false;
     }
-    bool type_error(const char* expected, const bj::value& v) {
+    POLAR_COLD bool type_error(const char* expected, const bj::value& v) {
         std::string m = "expected ";
         m += expected;
         m += ", got ";
         m += kind_name(v);
         return fail(std::move(m));
     }
-    bool at_key(std::string_view key) {
+    POLAR_COLD bool at_key(std::string_view key) {
         path_.push_back({false, 0, std::string(key)});
         return false;
     }
-    bool at_index(std::size_t i) {
+    POLAR_COLD bool at_index(std::size_t i) {
         path_.push_back({true, i, {}});
         return false;
     }
-    bool missing(std::string_view key) {
+    POLAR_COLD bool missing(std::string_view key) {
         at_key(key);
         return fail("missing required field");
     }
-    std::string what() const {
+    POLAR_COLD std::string what() const {
         std::string out;
         for (auto it = path_.rbegin(); it != path_.rend(); ++it) {
             if (it->index) {
@@ -164,12 +169,13 @@ public:
     bool time(const bj::value& v, timestamp& out) {
         const bj::string* s = v.if_string();
         if (!s) return type_error("date-time string", v);
-        if (!detail::parse_timestamp(sv(*s), out)) {
-            std::string m = "invalid date-time ";
-            append_quoted_excerpt(m, sv(*s));
-            return fail(std::move(m));
-        }
+        if (!detail::parse_timestamp(sv(*s), out)) return invalid_time(sv(*s));
         return true;
+    }
+    POLAR_COLD bool invalid_time(std::string_view s) {
+        std::string m = "invalid date-time ";
+        append_quoted_excerpt(m, s);
+        return fail(std::move(m));
     }
     bool opt_time(const bj::value& v, std::optional<timestamp>& out) {
         if (v.is_null()) {
@@ -260,11 +266,14 @@ inline bool read_clause(reader& r, const bj::object& o, filter_clause& out) {
     return check_required(r, seen, required);
 }
 
+POLAR_COLD inline std::string filter_too_deep_message() {
+    return "filter nested too deeply (more than " + std::to_string(max_filter_depth) + " levels)";
+}
+
 // A Filter object; recursion is bounded by max_filter_depth (and the parser's
 // max_json_depth), so hostile input cannot exhaust the stack.
 inline bool read_filter(reader& r, const bj::value& v, filter& out, std::size_t depth) {
-    if (depth > max_filter_depth)
-        return r.fail("filter nested too deeply (more than " + std::to_string(max_filter_depth) + " levels)");
+    if (depth > max_filter_depth) return r.fail(filter_too_deep_message());
     const bj::object* o = r.object(v);
     if (!o) return false;
     static constexpr std::string_view required[] = {"conjunction", "clauses"};
@@ -285,12 +294,19 @@ inline bool read_filter(reader& r, const bj::value& v, filter& out, std::size_t 
                 const bj::object* io = r.object(item);
                 if (!io) return r.at_index(i), r.at_key(k);
                 // FilterClause | Filter: a nested filter is recognised by its keys.
-                if (io->contains("clauses") || io->contains("conjunction")) {
-                    filter& nested = out.clauses.emplace_back(filter()).as_filter();
-                    if (!read_filter(r, item, nested, depth + 1)) return r.at_index(i), r.at_key(k);
+                bool nested = false;
+                for (const auto& ikv : *io) {
+                    const std::string_view ik = ikv.key();
+                    if (ik == "clauses" || ik == "conjunction") {
+                        nested = true;
+                        break;
+                    }
+                }
+                filter_node& node = out.clauses.emplace_back(); // an empty clause
+                if (nested) {
+                    if (!read_filter(r, item, node.value.emplace<1>(), depth + 1)) return r.at_index(i), r.at_key(k);
                 } else {
-                    filter_clause& c = out.clauses.emplace_back(filter_clause()).as_clause();
-                    if (!read_clause(r, *io, c)) return r.at_index(i), r.at_key(k);
+                    if (!read_clause(r, *io, *std::get_if<0>(&node.value))) return r.at_index(i), r.at_key(k);
                 }
             }
             seen |= 2u;
@@ -679,7 +695,7 @@ bool read_page(reader& r, const bj::value& v, page<T>& out, ReadItem read_item) 
 
 // Describes a parse failure: the offset and Boost.JSON's reason, or the
 // offset of invalid UTF-8 (Boost.JSON reports that as a plain syntax error).
-inline std::string describe_parse_error(std::string_view body, std::size_t consumed, const bj::error_code& ec) {
+POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::size_t consumed, const bj::error_code& ec) {
     std::string out;
     if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
         return body.empty() ? "empty body" : "empty body (whitespace only)";
