@@ -7,7 +7,7 @@
 # Every figure is a ratio against a baseline measured in the same run. Clients
 # run on CPU $CLIENT_CPU, servers on CPU $SERVER_CPU (taskset); all traffic is
 # on 127.0.0.1. Knobs (environment): RUNS (runs per throughput cell with 32 in
-# flight, the cells with targets, and for decode and fan-out: 5), OTHER_RUNS
+# flight, the cells with targets, and for decode and fan-out: 9), OTHER_RUNS
 # (other throughput cells: 3), DURATION (seconds per throughput sample: 1),
 # CONCURRENCY ("1 32 256"), MEM_RUNS (3), COMPILE_RUNS (1), BUILD_DIR
 # (build-bench), SKIP_BUILD=1, SKIP_TS=1.
@@ -16,7 +16,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 BUILD=${BUILD_DIR:-$ROOT/build-bench}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-9}
 OTHER_RUNS=${OTHER_RUNS:-3}
 DURATION=${DURATION:-1}
 CONCURRENCY=${CONCURRENCY:-"1 32 256"}
@@ -141,9 +141,13 @@ for op in get quantities events; do
             log "throughput: $op $proto N=$n"
             runs=$OTHER_RUNS
             [ "$n" = 32 ] && runs=$RUNS
-            # Interleaved, so that a slow moment of the machine hits every client.
+            # Interleaved, so that a slow moment of the machine hits every
+            # client, and in reverse order every other run, so that no client
+            # always runs right after the same one.
             for run in $(seq "$runs"); do
-                for client in $CLIENTS; do
+                order=$CLIENTS
+                [ $((run % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$CLIENTS" | tac | tr '\n' ' ')
+                for client in $order; do
                     v=$(rps "$client" "$op" "$proto" "$n")
                     [ -n "$v" ] || die "no result from $client ($op $proto N=$n)"
                     printf 'rps\t%s\t%s\t%s\t%s\t%s\n' "$op" "$proto" "$n" "$client" "$v" >>"$SAMPLES"
