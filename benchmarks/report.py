@@ -154,7 +154,8 @@ def main():
     out.append("## 4. Fan-out (2,000 quantities queries, 16 connections, server answers after 5 ms)\n")
     out.append("Efficiency = wall time / (ceil(2000/16) x 5 ms). Baseline: wrk with 16 connections on the same URL "
                "of the same server, interleaved run by run; its row is the time 2,000 requests take at its rate, "
-               "i.e. the floor this machine's timers and wake-ups allow.\n")
+               "i.e. the floor this machine's timers and wake-ups allow. The server busy-polls its CPU "
+               "(`fixed_server --spin`), so its answers leave after 5 ms without a wake-up of its own on top.\n")
     out.append("| variant | wall time | efficiency (wall / 625 ms) | wall / wrk's |")
     out.append("|---|---:|---:|---:|")
     names = {"fan_out_api": "`meters().quantities_many`, max_concurrency 16",

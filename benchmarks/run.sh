@@ -181,10 +181,12 @@ done
 
 # -- 4. fan-out ----------------------------------------------------------------
 # Baseline: wrk with 16 connections on the same URL of the same delayed server,
-# interleaved with the SDK's runs: what this machine allows (timer and wake-up
-# latencies included), expressed as the wall time of 2000 requests at its rate.
+# interleaved with the SDK's runs: what this machine allows (the client side's
+# timer and wake-up latencies included), expressed as the wall time of 2000
+# requests at its rate. The server busy-polls its own CPU, so that its answers
+# leave 5 ms after the request without its own wake-up latency on top.
 log "fan-out: 2000 quantities over 16 connections, server delay 5 ms"
-start_server delayed --delay-ms 5
+start_server delayed --delay-ms 5 --spin
 for run in $(seq "$RUNS"); do
     out=$(on_client wrk -t1 -c16 -d1s -H "Authorization: Bearer $TOKEN" \
         "http://127.0.0.1:$SRV_delayed_port$(target_of quantities)") || die "wrk failed: $out"
