@@ -130,6 +130,15 @@ struct tls_server {
     std::string cert_pem;
 };
 
+/// Has `srv` answer the next connection with `fn`, then connects `s` to it,
+/// completes the handshake and sends `request`.
+asio::awaitable<void> send_to(tls_stream& s, tls_server& srv, tls_server::handler fn, std::string_view request) {
+    srv.serve(std::move(fn));
+    co_await connect(s, srv.port());
+    co_await s.async_handshake(asio::use_awaitable);
+    co_await asio::async_write(s, asio::buffer(request), asio::use_awaitable);
+}
+
 /// Reads one request header (no body) from `s`.
 template <class Stream>
 asio::awaitable<std::string> read_header(Stream& s) {
@@ -277,11 +286,8 @@ TEST_CASE("tls stream: a connection closed without close_notify is a truncated s
     run(ioc, [&]() -> asio::awaitable<void> {
         const auto ex = co_await asio::this_coro::executor;
         {
-            srv.serve(mid_body);
             tls_stream s(ex, ctx);
-            co_await connect(s, srv.port());
-            co_await s.async_handshake(asio::use_awaitable);
-            co_await asio::async_write(s, asio::buffer(req), asio::use_awaitable);
+            co_await send_to(s, srv, mid_body, req);
             boost::beast::flat_buffer buf;
             http::response_parser<http::string_body> p;
             auto [ec, n] = co_await http::async_read(s, buf, p, asio::as_tuple(asio::use_awaitable));
@@ -295,22 +301,16 @@ TEST_CASE("tls stream: a connection closed without close_notify is a truncated s
             CHECK(n2 == 0);
         }
         {
-            srv.serve(before_response);
             tls_stream s(ex, ctx);
-            co_await connect(s, srv.port());
-            co_await s.async_handshake(asio::use_awaitable);
-            co_await asio::async_write(s, asio::buffer(req), asio::use_awaitable);
+            co_await send_to(s, srv, before_response, req);
             boost::beast::flat_buffer buf;
             http::response_parser<http::string_body> p;
             auto [ec, n] = co_await http::async_read(s, buf, p, asio::as_tuple(asio::use_awaitable));
             CHECK(ec == ssl::error::stream_truncated);
         }
         {
-            srv.serve(close_notify);
             tls_stream s(ex, ctx);
-            co_await connect(s, srv.port());
-            co_await s.async_handshake(asio::use_awaitable);
-            co_await asio::async_write(s, asio::buffer(req), asio::use_awaitable);
+            co_await send_to(s, srv, close_notify, req);
             std::string got;
             error_code ec;
             while (!ec) {
