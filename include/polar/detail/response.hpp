@@ -30,13 +30,15 @@ namespace polar::detail {
  *
  * @details Beast's string_body reserves the declared Content-Length up front
  * (up to the body limit): a server that announces 16 MiB and sends ten bytes
- * would cost 16 MiB per connection. This body reserves at most
- * `initial_reserve` and lets the string grow geometrically as data comes in;
- * the parser's body limit still bounds the total.
+ * would cost 16 MiB per connection. This body reserves the declared length
+ * up to `initial_reserve` (so the API's pages, up to about 80 KB for 100
+ * events, are read into one allocation, not grown and copied) and lets the
+ * string grow geometrically beyond it as data comes in; the parser's body
+ * limit still bounds the total.
  */
 struct response_body {
     using value_type = std::string;
-    static constexpr std::size_t initial_reserve = 64 * 1024;
+    static constexpr std::size_t initial_reserve = 256 * 1024;
 
     static std::uint64_t size(const value_type& body) noexcept { return body.size(); }
 

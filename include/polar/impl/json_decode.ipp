@@ -7,6 +7,7 @@
 // carry their path, built only on the failure path: each level appends its
 // segment while the failure propagates up.
 
+#include <polar/detail/dom_arena.hpp>
 #include <polar/detail/json_codec.hpp>
 #include <polar/detail/json_source.hpp>
 #include <polar/impl/json_utf8.ipp>
@@ -709,18 +710,32 @@ POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::s
 }
 
 // Parses `body` and calls `fn(const bj::value&)` with the root; the DOM lives
-// in a monotonic resource (stack buffer for small bodies).
+// in a monotonic resource: a stack buffer for small bodies, the thread's
+// dom_arena for larger ones, blocks of its own beyond that.
 template <class Fn>
 bool with_document(std::string_view body, std::string& what, Fn&& fn) {
     constexpr std::size_t small_body = 2048;
     alignas(std::max_align_t) unsigned char dom_buffer[8192];
     unsigned char parser_buffer[2048];
 
-    std::optional<bj::monotonic_resource> mr;
-    if (body.size() <= small_body)
+    // The API's bodies make DOMs of up to about 3.5 times their text (an
+    // hourly quantities page; an events page 2.5), so one block holds them.
+    // What does not fit takes further blocks from the heap.
+    const std::size_t dom_size = body.size() * 4;
+    struct arena_guard {
+        dom_arena* a;
+        ~arena_guard() {
+            if (a) a->release();
+        }
+    } arena{nullptr};
+    std::optional<bj::monotonic_resource> mr; // destroyed before `arena` releases the block
+    if (body.size() <= small_body) {
         mr.emplace(dom_buffer, sizeof dom_buffer);
-    else
-        mr.emplace(body.size() * 2);
+    } else if ((arena.a = dom_arena::acquire(dom_size))) {
+        mr.emplace(arena.a->data(), arena.a->size());
+    } else {
+        mr.emplace(dom_size);
+    }
 
     bj::parse_options opt;
     opt.max_depth = max_json_depth;
