@@ -3299,14 +3299,16 @@ POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::s
 // dom_arena for larger ones, blocks of its own beyond that.
 template <class Fn>
 bool with_document(std::string_view body, std::string& what, Fn&& fn) {
+    // The API's bodies make DOMs of up to about 3.5 times their text (an
+    // hourly quantities page; an events page 2.5), so one block of
+    // dom_factor times the body holds them. What does not fit takes further
+    // blocks from the heap.
+    constexpr std::size_t dom_factor = 4;
     constexpr std::size_t small_body = 2048;
-    alignas(std::max_align_t) unsigned char dom_buffer[8192];
+    alignas(std::max_align_t) unsigned char dom_buffer[small_body * dom_factor];
     unsigned char parser_buffer[2048];
 
-    // The API's bodies make DOMs of up to about 3.5 times their text (an
-    // hourly quantities page; an events page 2.5), so one block holds them.
-    // What does not fit takes further blocks from the heap.
-    const std::size_t dom_size = body.size() * 4;
+    const std::size_t dom_size = body.size() * dom_factor;
     struct arena_guard {
         dom_arena* a;
         ~arena_guard() {
