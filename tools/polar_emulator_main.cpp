@@ -3,6 +3,7 @@
 //   polar-emulator [--host H] [--port P] [--tls] [--cert FILE --key FILE]
 //                  [--seed demo] [--token TOKEN:SCOPE1,SCOPE2[:ORG_ID]]...
 //                  [--state FILE] [--threads N] [--idle-timeout SECONDS]
+//                  [--api-version 2025-03|2026-04|2026-10]
 //
 // Prints the base URL and the tokens on start, then serves until SIGINT or
 // SIGTERM. With --state FILE the state is loaded from FILE when it exists,
@@ -11,7 +12,8 @@
 // temporary file whose path is printed (trust it with e.g. curl --cacert).
 // Without --seed, --token or a loaded state, the emulator creates organization
 // "Emulated Org" and the token "polar_test_token" (meters:read meters:write
-// events:write).
+// events:write). --api-version sets the version served to requests without a
+// Polar-Version header (default 2026-10; 2025-03 is the seed-era contract).
 #include <polar/testing/emulator.hpp>
 #include <polar/testing/emulator_state.hpp>
 
@@ -49,6 +51,7 @@ const char* const usage =
     "usage: polar-emulator [--host H] [--port P] [--tls] [--cert FILE --key FILE]\n"
     "                      [--seed demo] [--token TOKEN:SCOPE1,SCOPE2[:ORG_ID]]...\n"
     "                      [--state FILE] [--threads N] [--idle-timeout SECONDS]\n"
+    "                      [--api-version 2025-03|2026-04|2026-10]\n"
     "\n"
     "  --host H           address to bind (default 127.0.0.1)\n"
     "  --port P           port to bind (default 0: any free port)\n"
@@ -65,6 +68,12 @@ const char* const usage =
     "                     changes and on exit\n"
     "  --threads N        threads serving requests (default 1)\n"
     "  --idle-timeout S   close keep-alive connections idle for S seconds (default 30)\n"
+    "  --api-version V    the API version for requests without a Polar-Version header\n"
+    "                     (default 2026-10): 2026-10 and 2026-04 serve today's contract,\n"
+    "                     2025-03 the seed-era one (with /v1/meters/{id}/events, no\n"
+    "                     version header on its responses). A request's own\n"
+    "                     Polar-Version header always selects its version; an\n"
+    "                     unknown one gets 404 {\"detail\":\"Not Found\"}\n"
     "\n"
     "Without --seed, --token or a loaded state: organization \"Emulated Org\" with the\n"
     "token polar_test_token (meters:read meters:write events:write).\n";
@@ -85,6 +94,7 @@ struct arguments {
     std::string state_file;
     int threads = 1;
     int idle_timeout = 30;
+    std::string api_version = std::string(polar::testing::api_version_2026_10);
 };
 
 [[noreturn]] void fail_usage(const std::string& msg) {
@@ -171,6 +181,10 @@ arguments parse(int argc, char** argv) {
             a.state_file = value();
         } else if (arg == "--threads") {
             a.threads = parse_int(value(), "thread count", 1, 256);
+        } else if (arg == "--api-version") {
+            a.api_version = value();
+            if (!polar::testing::is_supported_api_version(a.api_version))
+                fail_usage("--api-version takes 2025-03, 2026-04 or 2026-10");
         } else if (arg == "--idle-timeout") {
             a.idle_timeout = parse_int(value(), "idle timeout", 1, 86400);
         } else {
@@ -290,10 +304,12 @@ int run(const arguments& args) {
     opts.state = state;
     opts.default_setup = false; // done above, so that it can be printed
     opts.idle_timeout = std::chrono::seconds(args.idle_timeout);
+    opts.default_api_version = args.api_version;
     emulator srv(ioc.get_executor(), std::move(opts));
     srv.start();
 
     std::cout << "polar-emulator: listening on " << srv.base_url() << "\n";
+    std::cout << "api version: " << args.api_version << " (requests without a Polar-Version header)\n";
     if (args.tls) {
         if (args.cert_file.empty())
             std::cout << "certificate: " << write_temp_cert(srv.certificate_pem()) << " (self-signed; trust it)\n";

@@ -82,6 +82,9 @@ struct client_fixture {
                                                 const std::function<void(polar::testing::emulator_options&)>& tw) {
         polar::testing::emulator_options so;
         so.tls = t == transport::https;
+        // The seed-era contract for clients that send no Polar-Version
+        // header; a request's own header still selects its version.
+        so.default_api_version = std::string(polar::testing::api_version_2025_03);
         if (tw) tw(so);
         return polar::testing::emulator(std::move(ex), std::move(so));
     }

@@ -17,9 +17,11 @@ using polar_test::running_emulator;
 
 namespace {
 
+// These tests pin the seed-era contract (test_emulator_versions*.cpp cover the others).
 emulator_options https() {
     emulator_options o;
     o.tls = true;
+    o.default_api_version = std::string(polar::testing::api_version_2025_03);
     return o;
 }
 

@@ -22,6 +22,7 @@ struct api_fixture {
     std::string org, org2, org3, user, other_user;
 
     api_fixture() {
+        s.set_default_api_version(api_version_2025_03);  // these tests pin the seed-era contract
         s.set_clock([this] { return now; });
         org = s.add_organization("Acme");
         org2 = s.add_organization("Globex");

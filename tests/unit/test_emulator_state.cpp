@@ -27,6 +27,7 @@ emulator_response request(emulator_state& s, std::string_view method, std::strin
     r.target = target;
     r.authorization = auth;
     r.body = body;
+    r.default_api_version = api_version_2025_03;  // these tests pin the seed-era contract
     return s.handle(r);
 }
 

@@ -374,8 +374,19 @@ struct emulator_options {
     /// Largest request header (request line and fields); larger get 431.
     std::uint32_t header_limit = 16 * 1024;
 
+    /// The API version served to requests without a `Polar-Version` header:
+    /// `"2026-10"` (like the real server), `"2026-04"` (the same contract) or
+    /// `"2025-03"` (the seed-era contract of `MeterAPI.md`; requests without
+    /// the header then get no `Polar-Version` response header, exactly as
+    /// before versioning). A request's own header always wins. See
+    /// `emulator_state` for what each version serves.
+    /// The emulator constructor throws `std::invalid_argument` for any other value.
+    std::string default_api_version = std::string(api_version_2026_10);
+
     /// Replaces the emulated API (the state is then used only for setup):
-    /// every request that no fault drops goes here. For tests of the transport
+    /// every request that no fault drops goes here, without the version
+    /// middleware (the handler sees `polar_version` and
+    /// `default_api_version` and may do its own). For tests of the transport
     /// and for custom endpoints; must be thread-safe.
     std::function<emulator_response(const emulator_request&)> handler;
 };
@@ -390,6 +401,14 @@ struct emulator_options {
  * carries `Content-Type` (application/json unless a fault says otherwise),
  * `Content-Length`, `Date` and a unique `x-request-id`.
  *
+ * Versions: without `emulator_options::handler`, the version middleware runs
+ * first, before any fault: a request whose `Polar-Version` is not served gets
+ * 404 `{"detail":"Not Found"}` without a version header (no fault is
+ * consumed), and on the dated versions a POST/PUT/PATCH without
+ * `Content-Length` gets 411 and one declaring more than 10 MiB gets 413.
+ * Faults then answer inside the middleware: their responses carry the
+ * `Polar-Version` header too (unless the fault sets one itself).
+ *
  * @code
  * asio::io_context ioc;
  * polar::testing::emulator srv(ioc.get_executor(), {.tls = true});
@@ -398,8 +417,10 @@ struct emulator_options {
  * //         token polar::testing::default_token
  * @endcode
  *
- * Errors: `start()` throws `boost::system::system_error` (bind/listen
- * failure) or `std::runtime_error` (certificate problems).
+ * Errors: the constructor throws `std::invalid_argument` when
+ * `emulator_options::default_api_version` is not a served version;
+ * `start()` throws `boost::system::system_error` (bind/listen failure) or
+ * `std::runtime_error` (certificate problems).
  *
  * Thread safety: `stop()`, `close_idle_connections()`, `faults()`,
  * `counters()` and `state()` may be used from any thread at any time;

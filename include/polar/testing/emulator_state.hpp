@@ -7,6 +7,7 @@
 
 #include <polar/detail/config.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +21,27 @@
 
 namespace polar::testing {
 
+/// The seed-era ("events era", March 2025) contract of `MeterAPI.md`. The
+/// real server of that time knew no version header; the emulator serves this
+/// contract under this name.
+inline constexpr std::string_view api_version_2025_03 = "2025-03";
+/// The dated contract of `MeterAPI-2026-10.md`, as version 2026-04 (served by
+/// Polar until its removal) ...
+inline constexpr std::string_view api_version_2026_04 = "2026-04";
+/// ... and as version 2026-10 (Polar's current version, and the emulator's
+/// default). Both names select the same contract.
+inline constexpr std::string_view api_version_2026_10 = "2026-10";
+/// Every version the emulator serves.
+inline constexpr std::array<std::string_view, 3> supported_api_versions = {
+    api_version_2025_03, api_version_2026_04, api_version_2026_10};
+
+/// True when `v` is one of `supported_api_versions` (exact spelling).
+constexpr bool is_supported_api_version(std::string_view v) noexcept {
+    for (std::string_view s : supported_api_versions)
+        if (s == v) return true;
+    return false;
+}
+
 /// A request as the emulator's logic sees it (no sockets involved).
 struct emulator_request {
     std::string_view method;         ///< "GET", "POST", "PATCH", ...
@@ -31,6 +53,21 @@ struct emulator_request {
     /// the 307 slash redirects, as Starlette does. Empty: a relative Location.
     std::string_view host;
     std::string_view scheme = "http"; ///< "http" or "https" (for `Location`)
+    /// Value of the `Polar-Version` header; empty optional when the request
+    /// has none. Absent or empty selects the default version; a value that
+    /// is not one of `supported_api_versions` gets 404 `{"detail":"Not Found"}`
+    /// without a `Polar-Version` response header.
+    std::optional<std::string_view> polar_version;
+    /// The version for requests without the header; empty: the state's
+    /// default (`emulator_state::set_default_api_version`). The emulator
+    /// server passes `emulator_options::default_api_version`. A value that is
+    /// not a supported version is treated like an unknown header (404).
+    std::string_view default_api_version;
+    /// The declared Content-Length; empty: `body.size()`.
+    std::optional<std::uint64_t> content_length;
+    /// True when the request had no Content-Length header (no body, or a
+    /// chunked one): the dated versions answer 411 to POST, PUT and PATCH.
+    bool content_length_missing = false;
 };
 
 /// A response produced by the emulator's logic.
@@ -73,12 +110,21 @@ struct emulator_event {
  * @brief Polar's Meters API as an in-memory state machine.
  *
  * @details Holds organizations, users, tokens, customers, meters and events,
- * and answers requests exactly as the events-era Meters API does (see
- * `MeterAPI.md`): `GET/POST /v1/meters/`, `GET/PATCH /v1/meters/{id}`,
- * `GET /v1/meters/{id}/events`, `GET /v1/meters/{id}/quantities` and
- * `POST /v1/events/ingest`, with the same authentication, validation (FastAPI
- * / Pydantic v2 style 422 bodies), pagination, filtering, aggregation and
- * bucketing rules, quirks included.
+ * and answers requests as Polar's Meters API does, in the contract the
+ * request's `Polar-Version` selects (see `emulator_request::polar_version`):
+ * - `2025-03`: the events-era API of `MeterAPI.md`: `GET/POST /v1/meters/`,
+ *   `GET/PATCH /v1/meters/{id}`, `GET /v1/meters/{id}/events`,
+ *   `GET /v1/meters/{id}/quantities` and `POST /v1/events/ingest`, with the
+ *   same authentication, validation (FastAPI / Pydantic v2 style 422 bodies),
+ *   pagination, filtering, aggregation and bucketing rules, quirks included;
+ * - `2026-04` and `2026-10`: the dated API of `MeterAPI-2026-10.md` (the
+ *   version middleware, 411/413 body checks, meter units and archiving, the
+ *   `unique` aggregation, the new filter semantics, quantities with `total`,
+ *   `timezone`, `customer_aggregation_function` and `metadata` filters; the
+ *   old `/v1/meters/{id}/events` route is gone).
+ * Every response under a resolved version carries `Polar-Version`, except a
+ * 2025-03 default serving a request without the header (the seed-era wire is
+ * unchanged) and the generic 500.
  *
  * The setup functions (`add_*`) do not validate their arguments beyond what
  * they need; ids they return are random UUID version 4 strings.
@@ -103,6 +149,14 @@ public:
     /// Replaces the clock used for "now" (timestamps of new objects, the
     /// default ingest timestamp and the future-timestamp check).
     POLAR_DECL void set_clock(std::function<std::chrono::system_clock::time_point()> clock);
+
+    /// Sets the version served to requests without a `Polar-Version` header
+    /// (and without `emulator_request::default_api_version`). Default
+    /// `"2026-10"`, like the real server.
+    /// Errors: throws `std::invalid_argument` when `version` is not one of
+    /// `supported_api_versions`.
+    POLAR_DECL void set_default_api_version(std::string_view version);
+    POLAR_DECL std::string default_api_version() const;
 
     /// Creates an organization; returns its id.
     POLAR_DECL std::string add_organization(std::string name);

@@ -42,6 +42,7 @@
 
 // #include <polar/detail/config.hpp>: inlined above
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +56,27 @@
 
 namespace polar::testing {
 
+/// The seed-era ("events era", March 2025) contract of `MeterAPI.md`. The
+/// real server of that time knew no version header; the emulator serves this
+/// contract under this name.
+inline constexpr std::string_view api_version_2025_03 = "2025-03";
+/// The dated contract of `MeterAPI-2026-10.md`, as version 2026-04 (served by
+/// Polar until its removal) ...
+inline constexpr std::string_view api_version_2026_04 = "2026-04";
+/// ... and as version 2026-10 (Polar's current version, and the emulator's
+/// default). Both names select the same contract.
+inline constexpr std::string_view api_version_2026_10 = "2026-10";
+/// Every version the emulator serves.
+inline constexpr std::array<std::string_view, 3> supported_api_versions = {
+    api_version_2025_03, api_version_2026_04, api_version_2026_10};
+
+/// True when `v` is one of `supported_api_versions` (exact spelling).
+constexpr bool is_supported_api_version(std::string_view v) noexcept {
+    for (std::string_view s : supported_api_versions)
+        if (s == v) return true;
+    return false;
+}
+
 /// A request as the emulator's logic sees it (no sockets involved).
 struct emulator_request {
     std::string_view method;         ///< "GET", "POST", "PATCH", ...
@@ -66,6 +88,21 @@ struct emulator_request {
     /// the 307 slash redirects, as Starlette does. Empty: a relative Location.
     std::string_view host;
     std::string_view scheme = "http"; ///< "http" or "https" (for `Location`)
+    /// Value of the `Polar-Version` header; empty optional when the request
+    /// has none. Absent or empty selects the default version; a value that
+    /// is not one of `supported_api_versions` gets 404 `{"detail":"Not Found"}`
+    /// without a `Polar-Version` response header.
+    std::optional<std::string_view> polar_version;
+    /// The version for requests without the header; empty: the state's
+    /// default (`emulator_state::set_default_api_version`). The emulator
+    /// server passes `emulator_options::default_api_version`. A value that is
+    /// not a supported version is treated like an unknown header (404).
+    std::string_view default_api_version;
+    /// The declared Content-Length; empty: `body.size()`.
+    std::optional<std::uint64_t> content_length;
+    /// True when the request had no Content-Length header (no body, or a
+    /// chunked one): the dated versions answer 411 to POST, PUT and PATCH.
+    bool content_length_missing = false;
 };
 
 /// A response produced by the emulator's logic.
@@ -108,12 +145,21 @@ struct emulator_event {
  * @brief Polar's Meters API as an in-memory state machine.
  *
  * @details Holds organizations, users, tokens, customers, meters and events,
- * and answers requests exactly as the events-era Meters API does (see
- * `MeterAPI.md`): `GET/POST /v1/meters/`, `GET/PATCH /v1/meters/{id}`,
- * `GET /v1/meters/{id}/events`, `GET /v1/meters/{id}/quantities` and
- * `POST /v1/events/ingest`, with the same authentication, validation (FastAPI
- * / Pydantic v2 style 422 bodies), pagination, filtering, aggregation and
- * bucketing rules, quirks included.
+ * and answers requests as Polar's Meters API does, in the contract the
+ * request's `Polar-Version` selects (see `emulator_request::polar_version`):
+ * - `2025-03`: the events-era API of `MeterAPI.md`: `GET/POST /v1/meters/`,
+ *   `GET/PATCH /v1/meters/{id}`, `GET /v1/meters/{id}/events`,
+ *   `GET /v1/meters/{id}/quantities` and `POST /v1/events/ingest`, with the
+ *   same authentication, validation (FastAPI / Pydantic v2 style 422 bodies),
+ *   pagination, filtering, aggregation and bucketing rules, quirks included;
+ * - `2026-04` and `2026-10`: the dated API of `MeterAPI-2026-10.md` (the
+ *   version middleware, 411/413 body checks, meter units and archiving, the
+ *   `unique` aggregation, the new filter semantics, quantities with `total`,
+ *   `timezone`, `customer_aggregation_function` and `metadata` filters; the
+ *   old `/v1/meters/{id}/events` route is gone).
+ * Every response under a resolved version carries `Polar-Version`, except a
+ * 2025-03 default serving a request without the header (the seed-era wire is
+ * unchanged) and the generic 500.
  *
  * The setup functions (`add_*`) do not validate their arguments beyond what
  * they need; ids they return are random UUID version 4 strings.
@@ -138,6 +184,14 @@ public:
     /// Replaces the clock used for "now" (timestamps of new objects, the
     /// default ingest timestamp and the future-timestamp check).
     POLAR_DECL void set_clock(std::function<std::chrono::system_clock::time_point()> clock);
+
+    /// Sets the version served to requests without a `Polar-Version` header
+    /// (and without `emulator_request::default_api_version`). Default
+    /// `"2026-10"`, like the real server.
+    /// Errors: throws `std::invalid_argument` when `version` is not one of
+    /// `supported_api_versions`.
+    POLAR_DECL void set_default_api_version(std::string_view version);
+    POLAR_DECL std::string default_api_version() const;
 
     /// Creates an organization; returns its id.
     POLAR_DECL std::string add_organization(std::string name);
@@ -3311,6 +3365,140 @@ inline emulator_demo seed_demo_data(state_data& st, micros now) {
 
 #endif
 // ---- end <polar/testing/impl/emulator_state_seed.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_versions.ipp> ----
+//
+// polar-cpp testing: the version middleware (MeterAPI-2026-10.md §1.1, §5.5,
+// §6), shared by emulator_state::handle and the HTTP server, which applies it
+// before the scripted faults (a 429 fault stands for the rate limiter, which
+// runs inside the version middleware).
+//
+// The emulator serves three contracts, chosen per request by `Polar-Version`:
+//   2025-03  the seed-era ("events era") contract of MeterAPI.md, exactly as
+//            the emulator always served it;
+//   2026-04, 2026-10  the dated contract of MeterAPI-2026-10.md (identical).
+// A header that is absent or empty selects the default version. Any other
+// value that is not one of the three (malformed, unknown, removed) gets
+// 404 {"detail":"Not Found"} without a Polar-Version header, for any path and
+// method, before anything else. Every other response under a resolved version
+// carries `Polar-Version: <version>`.
+//
+// 2025-03 and the header: the real server of March 2025 did not know the
+// header at all. The emulator echoes it anyway when a request asks for
+// 2025-03 explicitly (uniformity: a client that pins a version always sees
+// it answered), but a request without the header served by a 2025-03 default
+// gets no Polar-Version header, so that the seed-era wire is byte for byte
+// what it always was.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_VERSIONS_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_VERSIONS_IPP
+
+// #include <polar/testing/emulator_state.hpp>: inlined above
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace polar::testing::emu {
+
+// What a handler branches on: the seed-era contract or the dated one
+// (2026-04 and 2026-10 are the same contract, §0 of the 2026-10 spec).
+enum class api_contract { v2025_03, dated };
+
+inline constexpr std::string_view version_header_name = "Polar-Version";
+
+// The canonical spelling of a supported version (a literal that outlives
+// every request), or empty.
+inline std::optional<std::string_view> canonical_api_version(std::string_view v) noexcept {
+    for (std::string_view s : supported_api_versions)
+        if (s == v) return s;
+    return std::nullopt;
+}
+
+inline api_contract contract_of(std::string_view version) noexcept {
+    return version == api_version_2025_03 ? api_contract::v2025_03 : api_contract::dated;
+}
+
+struct version_resolution {
+    bool ok = false;                 // false: answer the version 404
+    std::string_view version;        // the resolved version (a literal)
+    api_contract contract = api_contract::dated;
+    bool echo = false;               // send Polar-Version on the response
+};
+
+// `header`: the request's Polar-Version value (empty optional: no header).
+// `default_version`: a supported version.
+inline version_resolution resolve_api_version(std::optional<std::string_view> header,
+                                              std::string_view default_version) noexcept {
+    version_resolution r;
+    const bool given = header && !header->empty();
+    // The server first checks the format (^\d{4}-\d{2}$, full match), then
+    // membership; both failures give the same 404, so one lookup suffices.
+    std::optional<std::string_view> v = canonical_api_version(given ? *header : default_version);
+    if (!v) return r;
+    r.ok = true;
+    r.version = *v;
+    r.contract = contract_of(*v);
+    r.echo = given || r.contract != api_contract::v2025_03;
+    return r;
+}
+
+// The unknown-version answer: the same body as a route 404, no version header.
+inline emulator_response version_not_found() {
+    emulator_response r;
+    r.status = 404;
+    r.body = R"({"detail":"Not Found"})";
+    return r;
+}
+
+inline constexpr std::uint64_t dated_max_body = 10485760;  // 10 MiB
+
+inline bool method_has_body(std::string_view m) noexcept { return m == "POST" || m == "PUT" || m == "PATCH"; }
+
+// The body-size middleware of the dated contract (411 / 413), which runs
+// right after the version middleware, before rate limiting and auth.
+inline std::optional<emulator_response> body_size_check(const emulator_request& req, api_contract c) {
+    if (c != api_contract::dated || !method_has_body(req.method)) return std::nullopt;
+    emulator_response r;
+    if (req.content_length_missing) {
+        r.status = 411;
+        r.body = R"({"error":"LengthRequired","detail":"A Content-Length header is required."})";
+        return r;
+    }
+    const std::uint64_t declared = req.content_length ? *req.content_length : req.body.size();
+    if (declared > dated_max_body) {
+        r.status = 413;
+        r.body = R"({"error":"RequestBodyTooLarge","detail":"Request body exceeded the maximum allowed size of 10485760 bytes."})";
+        return r;
+    }
+    return std::nullopt;
+}
+
+inline bool has_header(const emulator_response& r, std::string_view name) noexcept {
+    for (const auto& kv : r.headers) {
+        if (kv.first.size() != name.size()) continue;
+        bool eq = true;
+        for (std::size_t i = 0; eq && i < name.size(); ++i) {
+            char a = kv.first[i], b = name[i];
+            if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+            if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+            eq = a == b;
+        }
+        if (eq) return true;
+    }
+    return false;
+}
+
+// Adds the echo header (unless the response already names one).
+inline void stamp_version(emulator_response& r, const version_resolution& v) {
+    if (v.ok && v.echo && !has_header(r, version_header_name))
+        r.headers.emplace_back(std::string(version_header_name), std::string(v.version));
+}
+
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_versions.ipp> ----
 
 namespace polar::testing {
 namespace emu {
@@ -3321,6 +3509,7 @@ struct engine {
     std::mt19937_64 rng;
     std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
     state_data st;
+    std::string_view default_version = api_version_2026_10;
 
     micros now() const { return to_micros(clock()); }
     std::string new_id() { return random_uuid4(rng); }
@@ -3334,7 +3523,10 @@ struct route_match {
 };
 
 // Starlette's path matching: `{id}` is one non-empty segment without '/'.
-inline route_match match_route(std::string_view path) {
+// The dated contract has no `/v1/meters/{id}/events` route (removed on
+// 2025-04-11): such a request is a plain route 404, and its slash variant
+// gets no redirect.
+inline route_match match_route(std::string_view path, api_contract contract) {
     route_match m;
     if (path == "/v1/meters/") {
         m.r = route::meters_root;
@@ -3354,7 +3546,7 @@ inline route_match match_route(std::string_view path) {
         m.r = route::meter;
     } else {
         const std::string_view tail = rest.substr(slash);
-        if (tail == "/events")
+        if (tail == "/events" && contract == api_contract::v2025_03)
             m.r = route::meter_events;
         else if (tail == "/quantities")
             m.r = route::meter_quantities;
@@ -3408,6 +3600,9 @@ struct handler_context {
     const emulator_request& req;
     const parsed_target& target;
     state_data& st;
+    api_contract contract = api_contract::v2025_03;
+
+    bool dated() const noexcept { return contract == api_contract::dated; }
 };
 
 inline emulator_response body_decode_failure(const body_outcome& b) {
@@ -3771,10 +3966,10 @@ inline emulator_response ingest_events(handler_context& cx) {
     return json_response(200, "{\"inserted\":" + std::to_string(n) + "}");
 }
 
-inline emulator_response dispatch(engine& self, const emulator_request& req) {
+inline emulator_response dispatch(engine& self, const emulator_request& req, api_contract contract) {
     const parsed_target target = parse_target(req.target);
-    handler_context cx{self, req, target, self.st};
-    const route_match m = match_route(target.path);
+    handler_context cx{self, req, target, self.st, contract};
+    const route_match m = match_route(target.path, contract);
     const std::string_view method = req.method;
     switch (m.r) {
     case route::meters_root:
@@ -3805,7 +4000,7 @@ inline emulator_response dispatch(engine& self, const emulator_request& req) {
             } else {
                 alt.push_back('/');
             }
-            if (match_route(alt).r != route::none) {
+            if (match_route(alt, contract).r != route::none) {
                 emulator_response r;
                 r.status = 307;
                 r.content_type.clear();
@@ -3980,11 +4175,38 @@ POLAR_DECL std::size_t emulator_state::customer_count() const {
     return impl_->st.customers.size();
 }
 
+POLAR_DECL void emulator_state::set_default_api_version(std::string_view version) {
+    auto v = emu::canonical_api_version(version);
+    if (!v)
+        throw std::invalid_argument("emulator_state::set_default_api_version: \"" + std::string(version) +
+                                    "\" is not one of 2025-03, 2026-04, 2026-10");
+    std::lock_guard lock(impl_->mutex);
+    impl_->default_version = *v;
+}
+
+POLAR_DECL std::string emulator_state::default_api_version() const {
+    std::lock_guard lock(impl_->mutex);
+    return std::string(impl_->default_version);
+}
+
 POLAR_DECL emulator_response emulator_state::handle(const emulator_request& request) {
     try {
         std::lock_guard lock(impl_->mutex);
-        return emu::dispatch(*impl_, request);
+        // The version middleware is the outermost layer (§1.1, §5.5).
+        const auto v = emu::resolve_api_version(
+            request.polar_version,
+            request.default_api_version.empty() ? impl_->default_version : request.default_api_version);
+        if (!v.ok) return emu::version_not_found();
+        emulator_response r;
+        if (auto pre = emu::body_size_check(request, v.contract))
+            r = std::move(*pre);
+        else
+            r = emu::dispatch(*impl_, request, v.contract);
+        emu::stamp_version(r, v);
+        return r;
     } catch (const std::exception&) {
+        // Starlette's ServerErrorMiddleware sits outside every user
+        // middleware, so an unhandled error's 500 carries no Polar-Version.
         return emu::server_error_response();
     }
 }
@@ -4380,8 +4602,19 @@ struct emulator_options {
     /// Largest request header (request line and fields); larger get 431.
     std::uint32_t header_limit = 16 * 1024;
 
+    /// The API version served to requests without a `Polar-Version` header:
+    /// `"2026-10"` (like the real server), `"2026-04"` (the same contract) or
+    /// `"2025-03"` (the seed-era contract of `MeterAPI.md`; requests without
+    /// the header then get no `Polar-Version` response header, exactly as
+    /// before versioning). A request's own header always wins. See
+    /// `emulator_state` for what each version serves.
+    /// The emulator constructor throws `std::invalid_argument` for any other value.
+    std::string default_api_version = std::string(api_version_2026_10);
+
     /// Replaces the emulated API (the state is then used only for setup):
-    /// every request that no fault drops goes here. For tests of the transport
+    /// every request that no fault drops goes here, without the version
+    /// middleware (the handler sees `polar_version` and
+    /// `default_api_version` and may do its own). For tests of the transport
     /// and for custom endpoints; must be thread-safe.
     std::function<emulator_response(const emulator_request&)> handler;
 };
@@ -4396,6 +4629,14 @@ struct emulator_options {
  * carries `Content-Type` (application/json unless a fault says otherwise),
  * `Content-Length`, `Date` and a unique `x-request-id`.
  *
+ * Versions: without `emulator_options::handler`, the version middleware runs
+ * first, before any fault: a request whose `Polar-Version` is not served gets
+ * 404 `{"detail":"Not Found"}` without a version header (no fault is
+ * consumed), and on the dated versions a POST/PUT/PATCH without
+ * `Content-Length` gets 411 and one declaring more than 10 MiB gets 413.
+ * Faults then answer inside the middleware: their responses carry the
+ * `Polar-Version` header too (unless the fault sets one itself).
+ *
  * @code
  * asio::io_context ioc;
  * polar::testing::emulator srv(ioc.get_executor(), {.tls = true});
@@ -4404,8 +4645,10 @@ struct emulator_options {
  * //         token polar::testing::default_token
  * @endcode
  *
- * Errors: `start()` throws `boost::system::system_error` (bind/listen
- * failure) or `std::runtime_error` (certificate problems).
+ * Errors: the constructor throws `std::invalid_argument` when
+ * `emulator_options::default_api_version` is not a served version;
+ * `start()` throws `boost::system::system_error` (bind/listen failure) or
+ * `std::runtime_error` (certificate problems).
  *
  * Thread safety: `stop()`, `close_idle_connections()`, `faults()`,
  * `counters()` and `state()` may be used from any thread at any time;
@@ -4606,6 +4849,7 @@ POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type ty
 
 #endif
 // ---- end <polar/testing/impl/tls_cert.ipp> ----
+// #include <polar/testing/impl/emulator_state_versions.ipp>: inlined above
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -4859,8 +5103,12 @@ struct request_data {
     std::string content_type;
     std::string host;
     std::string body;
+    std::string polar_version;
+    std::uint64_t content_length = 0;
+    bool have_content_length = false;
     bool expect_continue = false;
     bool have_authorization = false;
+    bool have_polar_version = false;
 
     void clear() noexcept {
         method.clear();
@@ -4869,8 +5117,12 @@ struct request_data {
         content_type.clear();
         host.clear();
         body.clear();
+        polar_version.clear();
+        content_length = 0;
+        have_content_length = false;
         expect_continue = false;
         have_authorization = false;
+        have_polar_version = false;
     }
 };
 
@@ -4905,8 +5157,18 @@ private:
     void on_response_impl(int, boost::beast::string_view, int, em_error_code& ec) override {
         ec = em_http::error::bad_version;
     }
-    void on_field_impl(em_http::field name, boost::beast::string_view, boost::beast::string_view value,
+    void on_field_impl(em_http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
                        em_error_code&) override {
+        if (name == em_http::field::unknown) {
+            // Polar-Version (case-insensitive; the first one counts, as
+            // Starlette's Headers.get returns the first).
+            if (!r_.have_polar_version &&
+                iequals_ascii(std::string_view(name_string.data(), name_string.size()), "polar-version")) {
+                r_.polar_version.assign(value.data(), value.size());
+                r_.have_polar_version = true;
+            }
+            return;
+        }
         switch (name) {
         case em_http::field::authorization:
             if (!r_.have_authorization) {
@@ -4920,6 +5182,14 @@ private:
         case em_http::field::host:
             r_.host.assign(value.data(), value.size());
             break;
+        case em_http::field::content_length: {
+            // The parser has validated it (digits, repeats agree) by now.
+            std::uint64_t n = 0;
+            auto res = std::from_chars(value.data(), value.data() + value.size(), n);
+            r_.content_length = res.ec == std::errc() ? n : ~std::uint64_t(0);
+            r_.have_content_length = true;
+            break;
+        }
         case em_http::field::expect:
             if (iequals_ascii(std::string_view(value.data(), value.size()), "100-continue"))
                 r_.expect_continue = true;
@@ -4962,6 +5232,9 @@ class emulator_impl : public std::enable_shared_from_this<emulator_impl> {
 public:
     emulator_impl(em_asio::any_io_executor ex, emulator_options opts)
         : io_ex_(std::move(ex)), opts_(std::move(opts)), acceptor_(make_strand()), retry_timer_(acceptor_.get_executor()) {
+        if (!is_supported_api_version(opts_.default_api_version))
+            throw std::invalid_argument("polar emulator: emulator_options::default_api_version \"" +
+                                        opts_.default_api_version + "\" is not one of 2025-03, 2026-04, 2026-10");
         state_ = opts_.state ? opts_.state : std::make_shared<emulator_state>();
         created_state_ = !opts_.state;
         std::random_device rd;
@@ -5362,6 +5635,20 @@ private:
         if (ec == em_http::error::body_limit) {
             response_.status = 413;
             response_.body = R"({"error":"RequestEntityTooLarge","detail":"The request body is too large"})";
+            // The header was read: the version middleware and the dated
+            // body-size checks come first (a declared length over 10 MiB is
+            // the API's own 413, a chunked body is its 411); a body over the
+            // emulator's smaller `body_limit` keeps the emulator's 413.
+            if (!srv_->options().handler && !req_.method.empty()) {
+                emulator_request r;
+                fill_request(r);
+                const auto v = emu::resolve_api_version(r.polar_version, srv_->options().default_api_version);
+                if (!v.ok)
+                    response_ = emu::version_not_found();
+                else if (auto pre = emu::body_size_check(r, v.contract))
+                    response_ = std::move(*pre);
+                emu::stamp_version(response_, v);
+            }
         } else if (ec == em_http::error::header_limit) {
             response_.status = 431;
             response_.body = R"({"error":"RequestHeaderFieldsTooLarge","detail":"The request header is too large"})";
@@ -5381,6 +5668,25 @@ private:
         std::string_view path = target_path(req_.target);
         canonical_route(req_.method, path, route_);
         srv_->counters_.count(route_);
+
+        // The version middleware and the body-size checks run before the
+        // faults (which stand for what happens further in, e.g. the rate
+        // limiter's 429).
+        version_ = emu::version_resolution{};
+        if (!srv_->options().handler) {
+            emulator_request r;
+            fill_request(r);
+            version_ = emu::resolve_api_version(r.polar_version, srv_->options().default_api_version);
+            if (!version_.ok) {
+                response_ = emu::version_not_found();
+                return write_response(response_, normal_ending());
+            }
+            if (auto pre = emu::body_size_check(r, version_.contract)) {
+                response_ = std::move(*pre);
+                emu::stamp_version(response_, version_);
+                return write_response(response_, normal_ending());
+            }
+        }
 
         fault_ = srv_->faults_.take(req_.method, path);
         if (!fault_) {
@@ -5404,8 +5710,8 @@ private:
         return keep_alive_ ? after_write::keep_alive : after_write::close_gracefully;
     }
 
-    void produce() {
-        emulator_request r;
+    // The request as the emulated API sees it (views into req_).
+    void fill_request(emulator_request& r) const {
         r.method = req_.method;
         r.target = req_.target;
         r.authorization = req_.authorization;
@@ -5413,6 +5719,18 @@ private:
         r.body = req_.body;
         r.host = req_.host;
         r.scheme = is_tls ? "https" : "http";
+        if (req_.have_polar_version)
+            r.polar_version = std::string_view(req_.polar_version);
+        r.default_api_version = srv_->options().default_api_version;
+        if (req_.have_content_length)
+            r.content_length = req_.content_length;
+        else
+            r.content_length_missing = true;
+    }
+
+    void produce() {
+        emulator_request r;
+        fill_request(r);
         response_ = srv_->dispatch(r);
     }
 
@@ -5434,6 +5752,7 @@ private:
             else
                 response_.body = "{\"error\":\"InjectedFault\",\"detail\":\"Status " +
                                  std::to_string(f.status_code()) + " injected by the emulator\"}";
+            emu::stamp_version(response_, version_);
             return write_response(response_, normal_ending());
         }
         case fault::kind::delay:
@@ -5461,6 +5780,7 @@ private:
             response_.headers = f.headers();
             response_.content_type = f.content_type();
             response_.body = f.body();
+            emu::stamp_version(response_, version_);
             return write_response(response_, normal_ending());
         case fault::kind::oversized_body:
             return start_oversized(f);
@@ -5563,6 +5883,7 @@ private:
         response_.headers = f.headers();
         response_.content_type = f.content_type();
         response_.body.clear();
+        emu::stamp_version(response_, version_);
         serialize(response_, f.size());
         out_ += prefix;
         stream_left_ = f.size() - prefix.size() - suffix.size();
@@ -5620,6 +5941,7 @@ private:
     std::optional<request_parser> parser_;
     std::string route_;
     emulator_response response_;
+    emu::version_resolution version_; // of the current request (not ok: no version handling)
     std::optional<fault> fault_;
     std::string out_;
     std::size_t stream_left_ = 0;

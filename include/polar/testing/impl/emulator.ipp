@@ -14,6 +14,7 @@
 #include <polar/testing/emulator.hpp>
 #include <polar/testing/emulator_state.hpp>
 #include <polar/testing/impl/tls_cert.ipp>
+#include <polar/testing/impl/emulator_state_versions.ipp>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -267,8 +268,12 @@ struct request_data {
     std::string content_type;
     std::string host;
     std::string body;
+    std::string polar_version;
+    std::uint64_t content_length = 0;
+    bool have_content_length = false;
     bool expect_continue = false;
     bool have_authorization = false;
+    bool have_polar_version = false;
 
     void clear() noexcept {
         method.clear();
@@ -277,8 +282,12 @@ struct request_data {
         content_type.clear();
         host.clear();
         body.clear();
+        polar_version.clear();
+        content_length = 0;
+        have_content_length = false;
         expect_continue = false;
         have_authorization = false;
+        have_polar_version = false;
     }
 };
 
@@ -313,8 +322,18 @@ private:
     void on_response_impl(int, boost::beast::string_view, int, em_error_code& ec) override {
         ec = em_http::error::bad_version;
     }
-    void on_field_impl(em_http::field name, boost::beast::string_view, boost::beast::string_view value,
+    void on_field_impl(em_http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
                        em_error_code&) override {
+        if (name == em_http::field::unknown) {
+            // Polar-Version (case-insensitive; the first one counts, as
+            // Starlette's Headers.get returns the first).
+            if (!r_.have_polar_version &&
+                iequals_ascii(std::string_view(name_string.data(), name_string.size()), "polar-version")) {
+                r_.polar_version.assign(value.data(), value.size());
+                r_.have_polar_version = true;
+            }
+            return;
+        }
         switch (name) {
         case em_http::field::authorization:
             if (!r_.have_authorization) {
@@ -328,6 +347,14 @@ private:
         case em_http::field::host:
             r_.host.assign(value.data(), value.size());
             break;
+        case em_http::field::content_length: {
+            // The parser has validated it (digits, repeats agree) by now.
+            std::uint64_t n = 0;
+            auto res = std::from_chars(value.data(), value.data() + value.size(), n);
+            r_.content_length = res.ec == std::errc() ? n : ~std::uint64_t(0);
+            r_.have_content_length = true;
+            break;
+        }
         case em_http::field::expect:
             if (iequals_ascii(std::string_view(value.data(), value.size()), "100-continue"))
                 r_.expect_continue = true;
@@ -370,6 +397,9 @@ class emulator_impl : public std::enable_shared_from_this<emulator_impl> {
 public:
     emulator_impl(em_asio::any_io_executor ex, emulator_options opts)
         : io_ex_(std::move(ex)), opts_(std::move(opts)), acceptor_(make_strand()), retry_timer_(acceptor_.get_executor()) {
+        if (!is_supported_api_version(opts_.default_api_version))
+            throw std::invalid_argument("polar emulator: emulator_options::default_api_version \"" +
+                                        opts_.default_api_version + "\" is not one of 2025-03, 2026-04, 2026-10");
         state_ = opts_.state ? opts_.state : std::make_shared<emulator_state>();
         created_state_ = !opts_.state;
         std::random_device rd;
@@ -770,6 +800,20 @@ private:
         if (ec == em_http::error::body_limit) {
             response_.status = 413;
             response_.body = R"({"error":"RequestEntityTooLarge","detail":"The request body is too large"})";
+            // The header was read: the version middleware and the dated
+            // body-size checks come first (a declared length over 10 MiB is
+            // the API's own 413, a chunked body is its 411); a body over the
+            // emulator's smaller `body_limit` keeps the emulator's 413.
+            if (!srv_->options().handler && !req_.method.empty()) {
+                emulator_request r;
+                fill_request(r);
+                const auto v = emu::resolve_api_version(r.polar_version, srv_->options().default_api_version);
+                if (!v.ok)
+                    response_ = emu::version_not_found();
+                else if (auto pre = emu::body_size_check(r, v.contract))
+                    response_ = std::move(*pre);
+                emu::stamp_version(response_, v);
+            }
         } else if (ec == em_http::error::header_limit) {
             response_.status = 431;
             response_.body = R"({"error":"RequestHeaderFieldsTooLarge","detail":"The request header is too large"})";
@@ -789,6 +833,25 @@ private:
         std::string_view path = target_path(req_.target);
         canonical_route(req_.method, path, route_);
         srv_->counters_.count(route_);
+
+        // The version middleware and the body-size checks run before the
+        // faults (which stand for what happens further in, e.g. the rate
+        // limiter's 429).
+        version_ = emu::version_resolution{};
+        if (!srv_->options().handler) {
+            emulator_request r;
+            fill_request(r);
+            version_ = emu::resolve_api_version(r.polar_version, srv_->options().default_api_version);
+            if (!version_.ok) {
+                response_ = emu::version_not_found();
+                return write_response(response_, normal_ending());
+            }
+            if (auto pre = emu::body_size_check(r, version_.contract)) {
+                response_ = std::move(*pre);
+                emu::stamp_version(response_, version_);
+                return write_response(response_, normal_ending());
+            }
+        }
 
         fault_ = srv_->faults_.take(req_.method, path);
         if (!fault_) {
@@ -812,8 +875,8 @@ private:
         return keep_alive_ ? after_write::keep_alive : after_write::close_gracefully;
     }
 
-    void produce() {
-        emulator_request r;
+    // The request as the emulated API sees it (views into req_).
+    void fill_request(emulator_request& r) const {
         r.method = req_.method;
         r.target = req_.target;
         r.authorization = req_.authorization;
@@ -821,6 +884,18 @@ private:
         r.body = req_.body;
         r.host = req_.host;
         r.scheme = is_tls ? "https" : "http";
+        if (req_.have_polar_version)
+            r.polar_version = std::string_view(req_.polar_version);
+        r.default_api_version = srv_->options().default_api_version;
+        if (req_.have_content_length)
+            r.content_length = req_.content_length;
+        else
+            r.content_length_missing = true;
+    }
+
+    void produce() {
+        emulator_request r;
+        fill_request(r);
         response_ = srv_->dispatch(r);
     }
 
@@ -842,6 +917,7 @@ private:
             else
                 response_.body = "{\"error\":\"InjectedFault\",\"detail\":\"Status " +
                                  std::to_string(f.status_code()) + " injected by the emulator\"}";
+            emu::stamp_version(response_, version_);
             return write_response(response_, normal_ending());
         }
         case fault::kind::delay:
@@ -869,6 +945,7 @@ private:
             response_.headers = f.headers();
             response_.content_type = f.content_type();
             response_.body = f.body();
+            emu::stamp_version(response_, version_);
             return write_response(response_, normal_ending());
         case fault::kind::oversized_body:
             return start_oversized(f);
@@ -971,6 +1048,7 @@ private:
         response_.headers = f.headers();
         response_.content_type = f.content_type();
         response_.body.clear();
+        emu::stamp_version(response_, version_);
         serialize(response_, f.size());
         out_ += prefix;
         stream_left_ = f.size() - prefix.size() - suffix.size();
@@ -1028,6 +1106,7 @@ private:
     std::optional<request_parser> parser_;
     std::string route_;
     emulator_response response_;
+    emu::version_resolution version_; // of the current request (not ok: no version handling)
     std::optional<fault> fault_;
     std::string out_;
     std::size_t stream_left_ = 0;

@@ -17,6 +17,7 @@
 #include <polar/testing/impl/emulator_state_quantities.ipp>
 #include <polar/testing/impl/emulator_state_storage.ipp>
 #include <polar/testing/impl/emulator_state_seed.ipp>
+#include <polar/testing/impl/emulator_state_versions.ipp>
 
 namespace polar::testing {
 namespace emu {
@@ -27,6 +28,7 @@ struct engine {
     std::mt19937_64 rng;
     std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
     state_data st;
+    std::string_view default_version = api_version_2026_10;
 
     micros now() const { return to_micros(clock()); }
     std::string new_id() { return random_uuid4(rng); }
@@ -40,7 +42,10 @@ struct route_match {
 };
 
 // Starlette's path matching: `{id}` is one non-empty segment without '/'.
-inline route_match match_route(std::string_view path) {
+// The dated contract has no `/v1/meters/{id}/events` route (removed on
+// 2025-04-11): such a request is a plain route 404, and its slash variant
+// gets no redirect.
+inline route_match match_route(std::string_view path, api_contract contract) {
     route_match m;
     if (path == "/v1/meters/") {
         m.r = route::meters_root;
@@ -60,7 +65,7 @@ inline route_match match_route(std::string_view path) {
         m.r = route::meter;
     } else {
         const std::string_view tail = rest.substr(slash);
-        if (tail == "/events")
+        if (tail == "/events" && contract == api_contract::v2025_03)
             m.r = route::meter_events;
         else if (tail == "/quantities")
             m.r = route::meter_quantities;
@@ -114,6 +119,9 @@ struct handler_context {
     const emulator_request& req;
     const parsed_target& target;
     state_data& st;
+    api_contract contract = api_contract::v2025_03;
+
+    bool dated() const noexcept { return contract == api_contract::dated; }
 };
 
 inline emulator_response body_decode_failure(const body_outcome& b) {
@@ -477,10 +485,10 @@ inline emulator_response ingest_events(handler_context& cx) {
     return json_response(200, "{\"inserted\":" + std::to_string(n) + "}");
 }
 
-inline emulator_response dispatch(engine& self, const emulator_request& req) {
+inline emulator_response dispatch(engine& self, const emulator_request& req, api_contract contract) {
     const parsed_target target = parse_target(req.target);
-    handler_context cx{self, req, target, self.st};
-    const route_match m = match_route(target.path);
+    handler_context cx{self, req, target, self.st, contract};
+    const route_match m = match_route(target.path, contract);
     const std::string_view method = req.method;
     switch (m.r) {
     case route::meters_root:
@@ -511,7 +519,7 @@ inline emulator_response dispatch(engine& self, const emulator_request& req) {
             } else {
                 alt.push_back('/');
             }
-            if (match_route(alt).r != route::none) {
+            if (match_route(alt, contract).r != route::none) {
                 emulator_response r;
                 r.status = 307;
                 r.content_type.clear();
@@ -686,11 +694,38 @@ POLAR_DECL std::size_t emulator_state::customer_count() const {
     return impl_->st.customers.size();
 }
 
+POLAR_DECL void emulator_state::set_default_api_version(std::string_view version) {
+    auto v = emu::canonical_api_version(version);
+    if (!v)
+        throw std::invalid_argument("emulator_state::set_default_api_version: \"" + std::string(version) +
+                                    "\" is not one of 2025-03, 2026-04, 2026-10");
+    std::lock_guard lock(impl_->mutex);
+    impl_->default_version = *v;
+}
+
+POLAR_DECL std::string emulator_state::default_api_version() const {
+    std::lock_guard lock(impl_->mutex);
+    return std::string(impl_->default_version);
+}
+
 POLAR_DECL emulator_response emulator_state::handle(const emulator_request& request) {
     try {
         std::lock_guard lock(impl_->mutex);
-        return emu::dispatch(*impl_, request);
+        // The version middleware is the outermost layer (§1.1, §5.5).
+        const auto v = emu::resolve_api_version(
+            request.polar_version,
+            request.default_api_version.empty() ? impl_->default_version : request.default_api_version);
+        if (!v.ok) return emu::version_not_found();
+        emulator_response r;
+        if (auto pre = emu::body_size_check(request, v.contract))
+            r = std::move(*pre);
+        else
+            r = emu::dispatch(*impl_, request, v.contract);
+        emu::stamp_version(r, v);
+        return r;
     } catch (const std::exception&) {
+        // Starlette's ServerErrorMiddleware sits outside every user
+        // middleware, so an unhandled error's 500 carries no Polar-Version.
         return emu::server_error_response();
     }
 }
