@@ -104,6 +104,13 @@ struct emulator_event {
     std::optional<std::string> external_customer_id;
     std::string metadata_json = "{}";                ///< a JSON object, stored as given
     std::string source = "user";                     ///< "user" or "system"
+    /// The dated versions' fields (MeterAPI-2026-10.md §4.2): the parent
+    /// event's id (stored as given, not resolved), member ids, and the
+    /// `external_id` that ingest deduplicates on (never serialized).
+    std::optional<std::string> parent_id;
+    std::optional<std::string> member_id;
+    std::optional<std::string> external_member_id;
+    std::optional<std::string> external_id;
 };
 
 /**
@@ -176,6 +183,10 @@ public:
     /// Creates a customer; returns its id.
     POLAR_DECL std::string add_customer(std::string organization_id, std::optional<std::string> external_id,
                                         std::string email, std::string name);
+    /// Creates a team customer without an email (the dated versions show it
+    /// with `type: "team"` and `email: null`; 2025-03 shows `email: ""`).
+    POLAR_DECL std::string add_team_customer(std::string organization_id, std::optional<std::string> external_id,
+                                             std::string name);
     /// Stores an event as given (bypasses ingest validation); returns its id.
     POLAR_DECL std::string add_event(const emulator_event& event);
 

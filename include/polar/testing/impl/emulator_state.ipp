@@ -14,6 +14,8 @@
 
 #include <polar/testing/emulator_state.hpp>
 #include <polar/testing/impl/emulator_state_auth.ipp>
+#include <polar/testing/impl/emulator_state_dated_filters.ipp>
+#include <polar/testing/impl/emulator_state_dated_json.ipp>
 #include <polar/testing/impl/emulator_state_quantities.ipp>
 #include <polar/testing/impl/emulator_state_storage.ipp>
 #include <polar/testing/impl/emulator_state_seed.ipp>
@@ -34,7 +36,7 @@ struct engine {
     std::string new_id() { return random_uuid4(rng); }
 };
 
-enum class route { none, meters_root, meter, meter_events, meter_quantities, events_ingest };
+enum class route { none, meters_root, meter, meter_events, meter_quantities, events_ingest, events_root, event };
 
 struct route_match {
     route r = route::none;
@@ -54,6 +56,22 @@ inline route_match match_route(std::string_view path, api_contract contract) {
     if (path == "/v1/events/ingest") {
         m.r = route::events_ingest;
         return m;
+    }
+    // The dated versions' events list and get (§3.7, §3.8).
+    if (contract == api_contract::dated) {
+        constexpr std::string_view events_prefix = "/v1/events/";
+        if (path == events_prefix) {
+            m.r = route::events_root;
+            return m;
+        }
+        if (path.substr(0, events_prefix.size()) == events_prefix) {
+            const std::string_view id = path.substr(events_prefix.size());
+            if (id.find('/') == std::string_view::npos) {
+                m.r = route::event;
+                m.id = std::string(id);
+            }
+            return m;
+        }
     }
     constexpr std::string_view prefix = "/v1/meters/";
     if (path.substr(0, prefix.size()) != prefix) return m;
@@ -485,6 +503,14 @@ inline emulator_response ingest_events(handler_context& cx) {
     return json_response(200, "{\"inserted\":" + std::to_string(n) + "}");
 }
 
+} // namespace emu
+} // namespace polar::testing
+
+#include <polar/testing/impl/emulator_state_events.ipp>
+
+namespace polar::testing {
+namespace emu {
+
 inline emulator_response dispatch(engine& self, const emulator_request& req, api_contract contract) {
     const parsed_target target = parse_target(req.target);
     handler_context cx{self, req, target, self.st, contract};
@@ -507,6 +533,15 @@ inline emulator_response dispatch(engine& self, const emulator_request& req, api
         break;
     case route::events_ingest:
         if (method == "POST") return ingest_events(cx);
+        // Starlette keeps looking for a full match: GET /v1/events/ingest
+        // is the dated versions' GET /v1/events/{id} (422 on the id).
+        if (method == "GET" && cx.dated()) return get_event(cx, "ingest");
+        break;
+    case route::events_root:
+        if (method == "GET") return list_events(cx);
+        break;
+    case route::event:
+        if (method == "GET") return get_event(cx, m.id);
         break;
     case route::none: {
         // Starlette's redirect_slashes: toggle the trailing slash and
@@ -636,6 +671,21 @@ POLAR_DECL std::string emulator_state::add_customer(std::string organization_id,
     return id;
 }
 
+POLAR_DECL std::string emulator_state::add_team_customer(std::string organization_id,
+                                                         std::optional<std::string> external_id, std::string name) {
+    std::lock_guard lock(impl_->mutex);
+    emu::customer c;
+    c.id = impl_->new_id();
+    c.organization_id = std::move(organization_id);
+    c.external_id = std::move(external_id);
+    c.name = std::move(name);
+    c.team = true;
+    c.created_at = impl_->now();
+    auto id = c.id;
+    impl_->st.add_customer(std::move(c));
+    return id;
+}
+
 POLAR_DECL std::string emulator_state::add_event(const emulator_event& in) {
     std::error_code ec;
     auto v = boost::json::parse(in.metadata_json, ec);
@@ -650,6 +700,10 @@ POLAR_DECL std::string emulator_state::add_event(const emulator_event& in) {
     e.customer_id = in.customer_id;
     e.external_customer_id = in.external_customer_id;
     e.metadata = std::move(v.as_object());
+    e.parent_id = in.parent_id;
+    e.member_id = in.member_id;
+    e.external_member_id = in.external_member_id;
+    e.external_id = in.external_id;
     auto id = e.id;
     impl_->st.add_event(std::move(e));
     return id;

@@ -9,14 +9,19 @@
 namespace polar::testing::emu {
 
 // The scopes an operation accepts (a token needs at least one).
-enum class required_scope { meters_read, meters_write, events_write };
+enum class required_scope { meters_read, meters_write, events_write, events_read, customer_meters_read };
 
 inline const std::vector<std::string_view>& accepted_scopes(required_scope r) {
     // Sorted, as they appear in WWW-Authenticate.
     static const std::vector<std::string_view> read{"meters:read", "meters:write", "web_default"};
     static const std::vector<std::string_view> write{"meters:write", "web_default"};
     static const std::vector<std::string_view> events{"events:write", "web_default"};
+    // The dated versions' events list/get and customer meters (§1.1).
+    static const std::vector<std::string_view> events_read{"events:read", "events:write", "web_default"};
+    static const std::vector<std::string_view> customer_meters{"customer_meters:read", "web_default"};
     switch (r) {
+    case required_scope::events_read: return events_read;
+    case required_scope::customer_meters_read: return customer_meters;
     case required_scope::meters_read: return read;
     case required_scope::meters_write: return write;
     case required_scope::events_write: return events;

@@ -48,9 +48,10 @@ struct filter_node {
     json::value value;  // string, int64 or bool
 };
 
-enum class agg_func { count, sum, max, min, avg };
+// `unique` exists on the dated versions only (validation keeps it out of 2025-03).
+enum class agg_func { count, sum, max, min, avg, unique };
 
-inline constexpr std::string_view agg_func_names[] = {"count", "sum", "max", "min", "avg"};
+inline constexpr std::string_view agg_func_names[] = {"count", "sum", "max", "min", "avg", "unique"};
 
 struct aggregation {
     agg_func func = agg_func::count;
@@ -107,6 +108,9 @@ struct customer {
     micros created_at = 0;
     json::object metadata;
     std::string json_text;  // the Customer schema, cached
+    // Dated versions (§4.3): a team customer has no email (null on the wire;
+    // the 2025-03 form writes the empty string then).
+    bool team = false;
 };
 
 struct event {
@@ -118,6 +122,15 @@ struct event {
     std::optional<std::string> customer_id;
     std::optional<std::string> external_customer_id;
     json::object metadata;
+    // Dated versions (§3.9, §4.2).
+    std::optional<std::string> external_id;       // dedup key per organization, never serialized
+    std::optional<std::string> parent_id;         // resolved parent event id
+    std::optional<std::string> parent_reference;  // parent_id as ingested while unresolved
+    std::optional<std::string> member_id;
+    std::optional<std::string> external_member_id;
+    // Seeded system events that only the dated versions show (the 2025-03
+    // demo stays as it was).
+    bool dated_only = false;
 };
 
 struct meter {
@@ -131,6 +144,11 @@ struct meter {
     std::optional<micros> modified_at;
     std::optional<std::string> last_billed_event_id;
     std::string json_text;  // the Meter schema, cached (the GET fast path)
+    // Dated versions (§4.1).
+    std::string unit = "scalar";
+    std::optional<std::string> custom_label;
+    std::optional<std::int64_t> custom_multiplier;
+    std::optional<micros> archived_at;
 };
 
 // Per organization: its events in insertion order.
@@ -233,6 +251,8 @@ struct state_data {
 
     string_map<org_events> events;  // by organization id
     std::size_t total_events = 0;
+    string_map<std::size_t> event_by_id;                 // id -> index in its organization's list
+    string_map<std::string> event_by_external;           // organization id + '\n' + external id -> event id
 
     const customer* find_customer(std::string_view id) const {
         auto it = customer_by_id.find(id);
@@ -272,8 +292,27 @@ struct state_data {
 
     void add_event(event e) {
         auto& bucket = events[e.organization_id];
+        event_by_id[e.id] = bucket.events.size();
+        if (e.external_id) event_by_external[e.organization_id + '\n' + *e.external_id] = e.id;
         bucket.events.push_back(std::move(e));
-        ++total_events;
+        if (!bucket.events.back().dated_only) ++total_events;
+    }
+
+    const event* find_event(std::string_view org_id, std::string_view id) const {
+        auto it = event_by_id.find(id);
+        if (it == event_by_id.end()) return nullptr;
+        const auto& list = org_event_list(org_id);
+        if (it->second >= list.size() || list[it->second].id != id) return nullptr;
+        return &list[it->second];
+    }
+    const event* find_event_any(std::string_view id) const {
+        auto it = event_by_id.find(id);
+        if (it == event_by_id.end()) return nullptr;
+        for (const auto& kv : events) {
+            const auto& list = kv.second.events;
+            if (it->second < list.size() && list[it->second].id == id) return &list[it->second];
+        }
+        return nullptr;
     }
 
     const std::vector<event>& org_event_list(std::string_view org_id) const {

@@ -331,7 +331,10 @@ inline std::optional<bool> lax_bool(std::string_view s) {
 }
 
 // MetadataField: dict[str(1..40), str(1..500) | int | bool], at most 50 items.
-inline std::optional<json::object> validate_metadata(const json::value& v, const loc_t& loc, verrors& errors) {
+// `dated`: the dated versions add `float` (§2.4): a number with a fraction
+// is kept as a float, and 5.0 stays 5.0 (the float branch is the exact match).
+inline std::optional<json::object> validate_metadata(const json::value& v, const loc_t& loc, verrors& errors,
+                                                     bool dated = false) {
     if (!v.is_object()) {
         errors.push_back(make_error("dict_type", loc, "Input should be a valid dictionary", v));
         return std::nullopt;
@@ -352,6 +355,10 @@ inline std::optional<json::object> validate_metadata(const json::value& v, const
         case json::kind::int64:
         case json::kind::uint64: out[key] = val; break;
         case json::kind::double_:
+            if (dated && std::isfinite(val.get_double())) {
+                out[key] = val;
+                break;
+            }
             if (integral_double(val.get_double())) {
                 out[key] = static_cast<std::int64_t>(val.get_double());
                 break;
@@ -395,9 +402,72 @@ inline std::optional<json::object> validate_metadata(const json::value& v, const
     return out;
 }
 
-inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth = 0);
+inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth = 0,
+                                                  bool dated = false);
 
-inline std::optional<filter_node> validate_clause(const json::value& v, const loc_t& loc, verrors& errors) {
+// The dated versions' property: a leading `metadata.` is stripped (§4.1).
+inline std::string strip_metadata_prefix(std::string p) {
+    constexpr std::string_view prefix = "metadata.";
+    if (std::string_view(p).substr(0, prefix.size()) == prefix) p.erase(0, prefix.size());
+    return p;
+}
+
+// `dated`: FilterClause.value is `str(max 1000) | int32 | bool` (§4.1).
+// UNCONFIRMED: the union labels of the constrained branches
+// ("constrained-str", "constrained-int") follow Pydantic's naming.
+inline void dated_clause_value(const json::value& p, const loc_t& vl, filter_node& n, verrors& errors) {
+    const loc_t ls = loc_plus(vl, "constrained-str"), li = loc_plus(vl, "constrained-int"), lb = loc_plus(vl, "bool");
+    auto int_range_error = [&](const json::value& input, bool too_big) {
+        errors.push_back(string_type_error(ls, input));
+        if (too_big)
+            errors.push_back(make_error("less_than_equal", li, "Input should be less than or equal to 2147483647", input,
+                                        json::object{{"le", 2147483647}}));
+        else
+            errors.push_back(make_error("greater_than_equal", li,
+                                        "Input should be greater than or equal to -2147483648", input,
+                                        json::object{{"ge", -2147483648LL}}));
+        errors.push_back(make_error("bool_parsing", lb, "Input should be a valid boolean, unable to interpret input", input));
+    };
+    switch (p.kind()) {
+    case json::kind::string:
+        if (py_len(p.get_string()) <= 1000) {
+            n.value = p;
+            return;
+        }
+        errors.push_back(string_too_long(ls, p, 1000));
+        errors.push_back(make_error("int_parsing", li, "Input should be a valid integer, unable to parse string as an integer", p));
+        errors.push_back(make_error("bool_parsing", lb, "Input should be a valid boolean, unable to interpret input", p));
+        return;
+    case json::kind::bool_: n.value = p; return;
+    case json::kind::int64: {
+        const auto i = p.get_int64();
+        if (i >= INT32_MIN && i <= INT32_MAX) {
+            n.value = p;
+            return;
+        }
+        int_range_error(p, i > 0);
+        return;
+    }
+    case json::kind::uint64: int_range_error(p, true); return;
+    case json::kind::double_: {
+        const double d = p.get_double();
+        if (integral_double(d) && d >= INT32_MIN && d <= INT32_MAX) {
+            n.value = static_cast<std::int64_t>(d);
+            return;
+        }
+        if (integral_double(d)) {
+            int_range_error(p, d > 0);
+            return;
+        }
+        union_scalar_errors(p, vl, "constrained-str", errors, std::nullopt);
+        return;
+    }
+    default: union_scalar_errors(p, vl, "constrained-str", errors, std::nullopt);
+    }
+}
+
+inline std::optional<filter_node> validate_clause(const json::value& v, const loc_t& loc, verrors& errors,
+                                                  bool dated = false) {
     if (!v.is_object()) {
         errors.push_back(model_attributes_error(loc, v));
         return std::nullopt;
@@ -407,7 +477,8 @@ inline std::optional<filter_node> validate_clause(const json::value& v, const lo
     filter_node n;
     n.is_clause = true;
     if (auto p = field(o, "property")) {
-        if (auto s = validate_string(*p, loc_plus(loc, "property"), errors)) n.property = std::move(*s);
+        if (auto s = validate_string(*p, loc_plus(loc, "property"), errors))
+            n.property = dated ? strip_metadata_prefix(std::move(*s)) : std::move(*s);
     } else {
         errors.push_back(missing_error(loc_plus(loc, "property"), v));
     }
@@ -422,7 +493,9 @@ inline std::optional<filter_node> validate_clause(const json::value& v, const lo
     } else {
         errors.push_back(missing_error(loc_plus(loc, "operator"), v));
     }
-    if (auto p = field(o, "value")) {
+    if (auto p = field(o, "value"); p && dated) {
+        dated_clause_value(*p, loc_plus(loc, "value"), n, errors);
+    } else if (p) {
         const loc_t vl = loc_plus(loc, "value");
         switch (p->kind()) {
         case json::kind::string:
@@ -448,7 +521,8 @@ inline std::optional<filter_node> validate_clause(const json::value& v, const lo
     return n;
 }
 
-inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth) {
+inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth,
+                                                  bool dated) {
     if (!v.is_object()) {
         errors.push_back(model_attributes_error(loc, v));
         return std::nullopt;
@@ -473,11 +547,11 @@ inline std::optional<filter_node> validate_filter(const json::value& v, const lo
                 const loc_t il = loc_plus(loc_plus(loc, "clauses"), static_cast<std::int64_t>(i));
                 // Smart union FilterClause | Filter: the first branch that validates wins.
                 verrors clause_errors, group_errors;
-                if (auto c = validate_clause(arr[i], loc_plus(il, "FilterClause"), clause_errors)) {
+                if (auto c = validate_clause(arr[i], loc_plus(il, "FilterClause"), clause_errors, dated)) {
                     n.clauses.push_back(std::move(*c));
                     continue;
                 }
-                if (auto g = validate_filter(arr[i], loc_plus(il, "Filter"), group_errors, depth + 1)) {
+                if (auto g = validate_filter(arr[i], loc_plus(il, "Filter"), group_errors, depth + 1, dated)) {
                     n.clauses.push_back(std::move(*g));
                     continue;
                 }
@@ -492,9 +566,14 @@ inline std::optional<filter_node> validate_filter(const json::value& v, const lo
     return n;
 }
 
-// Annotated[CountAggregation | PropertyAggregation, Discriminator("func")].
-inline std::optional<aggregation> validate_aggregation(const json::value& v, const loc_t& loc, verrors& errors) {
-    static constexpr std::string_view expected_tags = "'count', 'sum', 'max', 'min', 'avg'";
+// Annotated[CountAggregation | PropertyAggregation, Discriminator("func")];
+// `dated`: `| UniqueAggregation`, and a leading `metadata.` in `property` is
+// stripped (§4.1).
+inline std::optional<aggregation> validate_aggregation(const json::value& v, const loc_t& loc, verrors& errors,
+                                                       bool dated = false) {
+    const std::string_view expected_tags =
+        dated ? "'count', 'sum', 'max', 'min', 'avg', 'unique'" : "'count', 'sum', 'max', 'min', 'avg'";
+    const std::size_t tag_count = dated ? std::size(agg_func_names) : std::size(agg_func_names) - 1;
     if (!v.is_object()) {
         errors.push_back(model_attributes_error(loc, v));
         return std::nullopt;
@@ -508,7 +587,7 @@ inline std::optional<aggregation> validate_aggregation(const json::value& v, con
     }
     std::optional<agg_func> func;
     if (tag->is_string()) {
-        for (std::size_t i = 0; i < std::size(agg_func_names); ++i)
+        for (std::size_t i = 0; i < tag_count; ++i)
             if (agg_func_names[i] == tag->get_string()) func = static_cast<agg_func>(i);
     }
     if (!func) {
@@ -530,7 +609,7 @@ inline std::optional<aggregation> validate_aggregation(const json::value& v, con
     if (auto p = field(o, "property")) {
         auto s = validate_string(*p, loc_plus(bl, "property"), errors);
         if (!s) return std::nullopt;
-        a.property = std::move(*s);
+        a.property = dated ? strip_metadata_prefix(std::move(*s)) : std::move(*s);
     } else {
         errors.push_back(missing_error(loc_plus(bl, "property"), v));
         return std::nullopt;
