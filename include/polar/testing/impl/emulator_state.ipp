@@ -507,6 +507,7 @@ inline emulator_response ingest_events(handler_context& cx) {
 } // namespace polar::testing
 
 #include <polar/testing/impl/emulator_state_events.ipp>
+#include <polar/testing/impl/emulator_state_ingest.ipp>
 
 namespace polar::testing {
 namespace emu {
@@ -532,7 +533,7 @@ inline emulator_response dispatch(engine& self, const emulator_request& req, api
         if (method == "GET") return meter_quantities(cx, m.id);
         break;
     case route::events_ingest:
-        if (method == "POST") return ingest_events(cx);
+        if (method == "POST") return cx.dated() ? ingest_events_dated(cx) : ingest_events(cx);
         // Starlette keeps looking for a full match: GET /v1/events/ingest
         // is the dated versions' GET /v1/events/{id} (422 on the id).
         if (method == "GET" && cx.dated()) return get_event(cx, "ingest");

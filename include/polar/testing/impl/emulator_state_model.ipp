@@ -253,6 +253,7 @@ struct state_data {
     std::size_t total_events = 0;
     string_map<std::size_t> event_by_id;                 // id -> index in its organization's list
     string_map<std::string> event_by_external;           // organization id + '\n' + external id -> event id
+    std::size_t pending_parents = 0;                     // events whose parent_id is not resolved yet
 
     const customer* find_customer(std::string_view id) const {
         auto it = customer_by_id.find(id);
