@@ -107,6 +107,15 @@ inline void canonical_route(std::string_view method, std::string_view path, std:
             return;
         }
     }
+    // The dated versions' GET /v1/events/{id} and /v1/customer-meters/{id}.
+    for (std::string_view prefix : {std::string_view("/v1/events/"), std::string_view("/v1/customer-meters/")}) {
+        if (path.substr(0, prefix.size()) != prefix || path.size() == prefix.size()) continue;
+        const std::string_view rest = path.substr(prefix.size());
+        if (rest.find('/') != std::string_view::npos || rest == "ingest") continue;
+        out += prefix;
+        out += "{id}";
+        return;
+    }
     out += path;
 }
 

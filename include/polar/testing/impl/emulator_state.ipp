@@ -286,7 +286,7 @@ inline emulator_response get_meter(handler_context& cx, const std::string& raw_i
     if (!id) return validation_response(errors);
     const meter* m = visible_meter(cx.st, subject, *id);
     if (!m) return resource_not_found();
-    return json_response(200, m->json_text);
+    return json_response(200, cx.dated() ? dated_meter_json(*m) : m->json_text);
 }
 
 // ---------------------------------------------------------------------------
@@ -508,6 +508,7 @@ inline emulator_response ingest_events(handler_context& cx) {
 
 #include <polar/testing/impl/emulator_state_events.ipp>
 #include <polar/testing/impl/emulator_state_ingest.ipp>
+#include <polar/testing/impl/emulator_state_meters.ipp>
 
 namespace polar::testing {
 namespace emu {
@@ -519,12 +520,12 @@ inline emulator_response dispatch(engine& self, const emulator_request& req, api
     const std::string_view method = req.method;
     switch (m.r) {
     case route::meters_root:
-        if (method == "GET") return list_meters(cx);
-        if (method == "POST") return create_meter(cx);
+        if (method == "GET") return cx.dated() ? list_meters_dated(cx) : list_meters(cx);
+        if (method == "POST") return cx.dated() ? create_meter_dated(cx) : create_meter(cx);
         break;
     case route::meter:
         if (method == "GET") return get_meter(cx, m.id);
-        if (method == "PATCH") return update_meter(cx, m.id);
+        if (method == "PATCH") return cx.dated() ? update_meter_dated(cx, m.id) : update_meter(cx, m.id);
         break;
     case route::meter_events:
         if (method == "GET") return meter_events(cx, m.id);

@@ -71,6 +71,9 @@ inline std::string snapshot_state(const state_data& st) {
                                          {"name", c.name},
                                          {"created_at", format_utc(c.created_at)},
                                          {"metadata", c.metadata}});
+        // The dated versions' fields are written only when set, so a
+        // 2025-03 state's snapshot reads as it always did.
+        if (c.team) customers.back().as_object()["team"] = true;
     }
     root["customers"] = std::move(customers);
 
@@ -86,6 +89,11 @@ inline std::string snapshot_state(const state_data& st) {
             {"created_at", format_utc(m.created_at)},
             {"modified_at", m.modified_at ? json::value(json::string(format_utc(*m.modified_at))) : json::value()},
             {"last_billed_event_id", optional_json(m.last_billed_event_id)}});
+        auto& mo = meters.back().as_object();
+        if (m.unit != "scalar") mo["unit"] = m.unit;
+        if (m.custom_label) mo["custom_label"] = *m.custom_label;
+        if (m.custom_multiplier) mo["custom_multiplier"] = *m.custom_multiplier;
+        if (m.archived_at) mo["archived_at"] = format_utc(*m.archived_at);
     }
     root["meters"] = std::move(meters);
 
@@ -108,6 +116,16 @@ inline std::string snapshot_state(const state_data& st) {
                                           {"customer_id", optional_json(e.customer_id)},
                                           {"external_customer_id", optional_json(e.external_customer_id)},
                                           {"metadata", e.metadata}});
+            auto& eo = events.back().as_object();
+            auto put = [&](std::string_view k, const std::optional<std::string>& v) {
+                if (v) eo[k] = *v;
+            };
+            put("external_id", e.external_id);
+            put("parent_id", e.parent_id);
+            put("parent_reference", e.parent_reference);
+            put("member_id", e.member_id);
+            put("external_member_id", e.external_member_id);
+            if (e.dated_only) eo["dated_only"] = true;
         }
     }
     root["events"] = std::move(events);
@@ -222,6 +240,7 @@ inline state_data restore_state(std::string_view text) {
         c.name = req_string(o, "name");
         c.created_at = req_time(o, "created_at");
         c.metadata = req_object(o, "metadata");
+        if (auto it = o.find("team"); it != o.end()) c.team = it->value().is_bool() && it->value().get_bool();
         st.add_customer(std::move(c));
     }
     for (const auto& v : req_array(root, "meters")) {
@@ -233,6 +252,12 @@ inline state_data restore_state(std::string_view text) {
         verrors errors;
         auto f = validate_filter(req_field(o, "filter"), loc_t{"filter"}, errors);
         auto a = validate_aggregation(req_field(o, "aggregation"), loc_t{"aggregation"}, errors);
+        if (!a) {
+            // A dated meter's `unique` aggregation.
+            verrors dated_errors;
+            a = validate_aggregation(req_field(o, "aggregation"), loc_t{"aggregation"}, dated_errors, true);
+            if (a) errors.clear();
+        }
         if (!f || !a) bad_snapshot("invalid filter or aggregation in meter " + m.id);
         m.filter = std::move(*f);
         m.agg = std::move(*a);
@@ -240,6 +265,11 @@ inline state_data restore_state(std::string_view text) {
         m.created_at = req_time(o, "created_at");
         if (auto it = o.find("modified_at"); it != o.end() && !it->value().is_null()) m.modified_at = req_time(o, "modified_at");
         m.last_billed_event_id = opt_string(o, "last_billed_event_id");
+        if (auto u = opt_string(o, "unit")) m.unit = *u;
+        m.custom_label = opt_string(o, "custom_label");
+        if (auto it = o.find("custom_multiplier"); it != o.end() && it->value().is_int64())
+            m.custom_multiplier = it->value().get_int64();
+        if (auto it = o.find("archived_at"); it != o.end() && !it->value().is_null()) m.archived_at = req_time(o, "archived_at");
         st.add_meter(std::move(m));
     }
     for (const auto& v : req_array(root, "events")) {
@@ -253,6 +283,13 @@ inline state_data restore_state(std::string_view text) {
         e.customer_id = opt_string(o, "customer_id");
         e.external_customer_id = opt_string(o, "external_customer_id");
         e.metadata = req_object(o, "metadata");
+        e.external_id = opt_string(o, "external_id");
+        e.parent_id = opt_string(o, "parent_id");
+        e.parent_reference = opt_string(o, "parent_reference");
+        e.member_id = opt_string(o, "member_id");
+        e.external_member_id = opt_string(o, "external_member_id");
+        if (auto it = o.find("dated_only"); it != o.end()) e.dated_only = it->value().is_bool() && it->value().get_bool();
+        if (e.parent_reference && !e.parent_id) ++st.pending_parents;
         st.add_event(std::move(e));
     }
     return st;
