@@ -16,6 +16,7 @@
 #include <polar/testing/impl/emulator_state_auth.ipp>
 #include <polar/testing/impl/emulator_state_dated_filters.ipp>
 #include <polar/testing/impl/emulator_state_dated_json.ipp>
+#include <polar/testing/impl/emulator_state_tz.ipp>
 #include <polar/testing/impl/emulator_state_quantities.ipp>
 #include <polar/testing/impl/emulator_state_storage.ipp>
 #include <polar/testing/impl/emulator_state_seed.ipp>
@@ -509,6 +510,7 @@ inline emulator_response ingest_events(handler_context& cx) {
 #include <polar/testing/impl/emulator_state_events.ipp>
 #include <polar/testing/impl/emulator_state_ingest.ipp>
 #include <polar/testing/impl/emulator_state_meters.ipp>
+#include <polar/testing/impl/emulator_state_quantities_dated.ipp>
 
 namespace polar::testing {
 namespace emu {
@@ -531,7 +533,7 @@ inline emulator_response dispatch(engine& self, const emulator_request& req, api
         if (method == "GET") return meter_events(cx, m.id);
         break;
     case route::meter_quantities:
-        if (method == "GET") return meter_quantities(cx, m.id);
+        if (method == "GET") return cx.dated() ? meter_quantities_dated(cx, m.id) : meter_quantities(cx, m.id);
         break;
     case route::events_ingest:
         if (method == "POST") return cx.dated() ? ingest_events_dated(cx) : ingest_events(cx);
