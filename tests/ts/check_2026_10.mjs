@@ -56,6 +56,14 @@ await check("meters.list: Polar-Version 2026-10 sent and echoed, list envelope",
     validateList(body, validateMeter, "ListResource_Meter_");
 });
 
+await check("the SDK's 2026-04 client: Polar-Version 2026-04 sent and echoed", async () => {
+    const { createPolar: createPolar2604 } = await import("@polar-sh/sdk/2026-04");
+    await createPolar2604({ accessToken: args.token, baseUrl: args.url }).meters.list({ limit: 1 });
+    eq(last().requestHeaders.get("polar-version"), "2026-04", "request header Polar-Version");
+    eq(last().headers.get("polar-version"), "2026-04", "response header Polar-Version");
+    validateList(expectOk(200), validateMeter, "ListResource_Meter_");
+});
+
 await check("an unknown Polar-Version gets 404 {\"detail\":\"Not Found\"} without the header", async () => {
     const res = await realFetch(`${args.url}/v1/meters/`, {
         headers: { Authorization: `Bearer ${args.token}`, "Polar-Version": "2025-01" },
@@ -366,6 +374,16 @@ await check("meters.list: sorting -name and -created_at", async () => {
     eq(names, [...names].sort().reverse(), "names in descending order");
     const c = await polar.meters.list({ query: tag, sorting: ["-created_at"] });
     eq(ids(c.items), [S.arch.id, S.uniq.id, S.tok.id, S.count.id], "ids by -created_at");
+});
+
+await check("meters.list: a query with a space (sent as '+') and one with no match", async () => {
+    need(S.archived, "the created meters");
+    const r = await polar.meters.list({ query: `${tag} CAL` });
+    ok(new URL(last().url).search.includes(`query=${tag}+CAL`), `the SDK sends a space as '+': ${last().url}`);
+    eq(ids(r.items), [S.count.id], "case-insensitive query with a space");
+    const none = await polar.meters.list({ query: `${tag}-none` });
+    eq(expectOk(200), { items: [], pagination: { total_count: 0, max_page: 0 } }, "no match");
+    eq(none.items, [], "items");
 });
 
 await check("meters.list: paging (limit 1, page 2) and a page past the end keeps the real totals", async () => {

@@ -3,7 +3,8 @@
 // validators of the wire shapes (raw JSON bodies, not the SDK's objects).
 
 // --url URL --token TOKEN (or POLAR_BASE_URL / POLAR_TOKEN), optional
-// --only SUBSTRING to run the checks whose name contains it.
+// --only SUBSTRING to report only the checks whose name contains it (all of
+// them still run, since later checks use what earlier ones created).
 export function parseArgs(argv) {
     const out = {
         url: process.env.POLAR_BASE_URL,
@@ -79,14 +80,16 @@ export class CheckError extends Error {}
 export function makeRunner(only) {
     const results = [];
     async function check(name, fn) {
-        if (only && !name.includes(only)) return undefined;
+        const shown = !only || name.includes(only);
         const before = exchanges.length;
         try {
             const v = await fn();
+            if (!shown) return v;
             results.push({ name, ok: true });
             console.log(`ok    ${name}`);
             return v;
         } catch (e) {
+            if (!shown) return undefined;
             results.push({ name, ok: false });
             const ctx = exchanges.length > before ? where() : "";
             let msg = e instanceof CheckError ? e.message : `${e?.name ?? "Error"}: ${e?.message ?? e}`;
