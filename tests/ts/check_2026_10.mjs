@@ -124,7 +124,8 @@ const batch = () => {
             },
             {
                 name: N_API, timestamp: iso(T0 + 25 * HOUR), external_customer_id: c2.external_id,
-                external_id: `${tag}-e4`, metadata: { status: 200, region: "us", cached: true },
+                external_id: `${tag}-e4`,
+                metadata: { status: 200, region: "us", cached: true, _cost: { amount: 0.0125, currency: "usd" } },
             },
         ],
     };
@@ -209,6 +210,15 @@ await check("events.get: external-customer event with external_member_id; custom
     eq(got.metadata, batch().events[1].metadata, "metadata");
 });
 
+await check("events.get: _cost metadata comes back with the amount as a decimal string", async () => {
+    const got = await polar.events.get(E("e4").id);
+    validateEvent(expectOk(200), "Event");
+    eq(got.metadata._cost?.currency, "usd", "metadata._cost.currency");
+    ok(typeof got.metadata._cost?.amount === "string" && Number(got.metadata._cost.amount) === 0.0125,
+        `metadata._cost.amount: expected the string "0.0125", got ${JSON.stringify(got.metadata._cost?.amount)}`);
+    eq({ ...got.metadata, _cost: null }, { status: 200, region: "us", cached: true, _cost: null }, "other metadata");
+});
+
 await check("events.get: unknown id -> 404 ResourceNotFound", async () => {
     const { error, body } = await expectStatus(404, () => polar.events.get(randomUuid4()), "unknown event");
     eq(error.name, "ResourceNotFound", "SDK error class");
@@ -236,6 +246,10 @@ await check("events.ingest: parent_id by external_id and by Polar id; events.lis
     eq(children.map((c) => c.parent_id), [parent.id, parent.id], "children's parent_id");
     const p = await polar.events.get(parent.id);
     eq(p.child_count, 2, "parent child_count");
+    const d0 = await polar.events.list({ name: [N_PARENT, N_CHILD], depth: 0 });
+    eq(ids(d0.items), [parent.id], "depth=0: root events only");
+    const d1 = await polar.events.list({ name: [N_PARENT, N_CHILD], depth: 1 });
+    eq(d1.items.length, 3, "depth=1: roots and their children");
 });
 
 // -- meters -------------------------------------------------------------------------
@@ -365,6 +379,10 @@ await check("meters.list: query, default sorting by name, total_count", async ()
     eq(names, [...names].sort(), "names in ascending order");
     eq(new Set(ids(r.items)), new Set([S.count.id, S.tok.id, S.uniq.id, S.arch.id]), "meters matching the query");
     eq(r.pagination, { total_count: 4, max_page: 1 }, "pagination");
+    const o = await polar.meters.list({ query: tag, organization_id: [need(S.org, "the organization")] });
+    eq(o.pagination.total_count, 4, "organization_id = the token's organization");
+    const other = await polar.meters.list({ query: tag, organization_id: randomUuid4() });
+    eq(other.items, [], "organization_id = another organization");
 });
 
 await check("meters.list: sorting -name and -created_at", async () => {
@@ -617,6 +635,11 @@ await check("customer_meters.list: customer_id, external_customer_id; archived m
     ok(x.items.length > 0 && x.items.every((cm) => cm.customer_id === S.c2.id), "external_customer_id rows");
     const a = await polar.customerMeters.list({ meter_id: [S.arch.id], limit: 100 });
     ok(a.items.every((cm) => cm.meter_id === S.arch.id), "a row of another meter in the meter_id list");
+    const sorted = await polar.customerMeters.list({ customer_id: S.c1.id, sorting: ["-meter_name"], limit: 100 });
+    const names = sorted.items.map((cm) => cm.meter.name);
+    eq(names, [...names].sort().reverse(), "sorting=-meter_name");
+    const mine = await polar.customerMeters.list({ meter_id: [S.count.id, S.tok.id], customer_id: S.c1.id, sorting: ["consumed_units"] });
+    eq(mine.items.map((cm) => cm.consumed_units), [2, 60], "sorting=consumed_units (count meter 2, token meter 15+45)");
 });
 
 // -- removed endpoint ----------------------------------------------------------------

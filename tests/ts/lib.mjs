@@ -371,7 +371,7 @@ export function validateUserEventMetadata(md, what) {
                 total_tokens: [int, true],
             }, `${what}._llm`);
         } else if (k === "_cost") {
-            if (!isObj(v) || !("amount" in v) || !("currency" in v)) fail(`${what}._cost: expected {amount, currency}, got ${show(v)}`);
+            shape(v, { amount: [str, true], currency: [str, true] }, `${what}._cost`);
         } else if (!(typeof v === "string" || typeof v === "number" || typeof v === "boolean")) {
             fail(`${what}.${k}: expected string|number|boolean, got ${show(v)}`);
         }
