@@ -26,3 +26,28 @@ if ((${#missing[@]})); then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Node.js and the pinned TypeScript SDKs of the conformance checks in tests/ts
+# (npm ci, only when node_modules is missing or older than package-lock.json).
+if [[ "${POLAR_SETUP_NODE:-1}" != 0 ]]; then
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        if [[ $(id -u) -ne 0 ]]; then
+            echo "setup: node/npm missing; install them or run as root (the TypeScript checks skip without them)" >&2
+        else
+            echo "setup: installing nodejs npm"
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq
+            apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+        fi
+    fi
+    ts_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/ts"
+    stamp="$ts_dir/node_modules/.polar-lock.sha256"
+    if command -v npm >/dev/null && [[ -f "$ts_dir/package-lock.json" ]]; then
+        want=$(sha256sum "$ts_dir/package-lock.json" | cut -d' ' -f1)
+        if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+            echo "setup: npm ci in tests/ts"
+            (cd "$ts_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+            echo "$want" >"$stamp"
+        fi
+    fi
+fi
