@@ -12,11 +12,14 @@
 #include <polar/detail/json_source.hpp>
 #include <polar/impl/json_utf8.ipp>
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_stack.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -709,6 +712,102 @@ POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::s
     return out;
 }
 
+// Exactness of doubles: Boost.JSON 1.81 computes a double as mantissa times
+// or divided by a power of ten, which is exact (correctly rounded) only when
+// the mantissa has at most 15 digits and the exponent is small (Clinger's
+// fast path); longer numbers can be off by one unit in the last place, so
+// that 0.30000000000000004 would not decode to the double it was written
+// from. Those few numbers are converted again from their text.
+inline double exact_double(double d, std::string_view text) noexcept {
+    std::size_t digits = 0;
+    for (char c : text) {
+        if (c >= '0' && c <= '9') ++digits;
+        else if (c == 'e' || c == 'E') digits = 99;
+    }
+    if (digits <= 15) return d;
+    double exact;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), exact);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size() ? exact : d;
+}
+
+// What boost::json::parser does (basic_parser + value_stack), with exact
+// doubles (above).
+struct dom_handler {
+    static constexpr std::size_t max_object_size = bj::object::max_size();
+    static constexpr std::size_t max_array_size = bj::array::max_size();
+    static constexpr std::size_t max_key_size = bj::string::max_size();
+    static constexpr std::size_t max_string_size = bj::string::max_size();
+
+    bj::value_stack st;
+    std::string number; // the start of a number split across writes (never with one write)
+
+    dom_handler(unsigned char* buffer, std::size_t size) noexcept : st(bj::storage_ptr(), buffer, size) {}
+
+    bool on_document_begin(bj::error_code&) { return true; }
+    bool on_document_end(bj::error_code&) { return true; }
+    bool on_object_begin(bj::error_code&) { return true; }
+    bool on_object_end(std::size_t n, bj::error_code&) {
+        st.push_object(n);
+        return true;
+    }
+    bool on_array_begin(bj::error_code&) { return true; }
+    bool on_array_end(std::size_t n, bj::error_code&) {
+        st.push_array(n);
+        return true;
+    }
+    bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_chars(s);
+        return true;
+    }
+    bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_key(s);
+        return true;
+    }
+    bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_chars(s);
+        return true;
+    }
+    bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_string(s);
+        return true;
+    }
+    bool on_number_part(bj::string_view s, bj::error_code&) {
+        number.append(s.data(), s.size());
+        return true;
+    }
+    bool on_int64(std::int64_t i, bj::string_view, bj::error_code&) {
+        number.clear();
+        st.push_int64(i);
+        return true;
+    }
+    bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
+        number.clear();
+        st.push_uint64(u);
+        return true;
+    }
+    bool on_double(double d, bj::string_view s, bj::error_code&) {
+        if (number.empty()) {
+            d = exact_double(d, std::string_view(s.data(), s.size()));
+        } else {
+            number.append(s.data(), s.size());
+            d = exact_double(d, number);
+            number.clear();
+        }
+        st.push_double(d);
+        return true;
+    }
+    bool on_bool(bool b, bj::error_code&) {
+        st.push_bool(b);
+        return true;
+    }
+    bool on_null(bj::error_code&) {
+        st.push_null();
+        return true;
+    }
+    bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
+    bool on_comment(bj::string_view, bj::error_code&) { return true; }
+};
+
 // Parses `body` and calls `fn(const bj::value&)` with the root; the DOM lives
 // in a monotonic resource: a stack buffer for small bodies, the thread's
 // dom_arena for larger ones, blocks of its own beyond that.
@@ -741,15 +840,20 @@ bool with_document(std::string_view body, std::string& what, Fn&& fn) {
 
     bj::parse_options opt;
     opt.max_depth = max_json_depth;
-    bj::parser p(bj::storage_ptr(), opt, parser_buffer, sizeof parser_buffer);
-    p.reset(bj::storage_ptr(&*mr));
+    bj::basic_parser<dom_handler> p(opt, parser_buffer, sizeof parser_buffer);
+    p.reset();
+    p.handler().st.reset(bj::storage_ptr(&*mr));
     bj::error_code ec;
-    const std::size_t n = p.write(body.data(), body.size(), ec);
+    const std::size_t n = p.write_some(false, body.data(), body.size(), ec);
+    if (!ec && n < body.size()) {
+        ec = bj::error::extra_data;
+        p.fail(ec);
+    }
     if (ec) {
         what = describe_parse_error(body, n, ec);
         return false;
     }
-    const bj::value root = p.release();
+    const bj::value root = p.handler().st.release();
     return fn(root);
 }
 
