@@ -7,6 +7,7 @@
 #include <polar/models/aggregation.hpp>
 #include <polar/models/common.hpp>
 #include <polar/models/customer.hpp>
+#include <polar/models/customer_meter.hpp>
 #include <polar/models/enums.hpp>
 #include <polar/models/event.hpp>
 #include <polar/models/filter.hpp>

@@ -184,12 +184,12 @@ TEST_CASE("models: aggregations") {
     // count has no property.
     CHECK(aggregation(aggregation_function::count, "ignored") == aggregation::count());
     // A function from a newer API keeps its tag.
-    const aggregation unique(polar::open_enum<aggregation_function>::from_wire("unique"), "user");
-    CHECK(unique.is_unknown());
-    CHECK(unique.func() == aggregation_function::unknown);
-    CHECK(unique.func_name() == "unique");
-    CHECK(unique.property() == "user");
-    CHECK_FALSE(unique.is_property_aggregation());
+    const aggregation p99(polar::open_enum<aggregation_function>::from_wire("p99"), "user");
+    CHECK(p99.is_unknown());
+    CHECK(p99.func() == aggregation_function::unknown);
+    CHECK(p99.func_name() == "p99");
+    CHECK(p99.property() == "user");
+    CHECK_FALSE(p99.is_property_aggregation());
 }
 
 TEST_CASE("models: owning request types are not aggregates") {

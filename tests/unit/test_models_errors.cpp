@@ -182,19 +182,20 @@ TEST_CASE("decode errors: meter fields") {
 
 TEST_CASE("decode errors: metadata values") {
     using M = polar::meter;
-    CHECK(decode_error<M>(meter_with("metadata", R"({"a":1.5})")) ==
-          "metadata.a: expected string, integer or boolean, got non-integral number (or an integer out of the int64 range)");
+    // Floats (and integers beyond int64) are metadata values since the dated
+    // API: they decode as doubles (test_models_dated.cpp). Numbers beyond the
+    // range of a double do not.
+    CHECK(decode_error<M>(meter_with("metadata", R"({"a":1e999})")) ==
+          "metadata.a: number out of range (beyond the range of a double)");
+    CHECK(decode_error<M>(meter_with("metadata", R"({"ok":1.5,"b":-1e400})")) ==
+          "metadata.b: number out of range (beyond the range of a double)");
     CHECK(decode_error<M>(meter_with("metadata", R"({"a":null})")) == "metadata.a: expected string, integer or boolean, got null");
     CHECK(decode_error<M>(meter_with("metadata", R"({"a":{"b":1}})")) ==
           "metadata.a: expected string, integer or boolean, got object");
     CHECK(decode_error<M>(meter_with("metadata", R"({"ok":1,"list":[1]})")) ==
           "metadata.list: expected string, integer or boolean, got array");
-    CHECK(decode_error<M>(meter_with("metadata", R"({"big":9223372036854775808})")) ==
-          "metadata.big: integer out of range (exceeds int64)");
-    CHECK(decode_error<M>(meter_with("metadata", R"({"huge":123456789012345678901234567890})")) ==
-          "metadata.huge: expected string, integer or boolean, got non-integral number (or an integer out of the int64 range)");
-    CHECK(decode_error<M>(meter_with("metadata", R"({"small":-9223372036854775809})")).find("metadata.small:") == 0);
-    CHECK(decode_error<M>(meter_with("metadata", R"({"e":1e3})")).find("metadata.e: expected string, integer or boolean") == 0);
+    CHECK(decode_error<M>(meter_with("metadata", R"({"s":"x","nested":{"list":[1]}})")) ==
+          "metadata.nested: expected string, integer or boolean, got object");
 }
 
 TEST_CASE("decode errors: filters") {
@@ -311,7 +312,7 @@ TEST_CASE("decode errors: events and customers") {
     CHECK(decode_error<P>(page(event_with("external_customer_id", "{}"))) ==
           "items[0].external_customer_id: expected string or null, got object");
     CHECK(decode_error<P>(page(event_with("customer", "[]"))) == "items[0].customer: expected object, got array");
-    CHECK(decode_error<P>(page(event_with("metadata", R"({"n":0.5})"))).rfind("items[0].metadata.n: expected string, integer or boolean", 0) == 0);
+    CHECK(decode_error<P>(page(event_with("metadata", R"({"n":[0.5]})"))) == "items[0].metadata.n: expected string, integer or boolean, got array");
     CHECK(decode_error<P>(page(event_with("customer", customer_with("email", "")))) == "items[0].customer.email: missing required field");
     CHECK(decode_error<P>(page(event_with("customer", customer_with("email_verified", R"("yes")")))) ==
           "items[0].customer.email_verified: expected boolean, got string");

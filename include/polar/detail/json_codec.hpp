@@ -12,6 +12,7 @@
 #include <polar/models/aggregation.hpp>
 #include <polar/models/common.hpp>
 #include <polar/models/customer.hpp>
+#include <polar/models/customer_meter.hpp>
 #include <polar/models/event.hpp>
 #include <polar/models/filter.hpp>
 #include <polar/models/meter.hpp>
@@ -46,10 +47,17 @@ inline constexpr std::size_t max_filter_depth = 100;
 // `unknown` keeping the raw string; nullable fields may also be absent;
 // required non-nullable fields must be present with the right JSON type;
 // integers must fit in int64 and be written without fraction or exponent.
+// Fields of the dated API (2026-04 and later) may be absent, so 2025-03
+// bodies decode as before. Metadata values: a number with a fraction or
+// exponent (or an integer beyond int64) is a double; filter clause values
+// stay string | integer | boolean. Doubles are exact (the shortest text of
+// a double decodes to that double). Events: see polar::event.
 
 POLAR_DECL error_code decode(std::string_view body, meter& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, page<meter>& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, page<event>& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, page<customer_meter>& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, customer_meter& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, meter_quantities& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, events_ingest_response& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, event& out, std::string& what);
@@ -82,7 +90,17 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // Timestamps are written as the server writes them (UTC, `Z`, microseconds
 // when non-zero). Strings are escaped; invalid UTF-8 in them is replaced by
 // U+FFFD so the output is always valid JSON. Unknown enum values are written
-// with their raw string.
+// with their raw string. Doubles are written in their shortest round-trip
+// form, with a fraction or exponent (`2.0`). An event with raw_json is
+// written as that text.
+//
+// Errors: JSON has no NaN or infinity. A metadata value that is one cannot
+// be encoded: the encode() overloads returning std::string then throw
+// api_error with errc::invalid_argument (diagnostics::message names the
+// key, e.g. `events[2].metadata.ratio: NaN or infinity cannot be encoded as
+// JSON`); the overloads taking `out` and `what` return that error instead
+// and never throw but for std::bad_alloc. Quantities and other response
+// numbers that are not finite are written as null.
 
 POLAR_DECL std::string encode(const meter_create& v);
 POLAR_DECL std::string encode(const meter_update& v);
@@ -91,6 +109,8 @@ POLAR_DECL std::string encode(const event_create& v);
 POLAR_DECL std::string encode(const meter& v);
 POLAR_DECL std::string encode(const page<meter>& v);
 POLAR_DECL std::string encode(const page<event>& v);
+POLAR_DECL std::string encode(const page<customer_meter>& v);
+POLAR_DECL std::string encode(const customer_meter& v);
 POLAR_DECL std::string encode(const event& v);
 POLAR_DECL std::string encode(const customer& v);
 POLAR_DECL std::string encode(const address& v);
@@ -99,6 +119,13 @@ POLAR_DECL std::string encode(const events_ingest_response& v);
 POLAR_DECL std::string encode(const filter& v);
 POLAR_DECL std::string encode(const aggregation& v);
 POLAR_DECL std::string encode(const pagination& v);
+
+// Request bodies without exceptions: on success `out` holds the JSON and
+// `what` is empty; on failure errc::invalid_argument and `what` says why.
+POLAR_DECL error_code encode(const meter_create& v, std::string& out, std::string& what);
+POLAR_DECL error_code encode(const meter_update& v, std::string& out, std::string& what);
+POLAR_DECL error_code encode(const events_ingest& v, std::string& out, std::string& what);
+POLAR_DECL error_code encode(const event_create& v, std::string& out, std::string& what);
 
 } // namespace detail
 } // namespace polar

@@ -12,11 +12,14 @@
 #include <polar/detail/json_source.hpp>
 #include <polar/impl/json_utf8.ipp>
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_stack.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -158,7 +161,10 @@ public:
         switch (v.kind()) {
         case bj::kind::int64: out = static_cast<double>(v.get_int64()); return true;
         case bj::kind::uint64: out = static_cast<double>(v.get_uint64()); return true;
-        case bj::kind::double_: out = v.get_double(); return true;
+        case bj::kind::double_:
+            out = v.get_double();
+            if (!std::isfinite(out)) return not_finite();
+            return true;
         default: return type_error("number", v);
         }
     }
@@ -198,8 +204,28 @@ public:
         else out = open_enum<E>::from_wire(sv(*s));
         return true;
     }
-    // string | integer | boolean
+    // A metadata value: string | integer | boolean | double. Integers beyond
+    // int64 become doubles; numbers beyond the double range are rejected.
     bool scalar(const bj::value& v, metadata_value& out) {
+        switch (v.kind()) {
+        case bj::kind::string: {
+            const bj::string& s = v.get_string();
+            out.emplace<0>(s.data(), s.size());
+            return true;
+        }
+        case bj::kind::int64: out.emplace<1>(v.get_int64()); return true;
+        case bj::kind::bool_: out.emplace<2>(v.get_bool()); return true;
+        case bj::kind::uint64: out.emplace<3>(static_cast<double>(v.get_uint64())); return true;
+        case bj::kind::double_:
+            if (!std::isfinite(v.get_double())) return not_finite();
+            out.emplace<3>(v.get_double());
+            return true;
+        default: return type_error("string, integer or boolean", v);
+        }
+    }
+    POLAR_COLD bool not_finite() { return fail("number out of range (beyond the range of a double)"); }
+    // A filter clause value: string | integer | boolean (never a float).
+    bool filter_scalar(const bj::value& v, filter_value& out) {
         switch (v.kind()) {
         case bj::kind::string: {
             const bj::string& s = v.get_string();
@@ -225,6 +251,21 @@ public:
         }
         return true;
     }
+    bool opt_i64(const bj::value& v, std::optional<std::int64_t>& out) {
+        if (v.is_null()) {
+            out.reset();
+            return true;
+        }
+        if (!v.is_int64() && !v.is_uint64() && !v.is_double()) return type_error("integer or null", v);
+        return i64(v, out.emplace());
+    }
+
+    // -- raw text of events (system and unknown-source events only) -----------
+    void set_body(std::string_view body) noexcept { body_ = body; }
+    // Set by read_page before each item; -1 outside pages.
+    void set_item(std::ptrdiff_t i) noexcept { item_ = i; }
+    // The text of `v`, the value being read: the item of a page or the root.
+    POLAR_COLD std::string raw_text(const bj::value& v);
 
 private:
     struct segment {
@@ -234,7 +275,114 @@ private:
     };
     std::string msg_;
     std::vector<segment> path_; // innermost first
+    std::string_view body_;
+    std::ptrdiff_t item_ = -1;
+    bool spans_scanned_ = false;
+    std::vector<std::string_view> item_spans_; // the text of each item of a page
 };
+
+// -- locating values in the text ----------------------------------------------
+// Events of a source other than `user` keep their text (event::raw_json).
+// The DOM does not know where a value came from, so a small scanner finds
+// it in the body, which the parser has accepted already; values it cannot
+// place are serialized from the DOM instead.
+namespace text {
+
+constexpr std::size_t npos = std::string_view::npos;
+
+inline std::size_t skip_ws(std::string_view s, std::size_t i) noexcept {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    return i;
+}
+
+// s[i] is the opening quote; returns the offset after the closing one.
+inline std::size_t skip_string(std::string_view s, std::size_t i) noexcept {
+    for (++i; i < s.size();) {
+        if (s[i] == '\\') i += 2;
+        else if (s[i] == '"') return i + 1;
+        else ++i;
+    }
+    return npos;
+}
+
+// The offset after the value that starts at s[i].
+inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
+    if (i >= s.size()) return npos;
+    if (s[i] == '"') return skip_string(s, i);
+    if (s[i] == '{' || s[i] == '[') {
+        std::size_t depth = 0;
+        while (i < s.size()) {
+            const char c = s[i];
+            if (c == '"') {
+                i = skip_string(s, i);
+                if (i == npos) return npos;
+                continue;
+            }
+            if (c == '{' || c == '[') ++depth;
+            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+            ++i;
+        }
+        return npos;
+    }
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
+           s[i] != '\n' && s[i] != '\r')
+        ++i;
+    return i;
+}
+
+// The spans of the items of the root object's `items` array (the last
+// `items` key wins, as in the DOM); false when the text has another shape.
+inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out) {
+    std::size_t i = skip_ws(s, 0);
+    if (i >= s.size() || s[i] != '{') return false;
+    std::size_t items = npos;
+    for (i = skip_ws(s, i + 1); i < s.size() && s[i] != '}';) {
+        if (s[i] != '"') return false;
+        const std::size_t key_end = skip_string(s, i);
+        if (key_end == npos) return false;
+        const std::string_view key = s.substr(i + 1, key_end - i - 2);
+        i = skip_ws(s, key_end);
+        if (i >= s.size() || s[i] != ':') return false;
+        i = skip_ws(s, i + 1);
+        if (key == "items") items = i;
+        i = skip_value(s, i);
+        if (i == npos) return false;
+        i = skip_ws(s, i);
+        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+    }
+    if (items == npos || s[items] != '[') return false;
+    out.clear();
+    for (i = skip_ws(s, items + 1); i < s.size() && s[i] != ']';) {
+        const std::size_t end = skip_value(s, i);
+        if (end == npos) return false;
+        out.push_back(s.substr(i, end - i));
+        i = skip_ws(s, end);
+        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+    }
+    return true;
+}
+
+} // namespace text
+
+POLAR_COLD inline std::string reader::raw_text(const bj::value& v) {
+    if (item_ < 0) {
+        // The root: the body without surrounding whitespace.
+        const std::size_t b = text::skip_ws(body_, 0);
+        std::size_t e = body_.size();
+        while (e > b && (body_[e - 1] == ' ' || body_[e - 1] == '\t' || body_[e - 1] == '\n' || body_[e - 1] == '\r'))
+            --e;
+        if (b < e && body_[b] == '{') return std::string(body_.substr(b, e - b));
+    } else {
+        if (!spans_scanned_) {
+            spans_scanned_ = true;
+            if (!text::page_item_spans(body_, item_spans_)) item_spans_.clear();
+        }
+        const auto i = static_cast<std::size_t>(item_);
+        if (i < item_spans_.size() && !item_spans_[i].empty() && item_spans_[i][0] == '{')
+            return std::string(item_spans_[i]);
+    }
+    return bj::serialize(v);
+}
 
 // Bit i set in `seen` for each required field names[i] found.
 template <std::size_t N>
@@ -260,7 +408,7 @@ inline bool read_clause(reader& r, const bj::object& o, filter_clause& out) {
             if (!r.enumeration(x, out.op)) return r.at_key(k);
             seen |= 2u;
         } else if (k == "value") {
-            if (!r.scalar(x, out.value)) return r.at_key(k);
+            if (!r.filter_scalar(x, out.value)) return r.at_key(k);
             seen |= 4u;
         }
     }
@@ -374,6 +522,16 @@ inline bool read_meter(reader& r, const bj::value& v, meter& out) {
         } else if (k == "organization_id") {
             if (!r.str(x, out.organization_id)) return r.at_key(k);
             seen |= 1u << 6;
+        } else if (k == "unit") {
+            // Absent (2025-03) or null: the default, `scalar`.
+            if (x.is_null()) out.unit = meter_unit::scalar;
+            else if (!r.enumeration(x, out.unit)) return r.at_key(k);
+        } else if (k == "custom_label") {
+            if (!r.opt_str(x, out.custom_label)) return r.at_key(k);
+        } else if (k == "custom_multiplier") {
+            if (!r.opt_i64(x, out.custom_multiplier)) return r.at_key(k);
+        } else if (k == "archived_at") {
+            if (!r.opt_time(x, out.archived_at)) return r.at_key(k);
         }
     }
     return check_required(r, seen, required);
@@ -400,6 +558,13 @@ inline bool read_meter_create(reader& r, const bj::value& v, meter_create& out) 
             if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
         } else if (k == "organization_id") {
             if (!r.opt_str(x, out.organization_id)) return r.at_key(k);
+        } else if (k == "unit") {
+            if (x.is_null()) out.unit.reset();
+            else if (!r.enumeration(x, out.unit.emplace())) return r.at_key(k);
+        } else if (k == "custom_label") {
+            if (!r.opt_str(x, out.custom_label)) return r.at_key(k);
+        } else if (k == "custom_multiplier") {
+            if (!r.opt_i64(x, out.custom_multiplier)) return r.at_key(k);
         }
     }
     return check_required(r, seen, required);
@@ -431,6 +596,34 @@ inline bool read_meter_update(reader& r, const bj::value& v, meter_update& out) 
             }
         } else if (k == "metadata") {
             if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
+        } else if (k == "unit") {
+            if (x.is_null()) {
+                out.unit.set_null();
+            } else {
+                open_enum<meter_unit> u;
+                if (!r.enumeration(x, u)) return r.at_key(k);
+                out.unit.set(std::move(u));
+            }
+        } else if (k == "custom_label") {
+            if (x.is_null()) {
+                out.custom_label.set_null();
+            } else {
+                std::string label;
+                if (!r.str(x, label)) return r.at_key(k);
+                out.custom_label.set(std::move(label));
+            }
+        } else if (k == "custom_multiplier") {
+            if (x.is_null()) {
+                out.custom_multiplier.set_null();
+            } else {
+                std::int64_t m = 0;
+                if (!r.i64(x, m)) return r.at_key(k);
+                out.custom_multiplier.set(m);
+            }
+        } else if (k == "is_archived") {
+            // null means "unchanged", like absent.
+            if (x.is_null()) out.is_archived.reset();
+            else if (!r.boolean(x, out.is_archived.emplace())) return r.at_key(k);
         }
     }
     return true;
@@ -482,9 +675,12 @@ inline bool read_tax_id(reader& r, const bj::value& v, std::optional<tax_id>& ou
 inline bool read_customer(reader& r, const bj::value& v, customer& out) {
     const bj::object* o = r.object(v);
     if (!o) return false;
-    static constexpr std::string_view required[] = {"id", "created_at", "metadata", "email",
+    // `email` is checked after the loop: whether it may be null or absent
+    // depends on `type`, which may come later.
+    static constexpr std::string_view required[] = {"id", "created_at", "metadata",
                                                     "email_verified", "organization_id", "avatar_url"};
     unsigned seen = 0;
+    const bj::value* email = nullptr;
     for (const auto& kv : *o) {
         const std::string_view k = kv.key();
         const bj::value& x = kv.value();
@@ -502,11 +698,10 @@ inline bool read_customer(reader& r, const bj::value& v, customer& out) {
         } else if (k == "external_id") {
             if (!r.opt_str(x, out.external_id)) return r.at_key(k);
         } else if (k == "email") {
-            if (!r.str(x, out.email)) return r.at_key(k);
-            seen |= 1u << 3;
+            email = &x;
         } else if (k == "email_verified") {
             if (!r.boolean(x, out.email_verified)) return r.at_key(k);
-            seen |= 1u << 4;
+            seen |= 1u << 3;
         } else if (k == "name") {
             if (!r.opt_str(x, out.name)) return r.at_key(k);
         } else if (k == "billing_address") {
@@ -516,23 +711,168 @@ inline bool read_customer(reader& r, const bj::value& v, customer& out) {
             if (!read_tax_id(r, x, out.tax_id)) return r.at_key(k);
         } else if (k == "organization_id") {
             if (!r.str(x, out.organization_id)) return r.at_key(k);
-            seen |= 1u << 5;
+            seen |= 1u << 4;
         } else if (k == "deleted_at") {
             if (!r.opt_time(x, out.deleted_at)) return r.at_key(k);
         } else if (k == "avatar_url") {
-            if (!r.str(x, out.avatar_url)) return r.at_key(k);
-            seen |= 1u << 6;
+            // The dated API sends null for customers without an avatar.
+            if (x.is_null()) out.avatar_url.clear();
+            else if (!x.is_string()) return r.type_error("string or null", x), r.at_key(k);
+            else if (!r.str(x, out.avatar_url)) return r.at_key(k);
+            seen |= 1u << 5;
+        } else if (k == "type") {
+            if (!r.enumeration(x, out.type)) return r.at_key(k);
+        } else if (k == "billing_name") {
+            if (!r.opt_str(x, out.billing_name)) return r.at_key(k);
+        } else if (k == "locale") {
+            if (!r.opt_str(x, out.locale)) return r.at_key(k);
+        } else if (k == "default_payment_method_id") {
+            if (!r.opt_str(x, out.default_payment_method_id)) return r.at_key(k);
+        } else if (k == "first_user_event_at") {
+            if (!r.opt_time(x, out.first_user_event_at)) return r.at_key(k);
+        }
+    }
+    if (!check_required(r, seen, required)) return false;
+    // Individuals (also 2025-03 customers, which have no type) must have an
+    // email; teams and unknown types may have none.
+    if (out.type == customer_type::individual) {
+        if (!email) return r.missing("email");
+        if (!r.str(*email, out.email)) return r.at_key("email");
+    } else if (email && !email->is_null()) {
+        if (!email->is_string()) return r.type_error("string or null", *email), r.at_key("email");
+        if (!r.str(*email, out.email)) return r.at_key("email");
+    } else {
+        out.email.clear();
+    }
+    return true;
+}
+
+// LLMMetadata (`_llm`).
+inline bool read_llm(reader& r, const bj::value& v, llm_metadata& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"vendor", "model", "input_tokens", "output_tokens",
+                                                    "total_tokens"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "vendor") {
+            if (!r.str(x, out.vendor)) return r.at_key(k);
+            seen |= 1u << 0;
+        } else if (k == "model") {
+            if (!r.str(x, out.model)) return r.at_key(k);
+            seen |= 1u << 1;
+        } else if (k == "input_tokens") {
+            if (!r.i64(x, out.input_tokens)) return r.at_key(k);
+            seen |= 1u << 2;
+        } else if (k == "output_tokens") {
+            if (!r.i64(x, out.output_tokens)) return r.at_key(k);
+            seen |= 1u << 3;
+        } else if (k == "total_tokens") {
+            if (!r.i64(x, out.total_tokens)) return r.at_key(k);
+            seen |= 1u << 4;
+        } else if (k == "prompt") {
+            if (!r.opt_str(x, out.prompt)) return r.at_key(k);
+        } else if (k == "response") {
+            if (!r.opt_str(x, out.response)) return r.at_key(k);
+        } else if (k == "cached_input_tokens") {
+            if (!r.opt_i64(x, out.cached_input_tokens)) return r.at_key(k);
         }
     }
     return check_required(r, seen, required);
 }
 
+// A decimal sent as a number: its shortest text in fixed notation.
+POLAR_COLD inline void decimal_text(const bj::value& v, std::string& out) {
+    char buf[400];
+    std::to_chars_result res{};
+    if (v.is_int64()) res = std::to_chars(buf, buf + sizeof buf, v.get_int64());
+    else if (v.is_uint64()) res = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
+    else res = std::to_chars(buf, buf + sizeof buf, v.get_double(), std::chars_format::fixed);
+    out.assign(buf, res.ec == std::errc() ? static_cast<std::size_t>(res.ptr - buf) : 0);
+}
+
+// CostMetadata (`_cost`): `amount` as a string or a number.
+inline bool read_cost(reader& r, const bj::value& v, cost_metadata& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"amount", "currency"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "amount") {
+            if (x.is_string()) {
+                r.str(x, out.amount);
+            } else if (x.is_int64() || x.is_uint64() || x.is_double()) {
+                if (x.is_double() && !std::isfinite(x.get_double())) return r.not_finite(), r.at_key(k);
+                decimal_text(x, out.amount);
+            } else {
+                return r.type_error("decimal string or number", x), r.at_key(k);
+            }
+            seen |= 1u << 0;
+        } else if (k == "currency") {
+            if (!r.str(x, out.currency)) return r.at_key(k);
+            seen |= 1u << 1;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+// EventMetadataOutput of a user event: scalars, plus `_llm` and `_cost`
+// objects. A 2025-03 event may hold scalars under those keys: kept as
+// metadata. Other non-scalar values under `_` keys (reserved for Polar's
+// structured metadata) are skipped, so a structure added later does not
+// break decoding.
+inline bool read_user_event_metadata(reader& r, const bj::value& v, event& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    out.metadata.clear();
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (!k.empty() && k[0] == '_' && !x.is_string() && !x.is_number() && !x.is_bool()) {
+            if (k == "_llm" && x.is_object()) {
+                if (!read_llm(r, x, out.llm.emplace())) return r.at_key(k);
+            } else if (k == "_cost" && x.is_object()) {
+                if (!read_cost(r, x, out.cost.emplace())) return r.at_key(k);
+            }
+            continue;
+        }
+        auto it = out.metadata.try_emplace(out.metadata.end(), std::string(k));
+        if (!r.scalar(x, it->second)) return r.at_key(k);
+    }
+    return true;
+}
+
+// The metadata of a system event (or of an unknown source): its typed
+// object is kept whole in raw_json; `metadata` gets the top-level scalars.
+inline bool read_other_event_metadata(reader& r, const bj::value& v, event& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    out.metadata.clear();
+    for (const auto& kv : *o) {
+        const bj::value& x = kv.value();
+        if (x.is_string() || x.is_int64() || x.is_bool() || x.is_uint64() ||
+            (x.is_double() && std::isfinite(x.get_double()))) {
+            auto it = out.metadata.try_emplace(out.metadata.end(), std::string(kv.key()));
+            r.scalar(x, it->second);
+        }
+    }
+    return true;
+}
+
+// Event = SystemEvent | UserEvent, discriminated by `source`, then (system)
+// by `name`. The common fields are read for every event; `metadata` once
+// `source` is known (keys come in any order).
 inline bool read_event(reader& r, const bj::value& v, event& out) {
     const bj::object* o = r.object(v);
     if (!o) return false;
     static constexpr std::string_view required[] = {"id", "timestamp", "name", "source",
                                                     "organization_id", "metadata"};
     unsigned seen = 0;
+    const bj::value* metadata = nullptr;
     for (const auto& kv : *o) {
         const std::string_view k = kv.key();
         const bj::value& x = kv.value();
@@ -552,7 +892,7 @@ inline bool read_event(reader& r, const bj::value& v, event& out) {
             if (!r.str(x, out.organization_id)) return r.at_key(k);
             seen |= 1u << 4;
         } else if (k == "metadata") {
-            if (!r.meta(x, out.metadata)) return r.at_key(k);
+            metadata = &x;
             seen |= 1u << 5;
         } else if (k == "customer_id") {
             if (!r.opt_str(x, out.customer_id)) return r.at_key(k);
@@ -561,9 +901,52 @@ inline bool read_event(reader& r, const bj::value& v, event& out) {
         } else if (k == "customer") {
             if (x.is_null()) out.customer.reset();
             else if (!read_customer(r, x, out.customer.emplace())) return r.at_key(k);
+        } else if (k == "label") {
+            if (!r.str(x, out.label)) return r.at_key(k);
+        } else if (k == "child_count") {
+            if (!r.i64(x, out.child_count)) return r.at_key(k);
+        } else if (k == "parent_id") {
+            if (!r.opt_str(x, out.parent_id)) return r.at_key(k);
+        } else if (k == "member_id") {
+            if (!r.opt_str(x, out.member_id)) return r.at_key(k);
+        } else if (k == "external_member_id") {
+            if (!r.opt_str(x, out.external_member_id)) return r.at_key(k);
         }
     }
-    return check_required(r, seen, required);
+    if (!check_required(r, seen, required)) return false;
+    if (out.source == event_source::user) {
+        if (!read_user_event_metadata(r, *metadata, out)) return r.at_key("metadata");
+    } else {
+        if (!read_other_event_metadata(r, *metadata, out)) return r.at_key("metadata");
+        out.raw_json = r.raw_text(v);
+    }
+    return true;
+}
+
+// EventMetadataInput: scalars, plus `_llm` and `_cost` objects, which go to
+// event_create::llm and ::cost (the map is left unset when they were all it
+// held, as the encoder writes them for an unset map).
+inline bool read_event_create_metadata(reader& r, const bj::value& v, event_create& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    metadata& md = out.metadata.emplace();
+    bool structured = false;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "_llm" && x.is_object()) {
+            if (!read_llm(r, x, out.llm.emplace())) return r.at_key(k);
+            structured = true;
+        } else if (k == "_cost" && x.is_object()) {
+            if (!read_cost(r, x, out.cost.emplace())) return r.at_key(k);
+            structured = true;
+        } else {
+            auto it = md.try_emplace(md.end(), std::string(k));
+            if (!r.scalar(x, it->second)) return r.at_key(k);
+        }
+    }
+    if (structured && md.empty()) out.metadata.reset();
+    return true;
 }
 
 inline bool read_event_create(reader& r, const bj::value& v, event_create& out) {
@@ -584,9 +967,17 @@ inline bool read_event_create(reader& r, const bj::value& v, event_create& out) 
         } else if (k == "timestamp") {
             if (!r.time(x, out.timestamp.emplace())) return r.at_key(k);
         } else if (k == "metadata") {
-            if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
+            if (!read_event_create_metadata(r, x, out)) return r.at_key(k);
         } else if (k == "organization_id") {
             if (!r.opt_str(x, out.organization_id)) return r.at_key(k);
+        } else if (k == "external_id") {
+            if (!r.opt_str(x, out.external_id)) return r.at_key(k);
+        } else if (k == "parent_id") {
+            if (!r.opt_str(x, out.parent_id)) return r.at_key(k);
+        } else if (k == "member_id") {
+            if (!r.opt_str(x, out.member_id)) return r.at_key(k);
+        } else if (k == "external_member_id") {
+            if (!r.opt_str(x, out.external_member_id)) return r.at_key(k);
         }
     }
     if (!check_required(r, seen, required)) return false;
@@ -615,6 +1006,9 @@ inline bool read_ingest_response(reader& r, const bj::value& v, events_ingest_re
     const bj::value* n = o->if_contains("inserted");
     if (!n) return r.missing("inserted");
     if (!r.i64(*n, out.inserted)) return r.at_key("inserted");
+    // Dated API only; 0 when absent.
+    if (const bj::value* d = o->if_contains("duplicates"))
+        if (!r.i64(*d, out.duplicates)) return r.at_key("duplicates");
     return true;
 }
 
@@ -623,6 +1017,9 @@ inline bool read_ingest_response(reader& r, const bj::value& v, events_ingest_re
 inline bool read_quantities(reader& r, const bj::value& v, meter_quantities& out) {
     const bj::object* o = r.object(v);
     if (!o) return false;
+    // Dated API only.
+    if (const bj::value* t = o->if_contains("total"))
+        if (!r.number(*t, out.total.emplace())) return r.at_key("total");
     const bj::value* q = o->if_contains("quantities");
     if (!q) return r.missing("quantities");
     const bj::array* a = r.array(*q);
@@ -681,12 +1078,61 @@ bool read_page(reader& r, const bj::value& v, page<T>& out, ReadItem read_item) 
             if (!a) return r.at_key(k);
             out.items.clear();
             out.items.reserve(a->size());
-            for (std::size_t i = 0; i < a->size(); ++i)
+            for (std::size_t i = 0; i < a->size(); ++i) {
+                r.set_item(static_cast<std::ptrdiff_t>(i));
                 if (!read_item(r, (*a)[i], out.items.emplace_back())) return r.at_index(i), r.at_key(k);
+            }
+            r.set_item(-1);
             seen |= 1u;
         } else if (k == "pagination") {
             if (!read_pagination(r, kv.value(), out.pagination)) return r.at_key(k);
             seen |= 2u;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+// -- customer meters ----------------------------------------------------------------
+
+inline bool read_customer_meter(reader& r, const bj::value& v, customer_meter& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"id",          "created_at",     "customer_id",
+                                                    "meter_id",    "consumed_units", "credited_units",
+                                                    "balance",     "customer",       "meter"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "id") {
+            if (!r.str(x, out.id)) return r.at_key(k);
+            seen |= 1u << 0;
+        } else if (k == "created_at") {
+            if (!r.time(x, out.created_at)) return r.at_key(k);
+            seen |= 1u << 1;
+        } else if (k == "modified_at") {
+            if (!r.opt_time(x, out.modified_at)) return r.at_key(k);
+        } else if (k == "customer_id") {
+            if (!r.str(x, out.customer_id)) return r.at_key(k);
+            seen |= 1u << 2;
+        } else if (k == "meter_id") {
+            if (!r.str(x, out.meter_id)) return r.at_key(k);
+            seen |= 1u << 3;
+        } else if (k == "consumed_units") {
+            if (!r.number(x, out.consumed_units)) return r.at_key(k);
+            seen |= 1u << 4;
+        } else if (k == "credited_units") {
+            if (!r.i64(x, out.credited_units)) return r.at_key(k);
+            seen |= 1u << 5;
+        } else if (k == "balance") {
+            if (!r.number(x, out.balance)) return r.at_key(k);
+            seen |= 1u << 6;
+        } else if (k == "customer") {
+            if (!read_customer(r, x, out.customer)) return r.at_key(k);
+            seen |= 1u << 7;
+        } else if (k == "meter") {
+            if (!read_meter(r, x, out.meter)) return r.at_key(k);
+            seen |= 1u << 8;
         }
     }
     return check_required(r, seen, required);
@@ -708,6 +1154,102 @@ POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::s
     out = "invalid JSON at offset " + std::to_string(consumed) + ": " + ec.message();
     return out;
 }
+
+// Exactness of doubles: Boost.JSON 1.81 computes a double as mantissa times
+// or divided by a power of ten, which is exact (correctly rounded) only when
+// the mantissa has at most 15 digits and the exponent is small (Clinger's
+// fast path); longer numbers can be off by one unit in the last place, so
+// that 0.30000000000000004 would not decode to the double it was written
+// from. Those few numbers are converted again from their text.
+inline double exact_double(double d, std::string_view text) noexcept {
+    std::size_t digits = 0;
+    for (char c : text) {
+        if (c >= '0' && c <= '9') ++digits;
+        else if (c == 'e' || c == 'E') digits = 99;
+    }
+    if (digits <= 15) return d;
+    double exact;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), exact);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size() ? exact : d;
+}
+
+// What boost::json::parser does (basic_parser + value_stack), with exact
+// doubles (above).
+struct dom_handler {
+    static constexpr std::size_t max_object_size = bj::object::max_size();
+    static constexpr std::size_t max_array_size = bj::array::max_size();
+    static constexpr std::size_t max_key_size = bj::string::max_size();
+    static constexpr std::size_t max_string_size = bj::string::max_size();
+
+    bj::value_stack st;
+    std::string number; // the start of a number split across writes (never with one write)
+
+    dom_handler(unsigned char* buffer, std::size_t size) noexcept : st(bj::storage_ptr(), buffer, size) {}
+
+    bool on_document_begin(bj::error_code&) { return true; }
+    bool on_document_end(bj::error_code&) { return true; }
+    bool on_object_begin(bj::error_code&) { return true; }
+    bool on_object_end(std::size_t n, bj::error_code&) {
+        st.push_object(n);
+        return true;
+    }
+    bool on_array_begin(bj::error_code&) { return true; }
+    bool on_array_end(std::size_t n, bj::error_code&) {
+        st.push_array(n);
+        return true;
+    }
+    bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_chars(s);
+        return true;
+    }
+    bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_key(s);
+        return true;
+    }
+    bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_chars(s);
+        return true;
+    }
+    bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_string(s);
+        return true;
+    }
+    bool on_number_part(bj::string_view s, bj::error_code&) {
+        number.append(s.data(), s.size());
+        return true;
+    }
+    bool on_int64(std::int64_t i, bj::string_view, bj::error_code&) {
+        number.clear();
+        st.push_int64(i);
+        return true;
+    }
+    bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
+        number.clear();
+        st.push_uint64(u);
+        return true;
+    }
+    bool on_double(double d, bj::string_view s, bj::error_code&) {
+        if (number.empty()) {
+            d = exact_double(d, std::string_view(s.data(), s.size()));
+        } else {
+            number.append(s.data(), s.size());
+            d = exact_double(d, number);
+            number.clear();
+        }
+        st.push_double(d);
+        return true;
+    }
+    bool on_bool(bool b, bj::error_code&) {
+        st.push_bool(b);
+        return true;
+    }
+    bool on_null(bj::error_code&) {
+        st.push_null();
+        return true;
+    }
+    bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
+    bool on_comment(bj::string_view, bj::error_code&) { return true; }
+};
 
 // Parses `body` and calls `fn(const bj::value&)` with the root; the DOM lives
 // in a monotonic resource: a stack buffer for small bodies, the thread's
@@ -741,15 +1283,20 @@ bool with_document(std::string_view body, std::string& what, Fn&& fn) {
 
     bj::parse_options opt;
     opt.max_depth = max_json_depth;
-    bj::parser p(bj::storage_ptr(), opt, parser_buffer, sizeof parser_buffer);
-    p.reset(bj::storage_ptr(&*mr));
+    bj::basic_parser<dom_handler> p(opt, parser_buffer, sizeof parser_buffer);
+    p.reset();
+    p.handler().st.reset(bj::storage_ptr(&*mr));
     bj::error_code ec;
-    const std::size_t n = p.write(body.data(), body.size(), ec);
+    const std::size_t n = p.write_some(false, body.data(), body.size(), ec);
+    if (!ec && n < body.size()) {
+        ec = bj::error::extra_data;
+        p.fail(ec);
+    }
     if (ec) {
         what = describe_parse_error(body, n, ec);
         return false;
     }
-    const bj::value root = p.release();
+    const bj::value root = p.handler().st.release();
     return fn(root);
 }
 
@@ -759,6 +1306,7 @@ error_code decode_root(std::string_view body, T& out, std::string& what, Read re
         what.clear();
         bool ok = with_document(body, what, [&](const bj::value& root) {
             reader r;
+            r.set_body(body);
             if (read(r, root, out)) return true;
             what = r.what();
             return false;
@@ -795,6 +1343,19 @@ POLAR_DECL error_code decode(std::string_view body, page<event>& out, std::strin
     return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, page<event>& p) {
         return json_decode_impl::read_page(r, v, p, json_decode_impl::read_event);
     });
+}
+
+POLAR_DECL error_code decode(std::string_view body, page<customer_meter>& out, std::string& what) {
+    out.items.clear();
+    out.pagination = {};
+    return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, page<customer_meter>& p) {
+        return json_decode_impl::read_page(r, v, p, json_decode_impl::read_customer_meter);
+    });
+}
+
+POLAR_DECL error_code decode(std::string_view body, customer_meter& out, std::string& what) {
+    out = customer_meter();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_customer_meter);
 }
 
 POLAR_DECL error_code decode(std::string_view body, meter_quantities& out, std::string& what) {

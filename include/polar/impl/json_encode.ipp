@@ -6,11 +6,14 @@
 #include <polar/detail/json_codec.hpp>
 #include <polar/impl/json_utf8.ipp>
 
+#include <polar/error.hpp>
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace polar {
 namespace detail {
@@ -116,7 +119,26 @@ public:
         if (s) str(*s);
         else null();
     }
-    void scalar(const metadata_value& v) {
+    // A metadata double: like number(), but NaN and infinities are an error
+    // (null is written in their place so that the text stays JSON).
+    void metadata_double(double v, std::string_view key) {
+        if (!std::isfinite(v)) {
+            fail_metadata(key);
+            null();
+            return;
+        }
+        number(v);
+    }
+    void scalar(const metadata_value& v, std::string_view key) {
+        switch (v.index()) {
+        case 0: str(*std::get_if<0>(&v)); break;
+        case 1: i64(*std::get_if<1>(&v)); break;
+        case 2: boolean(*std::get_if<2>(&v)); break;
+        case 3: metadata_double(*std::get_if<3>(&v), key); break;
+        default: null(); break; // valueless_by_exception
+        }
+    }
+    void scalar(const filter_value& v) {
         switch (v.index()) {
         case 0: str(*std::get_if<0>(&v)); break;
         case 1: i64(*std::get_if<1>(&v)); break;
@@ -124,21 +146,62 @@ public:
         default: null(); break; // valueless_by_exception
         }
     }
-    void meta(const metadata& m) {
-        out_.push_back('{');
-        bool first = true;
+    // The entries of a metadata map, without braces; `skip_llm` / `skip_cost`
+    // leave out the keys `_llm` / `_cost` (written from the structures).
+    void meta_entries(const metadata& m, bool& first, bool skip_llm = false, bool skip_cost = false) {
         for (const auto& [k, v] : m) {
+            if ((skip_llm && k == "_llm") || (skip_cost && k == "_cost")) continue;
             if (!first) out_.push_back(',');
             first = false;
             str(k);
             out_.push_back(':');
-            scalar(v);
+            scalar(v, k);
         }
+    }
+    void meta(const metadata& m) {
+        out_.push_back('{');
+        bool first = true;
+        meta_entries(m, first);
         out_.push_back('}');
     }
 
+    // -- errors ---------------------------------------------------------------
+    bool failed() const noexcept { return !error_.empty(); }
+    const std::string& error() const noexcept { return error_; }
+    POLAR_COLD void fail_metadata(std::string_view key) {
+        if (failed()) return;
+        error_ = "metadata.";
+        error_.append(key.data(), key.size());
+        error_ += ": NaN or infinity cannot be encoded as JSON";
+    }
+    // Runs f(); prefixes a failure it caused with the path `prefix`.
+    template <class F>
+    void nested(std::string_view prefix, F&& f) {
+        const bool had = failed();
+        f();
+        if (!had && failed()) prefix_error(prefix, std::string_view());
+    }
+    template <class F>
+    void nested(std::string_view array, std::size_t i, F&& f) {
+        const bool had = failed();
+        f();
+        if (!had && failed()) prefix_error(array, std::to_string(i));
+    }
+
 private:
+    POLAR_COLD void prefix_error(std::string_view key, std::string_view index) {
+        std::string p(key);
+        if (!index.empty()) {
+            p += '[';
+            p.append(index.data(), index.size());
+            p += ']';
+        }
+        p += '.';
+        error_.insert(0, p);
+    }
+
     std::string& out_;
+    std::string error_;
 };
 
 inline void write_filter(writer& w, const filter& f);
@@ -194,6 +257,15 @@ inline void write_meter(writer& w, const meter& m) {
     write_aggregation(w, m.aggregation);
     w.raw(",\"organization_id\":");
     w.str(m.organization_id);
+    w.raw(",\"unit\":");
+    w.str(m.unit.wire());
+    w.raw(",\"custom_label\":");
+    w.opt_str(m.custom_label);
+    w.raw(",\"custom_multiplier\":");
+    if (m.custom_multiplier) w.i64(*m.custom_multiplier);
+    else w.null();
+    w.raw(",\"archived_at\":");
+    w.opt_time(m.archived_at);
     w.raw('}');
 }
 
@@ -211,6 +283,18 @@ inline void write_meter_create(writer& w, const meter_create& m) {
     if (m.organization_id) {
         w.raw(",\"organization_id\":");
         w.str(*m.organization_id);
+    }
+    if (m.unit) {
+        w.raw(",\"unit\":");
+        w.str(m.unit->wire());
+    }
+    if (m.custom_label) {
+        w.raw(",\"custom_label\":");
+        w.str(*m.custom_label);
+    }
+    if (m.custom_multiplier) {
+        w.raw(",\"custom_multiplier\":");
+        w.i64(*m.custom_multiplier);
     }
     w.raw('}');
 }
@@ -235,6 +319,25 @@ inline void write_meter_update(writer& w, const meter_update& m) {
     if (m.metadata) {
         w.member(first, "metadata");
         w.meta(*m.metadata);
+    }
+    if (!m.unit.is_absent()) {
+        w.member(first, "unit");
+        if (const auto* u = m.unit.get()) w.str(u->wire());
+        else w.null();
+    }
+    if (!m.custom_label.is_absent()) {
+        w.member(first, "custom_label");
+        if (const std::string* l = m.custom_label.get()) w.str(*l);
+        else w.null();
+    }
+    if (!m.custom_multiplier.is_absent()) {
+        w.member(first, "custom_multiplier");
+        if (const std::int64_t* n = m.custom_multiplier.get()) w.i64(*n);
+        else w.null();
+    }
+    if (m.is_archived) {
+        w.member(first, "is_archived");
+        w.boolean(*m.is_archived);
     }
     w.raw('}');
 }
@@ -267,7 +370,8 @@ inline void write_customer(writer& w, const customer& c) {
     w.raw(",\"external_id\":");
     w.opt_str(c.external_id);
     w.raw(",\"email\":");
-    w.str(c.email);
+    if (c.email.empty() && c.type != customer_type::individual) w.null();
+    else w.str(c.email);
     w.raw(",\"email_verified\":");
     w.boolean(c.email_verified);
     w.raw(",\"name\":");
@@ -291,10 +395,75 @@ inline void write_customer(writer& w, const customer& c) {
     w.opt_time(c.deleted_at);
     w.raw(",\"avatar_url\":");
     w.str(c.avatar_url);
+    w.raw(",\"type\":");
+    w.str(c.type.wire());
+    w.raw(",\"billing_name\":");
+    w.opt_str(c.billing_name);
+    w.raw(",\"locale\":");
+    w.opt_str(c.locale);
+    w.raw(",\"default_payment_method_id\":");
+    w.opt_str(c.default_payment_method_id);
+    w.raw(",\"first_user_event_at\":");
+    w.opt_time(c.first_user_event_at);
+    w.raw('}');
+}
+
+inline void write_llm(writer& w, const llm_metadata& l) {
+    w.raw("{\"vendor\":");
+    w.str(l.vendor);
+    w.raw(",\"model\":");
+    w.str(l.model);
+    w.raw(",\"input_tokens\":");
+    w.i64(l.input_tokens);
+    w.raw(",\"output_tokens\":");
+    w.i64(l.output_tokens);
+    w.raw(",\"total_tokens\":");
+    w.i64(l.total_tokens);
+    if (l.prompt) {
+        w.raw(",\"prompt\":");
+        w.str(*l.prompt);
+    }
+    if (l.response) {
+        w.raw(",\"response\":");
+        w.str(*l.response);
+    }
+    if (l.cached_input_tokens) {
+        w.raw(",\"cached_input_tokens\":");
+        w.i64(*l.cached_input_tokens);
+    }
+    w.raw('}');
+}
+
+inline void write_cost(writer& w, const cost_metadata& c) {
+    w.raw("{\"amount\":");
+    w.str(c.amount);
+    w.raw(",\"currency\":");
+    w.str(c.currency);
+    w.raw('}');
+}
+
+// A metadata object with the structured keys `_llm` and `_cost`.
+inline void write_event_metadata(writer& w, const metadata* m, const std::optional<llm_metadata>& llm,
+                                 const std::optional<cost_metadata>& cost) {
+    w.raw('{');
+    bool first = true;
+    if (m) w.meta_entries(*m, first, llm.has_value(), cost.has_value());
+    if (llm) {
+        w.member(first, "_llm");
+        write_llm(w, *llm);
+    }
+    if (cost) {
+        w.member(first, "_cost");
+        write_cost(w, *cost);
+    }
     w.raw('}');
 }
 
 inline void write_event(writer& w, const event& e) {
+    if (!e.raw_json.empty()) {
+        w.raw(e.raw_json);
+        return;
+    }
     w.raw("{\"id\":");
     w.str(e.id);
     w.raw(",\"timestamp\":");
@@ -310,10 +479,20 @@ inline void write_event(writer& w, const event& e) {
     w.raw(",\"external_customer_id\":");
     w.opt_str(e.external_customer_id);
     w.raw(",\"customer\":");
-    if (e.customer) write_customer(w, *e.customer);
+    if (e.customer) w.nested("customer", [&] { write_customer(w, *e.customer); });
     else w.null();
     w.raw(",\"metadata\":");
-    w.meta(e.metadata);
+    write_event_metadata(w, &e.metadata, e.llm, e.cost);
+    w.raw(",\"label\":");
+    w.str(e.label);
+    w.raw(",\"child_count\":");
+    w.i64(e.child_count);
+    w.raw(",\"parent_id\":");
+    w.opt_str(e.parent_id);
+    w.raw(",\"member_id\":");
+    w.opt_str(e.member_id);
+    w.raw(",\"external_member_id\":");
+    w.opt_str(e.external_member_id);
     w.raw('}');
 }
 
@@ -332,14 +511,54 @@ inline void write_event_create(writer& w, const event_create& e) {
         w.raw(",\"timestamp\":");
         w.time(*e.timestamp);
     }
-    if (e.metadata) {
+    if (e.metadata || e.llm || e.cost) {
         w.raw(",\"metadata\":");
-        w.meta(*e.metadata);
+        write_event_metadata(w, e.metadata ? &*e.metadata : nullptr, e.llm, e.cost);
     }
     if (e.organization_id) {
         w.raw(",\"organization_id\":");
         w.str(*e.organization_id);
     }
+    if (e.external_id) {
+        w.raw(",\"external_id\":");
+        w.str(*e.external_id);
+    }
+    if (e.parent_id) {
+        w.raw(",\"parent_id\":");
+        w.str(*e.parent_id);
+    }
+    if (e.member_id) {
+        w.raw(",\"member_id\":");
+        w.str(*e.member_id);
+    }
+    if (e.external_member_id) {
+        w.raw(",\"external_member_id\":");
+        w.str(*e.external_member_id);
+    }
+    w.raw('}');
+}
+
+inline void write_customer_meter(writer& w, const customer_meter& c) {
+    w.raw("{\"id\":");
+    w.str(c.id);
+    w.raw(",\"created_at\":");
+    w.time(c.created_at);
+    w.raw(",\"modified_at\":");
+    w.opt_time(c.modified_at);
+    w.raw(",\"customer_id\":");
+    w.str(c.customer_id);
+    w.raw(",\"meter_id\":");
+    w.str(c.meter_id);
+    w.raw(",\"consumed_units\":");
+    w.number(c.consumed_units);
+    w.raw(",\"credited_units\":");
+    w.i64(c.credited_units);
+    w.raw(",\"balance\":");
+    w.number(c.balance);
+    w.raw(",\"customer\":");
+    w.nested("customer", [&] { write_customer(w, c.customer); });
+    w.raw(",\"meter\":");
+    w.nested("meter", [&] { write_meter(w, c.meter); });
     w.raw('}');
 }
 
@@ -355,14 +574,21 @@ template <class T, class WriteItem>
 void write_page(writer& w, const page<T>& p, WriteItem write_item) {
     w.raw("{\"items\":[");
     bool first = true;
+    std::size_t i = 0;
     for (const T& item : p.items) {
         if (!first) w.raw(',');
         first = false;
-        write_item(w, item);
+        w.nested("items", i++, [&] { write_item(w, item); });
     }
     w.raw("],\"pagination\":");
     write_pagination(w, p.pagination);
     w.raw('}');
+}
+
+POLAR_COLD inline void throw_encode_error(std::string what) {
+    diagnostics diag;
+    diag.message = std::move(what);
+    throw api_error(make_error_code(errc::invalid_argument), std::move(diag));
 }
 
 template <class T, class Write>
@@ -371,7 +597,33 @@ std::string encode_with(const T& v, std::size_t reserve, Write write) {
     out.reserve(reserve);
     writer w(out);
     write(w, v);
+    if (w.failed()) throw_encode_error(w.error());
     return out;
+}
+
+template <class T, class Write>
+error_code encode_to(const T& v, std::size_t reserve, std::string& out, std::string& what, Write write) {
+    out.clear();
+    what.clear();
+    out.reserve(reserve);
+    writer w(out);
+    write(w, v);
+    if (!w.failed()) return {};
+    what = w.error();
+    out.clear();
+    return make_error_code(errc::invalid_argument);
+}
+
+inline void write_events_ingest(writer& w, const events_ingest& in) {
+    w.raw("{\"events\":[");
+    bool first = true;
+    std::size_t i = 0;
+    for (const event_create& e : in.events) {
+        if (!first) w.raw(',');
+        first = false;
+        w.nested("events", i++, [&] { write_event_create(w, e); });
+    }
+    w.raw("]}");
 }
 
 } // namespace json_encode_impl
@@ -385,16 +637,7 @@ POLAR_DECL std::string encode(const meter_update& v) {
 }
 
 POLAR_DECL std::string encode(const events_ingest& v) {
-    return json_encode_impl::encode_with(v, 16 + v.events.size() * 160, [](auto& w, const events_ingest& in) {
-        w.raw("{\"events\":[");
-        bool first = true;
-        for (const event_create& e : in.events) {
-            if (!first) w.raw(',');
-            first = false;
-            json_encode_impl::write_event_create(w, e);
-        }
-        w.raw("]}");
-    });
+    return json_encode_impl::encode_with(v, 16 + v.events.size() * 160, json_encode_impl::write_events_ingest);
 }
 
 POLAR_DECL std::string encode(const event_create& v) {
@@ -415,6 +658,16 @@ POLAR_DECL std::string encode(const page<event>& v) {
     return json_encode_impl::encode_with(v, 64 + v.items.size() * 512, [](auto& w, const page<event>& p) {
         json_encode_impl::write_page(w, p, json_encode_impl::write_event);
     });
+}
+
+POLAR_DECL std::string encode(const page<customer_meter>& v) {
+    return json_encode_impl::encode_with(v, 64 + v.items.size() * 1024, [](auto& w, const page<customer_meter>& p) {
+        json_encode_impl::write_page(w, p, json_encode_impl::write_customer_meter);
+    });
+}
+
+POLAR_DECL std::string encode(const customer_meter& v) {
+    return json_encode_impl::encode_with(v, 1024, json_encode_impl::write_customer_meter);
 }
 
 POLAR_DECL std::string encode(const event& v) {
@@ -442,7 +695,12 @@ POLAR_DECL std::string encode(const meter_quantities& v) {
             w.number(mq.quantity);
             w.raw('}');
         }
-        w.raw("]}");
+        w.raw(']');
+        if (q.total) {
+            w.raw(",\"total\":");
+            w.number(*q.total);
+        }
+        w.raw('}');
     });
 }
 
@@ -450,6 +708,8 @@ POLAR_DECL std::string encode(const events_ingest_response& v) {
     return json_encode_impl::encode_with(v, 32, [](auto& w, const events_ingest_response& r) {
         w.raw("{\"inserted\":");
         w.i64(r.inserted);
+        w.raw(",\"duplicates\":");
+        w.i64(r.duplicates);
         w.raw('}');
     });
 }
@@ -464,6 +724,23 @@ POLAR_DECL std::string encode(const aggregation& v) {
 
 POLAR_DECL std::string encode(const pagination& v) {
     return json_encode_impl::encode_with(v, 48, json_encode_impl::write_pagination);
+}
+
+POLAR_DECL error_code encode(const meter_create& v, std::string& out, std::string& what) {
+    return json_encode_impl::encode_to(v, 256, out, what, json_encode_impl::write_meter_create);
+}
+
+POLAR_DECL error_code encode(const meter_update& v, std::string& out, std::string& what) {
+    return json_encode_impl::encode_to(v, 128, out, what, json_encode_impl::write_meter_update);
+}
+
+POLAR_DECL error_code encode(const events_ingest& v, std::string& out, std::string& what) {
+    return json_encode_impl::encode_to(v, 16 + v.events.size() * 160, out, what,
+                                       json_encode_impl::write_events_ingest);
+}
+
+POLAR_DECL error_code encode(const event_create& v, std::string& out, std::string& what) {
+    return json_encode_impl::encode_to(v, 160, out, what, json_encode_impl::write_event_create);
 }
 
 } // namespace detail

@@ -1,5 +1,6 @@
 //
-// polar-cpp: meter aggregations (CountAggregation | PropertyAggregation).
+// polar-cpp: meter aggregations (CountAggregation | PropertyAggregation |
+// UniqueAggregation).
 //
 #ifndef POLAR_MODELS_AGGREGATION_HPP
 #define POLAR_MODELS_AGGREGATION_HPP
@@ -16,9 +17,11 @@ namespace polar {
 /**
  * @brief How a meter turns matching events into a quantity.
  *
- * @details Either `{"func": "count"}` or `{"func": "sum"|"max"|"min"|"avg",
+ * @details Either `{"func": "count"}` or `{"func": "sum"|"max"|"min"|"avg"|"unique",
  * "property": "<metadata key>"}`. Build one with the factories:
  * `aggregation::count()`, `aggregation::sum("tokens")`, ...
+ * `unique` exists in the dated API only (2026-04 and later); a 2025-03
+ * server rejects it with 422.
  *
  * An aggregation decoded from a newer server with a `func` this SDK does not
  * know has func() == aggregation_function::unknown; func_name() is the raw
@@ -54,6 +57,8 @@ public:
     static aggregation min(std::string property) { return {aggregation_function::min, std::move(property)}; }
     /// `{"func":"avg","property":...}`: the arithmetic mean.
     static aggregation avg(std::string property) { return {aggregation_function::avg, std::move(property)}; }
+    /// `{"func":"unique","property":...}`: the number of distinct values (dated API only).
+    static aggregation unique(std::string property) { return {aggregation_function::unique, std::move(property)}; }
 
     /// The function; `unknown` for a tag this SDK does not know.
     aggregation_function func() const noexcept { return func_.value(); }
@@ -63,7 +68,7 @@ public:
     std::string_view func_name() const noexcept { return func_.wire(); }
     /// True for a `func` this SDK does not know.
     bool is_unknown() const noexcept { return func_.is_unknown(); }
-    /// True for sum/max/min/avg (the functions that require a property).
+    /// True for sum/max/min/avg/unique (the functions that require a property).
     bool is_property_aggregation() const noexcept {
         return func_.value() != aggregation_function::count && func_.value() != aggregation_function::unknown;
     }

@@ -54,13 +54,27 @@ inline std::optional<timestamp> parse_timestamp(std::string_view text) noexcept 
 inline std::string format_timestamp(timestamp t) { return detail::format_timestamp(t); }
 
 /**
- * @brief A scalar as the API allows it in metadata and filter clauses:
- * a string, an integer or a boolean.
+ * @brief A metadata value: a string, an integer, a boolean or a
+ * floating-point number.
  *
- * @details Floating-point numbers are not part of the API in this era (the
- * server rejects non-integral numbers), so they have no alternative here.
+ * @details The alternatives keep their indices across versions (double was
+ * appended): 0 string, 1 integer, 2 boolean, 3 double.
+ *
+ * Decoding: a JSON number written without fraction or exponent that fits in
+ * int64 becomes an integer; any other number (`1.5`, `1e3`, `2.0`, an
+ * integer beyond int64) becomes a double. Numbers too large for a double
+ * (`1e999`) are rejected.
+ *
+ * Encoding: a double is written in its shortest form that parses back to the
+ * same value, always with a fraction or exponent (`2.0`, `0.1`, `1e+300`) so
+ * it decodes as a double again. NaN and infinities have no JSON form:
+ * encoding them fails with errc::invalid_argument naming the key.
+ *
+ * The 2025-03 API accepts only strings, integers and booleans; the dated API
+ * (2026-04 and later) accepts floats in meter, customer and event metadata.
+ * Filter clause values never accept floats (see filter_value).
  */
-using metadata_value = std::variant<std::string, std::int64_t, bool>;
+using metadata_value = std::variant<std::string, std::int64_t, bool, double>;
 
 /**
  * @brief Key-value metadata attached to meters, events and customers.
@@ -149,27 +163,38 @@ constexpr std::string_view enum_to_wire(E v) noexcept {
     return i < std::size(names) ? names[i] : std::string_view();
 }
 
-// What builder functions accept as a scalar (metadata_value): strings and
-// anything convertible to std::string_view, integers (not characters) and bool.
+// Characters are not scalars: `'a'` is neither an integer nor a string here.
 template <class T>
-concept scalar_like =
-    std::is_same_v<std::remove_cvref_t<T>, metadata_value> ||
+concept character_type =
+    std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char8_t> ||
+    std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
+
+// What filter clauses accept as a value (filter_value): strings and anything
+// convertible to std::string_view, integers (not characters) and bool.
+template <class T>
+concept filter_scalar_like =
+    std::is_same_v<std::remove_cvref_t<T>, std::variant<std::string, std::int64_t, bool>> ||
     std::is_same_v<std::remove_cvref_t<T>, bool> ||
-    (std::is_integral_v<std::remove_cvref_t<T>> &&
-     !std::is_same_v<std::remove_cvref_t<T>, char> &&
-     !std::is_same_v<std::remove_cvref_t<T>, wchar_t> &&
-     !std::is_same_v<std::remove_cvref_t<T>, char8_t> &&
-     !std::is_same_v<std::remove_cvref_t<T>, char16_t> &&
-     !std::is_same_v<std::remove_cvref_t<T>, char32_t>) ||
+    (std::is_integral_v<std::remove_cvref_t<T>> && !character_type<std::remove_cvref_t<T>>) ||
     (std::is_convertible_v<T, std::string_view> && !std::is_same_v<std::remove_cvref_t<T>, std::nullptr_t>);
+
+// What builder functions accept as a metadata_value: the above, metadata_value
+// itself and floating-point numbers.
+template <class T>
+concept scalar_like = filter_scalar_like<T> || std::is_same_v<std::remove_cvref_t<T>, metadata_value> ||
+                      std::is_floating_point_v<std::remove_cvref_t<T>>;
 
 template <scalar_like T>
 metadata_value make_scalar(T&& v) {
     using D = std::remove_cvref_t<T>;
     if constexpr (std::is_same_v<D, metadata_value>)
         return std::forward<T>(v);
+    else if constexpr (std::is_same_v<D, std::variant<std::string, std::int64_t, bool>>)
+        return std::visit([](auto&& x) { return metadata_value(std::forward<decltype(x)>(x)); }, std::forward<T>(v));
     else if constexpr (std::is_same_v<D, bool>)
         return metadata_value(std::in_place_index<2>, v);
+    else if constexpr (std::is_floating_point_v<D>)
+        return metadata_value(std::in_place_index<3>, static_cast<double>(v));
     else if constexpr (std::is_integral_v<D>)
         return metadata_value(std::in_place_index<1>, static_cast<std::int64_t>(v));
     else if constexpr (std::is_same_v<D, std::string>)
@@ -190,7 +215,7 @@ open_enum<E> open_enum<E>::from_wire(std::string_view wire) {
     return r;
 }
 
-/// Makes a metadata_value from a string, an integer or a bool.
+/// Makes a metadata_value from a string, an integer, a bool or a floating-point number.
 template <detail::scalar_like T>
 metadata_value make_metadata_value(T&& v) {
     return detail::make_scalar(std::forward<T>(v));

@@ -1,5 +1,6 @@
 //
-// polar-cpp: customers as embedded in events (Customer, Address).
+// polar-cpp: customers as embedded in events and customer meters (Customer =
+// CustomerIndividual | CustomerTeam, Address).
 //
 #ifndef POLAR_MODELS_CUSTOMER_HPP
 #define POLAR_MODELS_CUSTOMER_HPP
@@ -43,10 +44,24 @@ struct tax_id {
 };
 
 /**
- * @brief A customer of an organization (Customer), as embedded in events.
+ * @brief A customer of an organization (Customer), as embedded in events
+ * and customer meters.
  *
- * @details A response type (plain aggregate); build it in a named local,
- * not as a braced temporary inside a `co_await` expression.
+ * @details The dated API (2026-04 and later) sends a union discriminated by
+ * `type`: `individual` or `team`. The 2025-03 API sends no `type`; such
+ * customers decode as individuals. Fields of the dated API (`type`,
+ * `billing_name`, `locale`, `default_payment_method_id`,
+ * `first_user_event_at`) are empty when absent.
+ *
+ * - `email`: required for individuals. Team customers may have none: an
+ *   absent or `null` email of a team (or of a type this SDK does not know)
+ *   decodes as an empty string, and an empty email of a non-individual
+ *   encodes as `null`.
+ * - `avatar_url`: the dated API may send `null`; it decodes as an empty
+ *   string.
+ *
+ * A response type (plain aggregate); build it in a named local, not as a
+ * braced temporary inside a `co_await` expression.
  */
 struct customer {
     std::string id;                         ///< UUID
@@ -54,14 +69,22 @@ struct customer {
     std::optional<timestamp> modified_at;
     polar::metadata metadata;
     std::optional<std::string> external_id; ///< the customer's id in your system
-    std::string email;
+    std::string email;                      ///< empty when a team customer has none
     bool email_verified = false;
     std::optional<std::string> name;
     std::optional<address> billing_address;
     std::optional<polar::tax_id> tax_id;
     std::string organization_id;            ///< UUID
     std::optional<timestamp> deleted_at;    ///< set when soft-deleted
-    std::string avatar_url;
+    std::string avatar_url;                 ///< empty when the server sends null
+    open_enum<customer_type> type;          ///< `individual` (also when absent) or `team`
+    std::optional<std::string> billing_name;
+    std::optional<std::string> locale;                    ///< e.g. "sv-SE"
+    std::optional<std::string> default_payment_method_id; ///< UUID
+    std::optional<timestamp> first_user_event_at;         ///< the customer's first user event
+
+    /// True for team customers.
+    bool is_team() const noexcept { return type == customer_type::team; }
 
     friend bool operator==(const customer&, const customer&) = default;
 };

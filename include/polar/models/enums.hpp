@@ -35,13 +35,17 @@ enum class filter_conjunction {
     unknown, ///< a value this SDK does not know
 };
 
-/// The `func` of an aggregation.
+/**
+ * @brief AggregationFunction: the `func` of an aggregation, and the values
+ * of the quantities' `customer_aggregation_function` (dated API).
+ */
 enum class aggregation_function {
     count,   ///< `count`: number of matching events
     sum,     ///< `sum` of a metadata property
     max,     ///< `max` of a metadata property
     min,     ///< `min` of a metadata property
     avg,     ///< `avg` (mean) of a metadata property
+    unique,  ///< `unique`: number of distinct values of a metadata property (dated API only)
     unknown, ///< a value this SDK does not know
 };
 
@@ -64,6 +68,51 @@ enum class meter_sort_property {
     unknown,         ///< a value this SDK does not know
 };
 
+/// EventSortProperty: sort keys of the events list (dated API).
+enum class event_sort_property {
+    timestamp,      ///< `timestamp`, ascending
+    timestamp_desc, ///< `-timestamp`, descending (the server's default)
+    unknown,        ///< a value this SDK does not know
+};
+
+/// CustomerMeterSortProperty: sort keys of the customer meters list (dated API).
+enum class customer_meter_sort_property {
+    created_at,          ///< `created_at`
+    created_at_desc,     ///< `-created_at`
+    modified_at,         ///< `modified_at`
+    modified_at_desc,    ///< `-modified_at` (the server's default)
+    customer_id,         ///< `customer_id`
+    customer_id_desc,    ///< `-customer_id`
+    customer_name,       ///< `customer_name`
+    customer_name_desc,  ///< `-customer_name`
+    meter_id,            ///< `meter_id`
+    meter_id_desc,       ///< `-meter_id`
+    meter_name,          ///< `meter_name`
+    meter_name_desc,     ///< `-meter_name`
+    consumed_units,      ///< `consumed_units`
+    consumed_units_desc, ///< `-consumed_units`
+    credited_units,      ///< `credited_units`
+    credited_units_desc, ///< `-credited_units`
+    balance,             ///< `balance`
+    balance_desc,        ///< `-balance`
+    unknown,             ///< a value this SDK does not know
+};
+
+/// MeterUnit: how a meter's quantity is labelled (dated API; 2025-03 meters are `scalar`).
+enum class meter_unit {
+    scalar,  ///< `scalar`: a plain number (the default)
+    token,   ///< `token`: LLM tokens (singular on the wire)
+    custom,  ///< `custom`: see meter::custom_label and meter::custom_multiplier
+    unknown, ///< a value this SDK does not know
+};
+
+/// The `type` of a customer (dated API; 2025-03 customers are individuals).
+enum class customer_type {
+    individual, ///< `individual`: a person (has an email)
+    team,       ///< `team`: an organization account (may have no email)
+    unknown,    ///< a value this SDK does not know
+};
+
 /// EventSource: who created an event.
 enum class event_source {
     system,  ///< `system`: created by Polar
@@ -81,6 +130,7 @@ enum class tax_id_format {
     ng_tin, no_vat, no_voec, nz_gst, om_vat, pe_ruc, ph_tin, ro_tin, rs_pib, ru_inn,
     ru_kpp, sa_vat, sg_gst, sg_uen, si_tin, sv_nit, th_vat, tr_tin, tw_vat, ua_vat,
     us_ein, uy_ruc, ve_rif, vn_tin, za_vat,
+    mk_vat, mu_tan, ///< dated API; appended so the values above keep their numbers
     unknown, ///< a value this SDK does not know
 };
 
@@ -96,7 +146,7 @@ struct enum_traits<filter_conjunction> {
 };
 template <>
 struct enum_traits<aggregation_function> {
-    static constexpr std::string_view names[] = {"count", "sum", "max", "min", "avg"};
+    static constexpr std::string_view names[] = {"count", "sum", "max", "min", "avg", "unique"};
 };
 template <>
 struct enum_traits<time_interval> {
@@ -105,6 +155,26 @@ struct enum_traits<time_interval> {
 template <>
 struct enum_traits<meter_sort_property> {
     static constexpr std::string_view names[] = {"created_at", "-created_at", "name", "-name"};
+};
+template <>
+struct enum_traits<event_sort_property> {
+    static constexpr std::string_view names[] = {"timestamp", "-timestamp"};
+};
+template <>
+struct enum_traits<customer_meter_sort_property> {
+    static constexpr std::string_view names[] = {
+        "created_at",     "-created_at",     "modified_at",    "-modified_at",    "customer_id",
+        "-customer_id",   "customer_name",   "-customer_name", "meter_id",        "-meter_id",
+        "meter_name",     "-meter_name",     "consumed_units", "-consumed_units", "credited_units",
+        "-credited_units", "balance",        "-balance"};
+};
+template <>
+struct enum_traits<meter_unit> {
+    static constexpr std::string_view names[] = {"scalar", "token", "custom"};
+};
+template <>
+struct enum_traits<customer_type> {
+    static constexpr std::string_view names[] = {"individual", "team"};
 };
 template <>
 struct enum_traits<event_source> {
@@ -122,7 +192,7 @@ struct enum_traits<tax_id_format> {
         "my_itn", "my_sst", "ng_tin", "no_vat", "no_voec", "nz_gst", "om_vat", "pe_ruc",
         "ph_tin", "ro_tin", "rs_pib", "ru_inn", "ru_kpp", "sa_vat", "sg_gst", "sg_uen",
         "si_tin", "sv_nit", "th_vat", "tr_tin", "tw_vat", "ua_vat", "us_ein", "uy_ruc",
-        "ve_rif", "vn_tin", "za_vat"};
+        "ve_rif", "vn_tin", "za_vat", "mk_vat", "mu_tan"};
 };
 
 static_assert(std::size(enum_traits<filter_operator>::names) == static_cast<std::size_t>(filter_operator::unknown));
@@ -131,6 +201,11 @@ static_assert(std::size(enum_traits<aggregation_function>::names) == static_cast
 static_assert(std::size(enum_traits<time_interval>::names) == static_cast<std::size_t>(time_interval::unknown));
 static_assert(std::size(enum_traits<meter_sort_property>::names) == static_cast<std::size_t>(meter_sort_property::unknown));
 static_assert(std::size(enum_traits<event_source>::names) == static_cast<std::size_t>(event_source::unknown));
+static_assert(std::size(enum_traits<event_sort_property>::names) == static_cast<std::size_t>(event_sort_property::unknown));
+static_assert(std::size(enum_traits<customer_meter_sort_property>::names) ==
+              static_cast<std::size_t>(customer_meter_sort_property::unknown));
+static_assert(std::size(enum_traits<meter_unit>::names) == static_cast<std::size_t>(meter_unit::unknown));
+static_assert(std::size(enum_traits<customer_type>::names) == static_cast<std::size_t>(customer_type::unknown));
 static_assert(std::size(enum_traits<tax_id_format>::names) == static_cast<std::size_t>(tax_id_format::unknown));
 
 } // namespace detail
@@ -139,12 +214,20 @@ static_assert(std::size(enum_traits<tax_id_format>::names) == static_cast<std::s
 constexpr std::string_view to_string(filter_operator v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"and"`, `"or"`); empty for `unknown`.
 constexpr std::string_view to_string(filter_conjunction v) noexcept { return detail::enum_to_wire(v); }
-/// The wire value (`"count"`, `"sum"`, ...); empty for `unknown`.
+/// The wire value (`"count"`, `"sum"`, ..., `"unique"`); empty for `unknown`.
 constexpr std::string_view to_string(aggregation_function v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"day"`, ...); empty for `unknown`.
 constexpr std::string_view to_string(time_interval v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"created_at"`, `"-created_at"`, `"name"`, `"-name"`); empty for `unknown`.
 constexpr std::string_view to_string(meter_sort_property v) noexcept { return detail::enum_to_wire(v); }
+/// The wire value (`"timestamp"`, `"-timestamp"`); empty for `unknown`.
+constexpr std::string_view to_string(event_sort_property v) noexcept { return detail::enum_to_wire(v); }
+/// The wire value (`"created_at"`, `"-balance"`, ...); empty for `unknown`.
+constexpr std::string_view to_string(customer_meter_sort_property v) noexcept { return detail::enum_to_wire(v); }
+/// The wire value (`"scalar"`, `"token"`, `"custom"`); empty for `unknown`.
+constexpr std::string_view to_string(meter_unit v) noexcept { return detail::enum_to_wire(v); }
+/// The wire value (`"individual"`, `"team"`); empty for `unknown`.
+constexpr std::string_view to_string(customer_type v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"system"`, `"user"`); empty for `unknown`.
 constexpr std::string_view to_string(event_source v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"eu_vat"`, ...); empty for `unknown`.

@@ -16,8 +16,35 @@
 
 namespace polar {
 
-/// The value of a filter clause: a string, an integer or a boolean.
-using filter_value = metadata_value;
+/**
+ * @brief The value of a filter clause: a string, an integer or a boolean.
+ *
+ * @details Its own type, not metadata_value: the API rejects floating-point
+ * clause values in every version (a non-integral number gives 422), so
+ * filter_value has no double alternative and clauses do not compile with
+ * floating-point values. The dated API also caps strings at 1000 characters
+ * and integers to the int32 range (checked by the server).
+ */
+using filter_value = std::variant<std::string, std::int64_t, bool>;
+
+namespace detail {
+
+template <filter_scalar_like T>
+filter_value make_filter_scalar(T&& v) {
+    using D = std::remove_cvref_t<T>;
+    if constexpr (std::is_same_v<D, filter_value>)
+        return std::forward<T>(v);
+    else if constexpr (std::is_same_v<D, bool>)
+        return filter_value(std::in_place_index<2>, v);
+    else if constexpr (std::is_integral_v<D>)
+        return filter_value(std::in_place_index<1>, static_cast<std::int64_t>(v));
+    else if constexpr (std::is_same_v<D, std::string>)
+        return filter_value(std::in_place_index<0>, std::forward<T>(v));
+    else
+        return filter_value(std::in_place_index<0>, std::string(std::string_view(v)));
+}
+
+} // namespace detail
 
 /**
  * @brief One comparison of a filter (FilterClause):
@@ -46,15 +73,15 @@ public:
      * integer (not a character) or a bool. Floating-point values do not
      * compile: the API rejects them.
      */
-    template <detail::scalar_like V>
+    template <detail::filter_scalar_like V>
     filter_clause(std::string property, open_enum<filter_operator> op, V&& value)
-        : property(std::move(property)), op(std::move(op)), value(detail::make_scalar(std::forward<V>(value))) {}
+        : property(std::move(property)), op(std::move(op)), value(detail::make_filter_scalar(std::forward<V>(value))) {}
 
     friend bool operator==(const filter_clause&, const filter_clause&) = default;
 };
 
 /// Builds a filter_clause: `polar::clause("name", polar::filter_operator::eq, "llm.call")`.
-template <detail::scalar_like V>
+template <detail::filter_scalar_like V>
 filter_clause clause(std::string property, open_enum<filter_operator> op, V&& value) {
     return filter_clause(std::move(property), std::move(op), std::forward<V>(value));
 }

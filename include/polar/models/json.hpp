@@ -19,9 +19,16 @@ namespace polar {
  * bodies) or as the server sends it (responses).
  *
  * @details Works for meter, meter_create, meter_update, page<meter>,
- * page<event>, event, event_create, events_ingest, events_ingest_response,
- * customer, address, meter_quantities, filter, aggregation and pagination.
- * Request bodies contain only the keys that were set.
+ * page<event>, page<customer_meter>, event, event_create, events_ingest,
+ * events_ingest_response, customer, customer_meter, address,
+ * meter_quantities, filter, aggregation and pagination. Request bodies
+ * contain only the keys that were set. An event with raw_json is written as
+ * that text.
+ *
+ * Errors: throws api_error with errc::invalid_argument when a metadata
+ * value is a NaN or an infinity (JSON cannot represent them); its
+ * diagnostics' `message` names the key. Do not call it in the same
+ * full-expression as a `co_await` (see from_json).
  */
 template <class T>
 std::string to_json(const T& value)

@@ -7,9 +7,12 @@
 
 #include <polar/models/aggregation.hpp>
 #include <polar/models/common.hpp>
+#include <polar/models/enums.hpp>
 #include <polar/models/filter.hpp>
 
+#include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -24,6 +27,10 @@ namespace polar {
  * build one yourself (tests, fakes) inside a coroutine, do it in a named
  * local rather than as a braced temporary in a `co_await` expression (g++ 12
  * destroys such aggregate temporaries twice).
+ *
+ * `unit`, `custom_label`, `custom_multiplier` and `archived_at` come from the
+ * dated API (2026-04 and later). A 2025-03 server sends none of them: they
+ * then decode as `scalar` and empty. Absent and `null` decode alike.
  */
 struct meter {
     std::string id;                        ///< UUID
@@ -34,6 +41,13 @@ struct meter {
     polar::filter filter;                  ///< which events count
     polar::aggregation aggregation;        ///< how they are aggregated
     std::string organization_id;           ///< owning organization (UUID)
+    open_enum<meter_unit> unit;            ///< `scalar` (default), `token` or `custom`
+    std::optional<std::string> custom_label;        ///< the unit's label when `unit` is `custom`
+    std::optional<std::int64_t> custom_multiplier;  ///< display scale, e.g. 1000 for "per 1000"
+    std::optional<timestamp> archived_at;           ///< set while the meter is archived
+
+    /// True when the meter is archived (`archived_at` is set).
+    bool is_archived() const noexcept { return archived_at.has_value(); }
 
     friend bool operator==(const meter&, const meter&) = default;
 };
@@ -90,8 +104,12 @@ private:
  * @brief The body of a meter creation (MeterCreate).
  *
  * @details `name` (at least 3 characters), `filter` and `aggregation` are
- * required and given to the constructor. `metadata` and `organization_id`
- * are sent only when set. `organization_id` must be left unset with an
+ * required and given to the constructor. `metadata`, `organization_id`,
+ * `unit`, `custom_label` and `custom_multiplier` are sent only when set, so
+ * a body that sets none of the last three is a valid 2025-03 body.
+ * The unit fields need the dated API (2026-04 and later): `custom_label` is
+ * required when `unit` is `custom` and refused otherwise; `custom_multiplier`
+ * must be positive. `organization_id` must be left unset with an
  * organization token and is required with a user token (MeterAPI §3.2).
  * @code
  * auto body = polar::meter_create(
@@ -112,6 +130,9 @@ public:
     polar::aggregation aggregation;            ///< required
     std::optional<polar::metadata> metadata;   ///< sent when set (the server defaults to {})
     std::optional<std::string> organization_id;///< sent when set
+    std::optional<open_enum<meter_unit>> unit;  ///< sent when set (the server defaults to `scalar`)
+    std::optional<std::string> custom_label;    ///< sent when set
+    std::optional<std::int64_t> custom_multiplier; ///< sent when set
 
     /// Empty name, empty `and` filter, `count`.
     meter_create() = default;
@@ -128,6 +149,12 @@ public:
     meter_create&& set_metadata(polar::metadata v) && { metadata = std::move(v); return std::move(*this); }
     meter_create& set_organization_id(std::string v) & { organization_id = std::move(v); return *this; }
     meter_create&& set_organization_id(std::string v) && { organization_id = std::move(v); return std::move(*this); }
+    meter_create& set_unit(open_enum<meter_unit> v) & { unit = std::move(v); return *this; }
+    meter_create&& set_unit(open_enum<meter_unit> v) && { unit = std::move(v); return std::move(*this); }
+    meter_create& set_custom_label(std::string v) & { custom_label = std::move(v); return *this; }
+    meter_create&& set_custom_label(std::string v) && { custom_label = std::move(v); return std::move(*this); }
+    meter_create& set_custom_multiplier(std::int64_t v) & { custom_multiplier = v; return *this; }
+    meter_create&& set_custom_multiplier(std::int64_t v) && { custom_multiplier = v; return std::move(*this); }
 
     friend bool operator==(const meter_create&, const meter_create&) = default;
 };
@@ -143,6 +170,11 @@ public:
  *   as "unchanged" but which still trips the update lock (§3.4): once a meter
  *   is aggregating events, any body containing either key gets a 422.
  * - `metadata`: replaces the whole map.
+ * - `unit`, `custom_label`, `custom_multiplier` (dated API): set as given,
+ *   explicit `null` included (set_unit(nullptr), ...); the server does no
+ *   cross-field check on update.
+ * - `is_archived` (dated API): `true` archives the meter (re-stamping
+ *   `archived_at`), `false` unarchives it.
  *
  * Lifetimes: an owning value type with constructors (not an aggregate), safe
  * as a temporary inside `co_await` expressions with g++ 12.
@@ -153,6 +185,10 @@ public:
     update_field<polar::filter> filter;            ///< absent, null or a value
     update_field<polar::aggregation> aggregation;  ///< absent, null or a value
     std::optional<polar::metadata> metadata;       ///< sent when set; replaces the map
+    update_field<open_enum<meter_unit>> unit;      ///< absent, null or a value
+    update_field<std::string> custom_label;        ///< absent, null or a value
+    update_field<std::int64_t> custom_multiplier;  ///< absent, null or a value
+    std::optional<bool> is_archived;               ///< sent when set
 
     /// Sends `{}`.
     meter_update() = default;
@@ -171,10 +207,34 @@ public:
     meter_update&& set_aggregation(std::nullptr_t) && { aggregation.set_null(); return std::move(*this); }
     meter_update& set_metadata(polar::metadata v) & { metadata = std::move(v); return *this; }
     meter_update&& set_metadata(polar::metadata v) && { metadata = std::move(v); return std::move(*this); }
+    meter_update& set_unit(open_enum<meter_unit> v) & { unit.set(std::move(v)); return *this; }
+    meter_update&& set_unit(open_enum<meter_unit> v) && { unit.set(std::move(v)); return std::move(*this); }
+    /// Sends `"unit": null`.
+    meter_update& set_unit(std::nullptr_t) & { unit.set_null(); return *this; }
+    meter_update&& set_unit(std::nullptr_t) && { unit.set_null(); return std::move(*this); }
+    meter_update& set_custom_label(std::string v) & { custom_label.set(std::move(v)); return *this; }
+    meter_update&& set_custom_label(std::string v) && { custom_label.set(std::move(v)); return std::move(*this); }
+    /// Sends `"custom_label": null`.
+    meter_update& set_custom_label(std::nullptr_t) & { custom_label.set_null(); return *this; }
+    meter_update&& set_custom_label(std::nullptr_t) && { custom_label.set_null(); return std::move(*this); }
+    /// Any integer type (a template, so that `set_custom_multiplier(0)` is not ambiguous with nullptr).
+    template <std::integral I>
+        requires(!std::same_as<I, bool>)
+    meter_update& set_custom_multiplier(I v) & { custom_multiplier.set(static_cast<std::int64_t>(v)); return *this; }
+    template <std::integral I>
+        requires(!std::same_as<I, bool>)
+    meter_update&& set_custom_multiplier(I v) && { custom_multiplier.set(static_cast<std::int64_t>(v)); return std::move(*this); }
+    /// Sends `"custom_multiplier": null`.
+    meter_update& set_custom_multiplier(std::nullptr_t) & { custom_multiplier.set_null(); return *this; }
+    meter_update&& set_custom_multiplier(std::nullptr_t) && { custom_multiplier.set_null(); return std::move(*this); }
+    /// `true` archives the meter, `false` unarchives it.
+    meter_update& set_is_archived(bool v) & { is_archived = v; return *this; }
+    meter_update&& set_is_archived(bool v) && { is_archived = v; return std::move(*this); }
 
     /// True when no key would be sent.
     bool empty() const noexcept {
-        return !name && filter.is_absent() && aggregation.is_absent() && !metadata;
+        return !name && filter.is_absent() && aggregation.is_absent() && !metadata && unit.is_absent() &&
+               custom_label.is_absent() && custom_multiplier.is_absent() && !is_archived;
     }
 
     friend bool operator==(const meter_update&, const meter_update&) = default;

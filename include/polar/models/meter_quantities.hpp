@@ -6,6 +6,7 @@
 
 #include <polar/models/common.hpp>
 
+#include <optional>
 #include <vector>
 
 namespace polar {
@@ -22,10 +23,15 @@ struct meter_quantity {
  * @brief The time series of a meter (MeterQuantities), one entry per bucket,
  * in ascending order.
  *
- * @details This API era has no `total` field.
+ * @details `total` is sent by the dated API (2026-04 and later) only: the
+ * sum of the buckets for `count` and `sum`, their max/min for `max`/`min`;
+ * for `avg` and `unique` the server computes it over all matching events,
+ * ignoring the requested range (MeterAPI-2026-10 §5.3). It is empty with a
+ * 2025-03 server, and encoded only when set.
  */
 struct meter_quantities {
     std::vector<meter_quantity> quantities;
+    std::optional<double> total; ///< the aggregate over the whole series (dated API)
 
     friend bool operator==(const meter_quantities&, const meter_quantities&) = default;
 };

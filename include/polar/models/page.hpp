@@ -1,5 +1,6 @@
 //
-// polar-cpp: one page of a list (ListResource_Meter_, ListResource_Event_).
+// polar-cpp: one page of a list (ListResource_Meter_, ListResource_Event_,
+// ListResource_CustomerMeter_).
 //
 #ifndef POLAR_MODELS_PAGE_HPP
 #define POLAR_MODELS_PAGE_HPP
@@ -32,7 +33,7 @@ struct pagination {
 /**
  * @brief One page of a list: the items and the pagination envelope.
  *
- * @tparam T meter or event.
+ * @tparam T meter, event or customer_meter.
  *
  * @details A response type (plain aggregate). Compare `items` and
  * `pagination` rather than whole pages: the client may attach request
