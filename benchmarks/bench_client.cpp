@@ -55,10 +55,8 @@ asio::awaitable<void> worker(polar::client client, const job& j, run_state& st) 
             break;
         }
         case op_kind::quantities: {
-            polar::meter_quantities_params p;
-            p.start_timestamp = j.start;
-            p.end_timestamp = j.end;
-            p.interval = polar::time_interval::hour;
+            const polar::meter_quantities_params p{
+                .start_timestamp = j.start, .end_timestamp = j.end, .interval = polar::time_interval::hour};
             auto [ec, q] = co_await meters.quantities(j.meter_id, p, asio::as_tuple(asio::deferred));
             if (ec) co_return fail(st, ec);
             got = q.quantities.size();

@@ -39,11 +39,7 @@ polar::client make_client(asio::io_context& ioc, const bench::arguments& args, s
 }
 
 polar::meter_quantities_params params(const setup& s) {
-    polar::meter_quantities_params p;
-    p.start_timestamp = s.start;
-    p.end_timestamp = s.end;
-    p.interval = polar::time_interval::hour;
-    return p;
+    return {.start_timestamp = s.start, .end_timestamp = s.end, .interval = polar::time_interval::hour};
 }
 
 #if __has_include(<polar/fan_out.hpp>)

@@ -12,10 +12,9 @@ namespace asio = boost::asio;
 
 asio::awaitable<void> report(polar::client client, std::string id) {
     polar::meter m = co_await client.meters().get(id);
-    polar::meter_quantities_params p;
-    p.end_timestamp = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-    p.start_timestamp = p.end_timestamp - std::chrono::hours(24 * 7);
-    p.interval = polar::time_interval::hour;
+    const auto end = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    const polar::meter_quantities_params p{
+        .start_timestamp = end - std::chrono::hours(24 * 7), .end_timestamp = end, .interval = polar::time_interval::hour};
     polar::meter_quantities q = co_await client.meters().quantities(id, p);
     polar::meter_events_params ep;
     ep.limit = 100;

@@ -208,12 +208,12 @@ private:
         const std::string_view customer_view = customer;
         std::vector<polar::quantities_request> queries;
         for (const auto& m : meters) {
-            polar::quantities_request q;
-            q.meter_id = m.id;
-            q.params.start_timestamp = today - days(29);
-            q.params.end_timestamp = today;
-            q.params.interval = polar::time_interval::day;
-            q.params.customer_id = std::span<const std::string_view>(&customer_view, 1);
+            const polar::quantities_request q{
+                .meter_id = m.id,
+                .params = {.start_timestamp = today - days(29),
+                           .end_timestamp = today,
+                           .interval = polar::time_interval::day,
+                           .customer_id = std::span<const std::string_view>(&customer_view, 1)}};
             queries.push_back(q);
         }
         const std::vector<polar::quantities_result> results =

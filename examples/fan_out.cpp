@@ -75,11 +75,10 @@ asio::awaitable<void> run(polar::client client) {
     for (std::size_t c = 0; c < customers.size(); ++c)
         for (const auto& m : meters)
             for (int d = 0; d < days; ++d) {
-                polar::quantities_request r;
-                r.meter_id = m.id;
-                r.params.start_timestamp = today - std::chrono::days(d);
-                r.params.end_timestamp = today - std::chrono::days(d);
-                r.params.interval = polar::time_interval::day;
+                polar::quantities_request r{.meter_id = m.id,
+                                            .params = {.start_timestamp = today - std::chrono::days(d),
+                                                       .end_timestamp = today - std::chrono::days(d),
+                                                       .interval = polar::time_interval::day}};
                 if (!customers[c].id.empty())
                     r.params.customer_id = std::span<const std::string_view>(&id_views[c], 1);
                 else

@@ -339,10 +339,8 @@ asio::awaitable<void> run(polar::client client, options opts, int& status) {
     const polar::meter meter = co_await client.meters().get(opts.meter_id);
 
     // 2. Its quantities over the last `days` days, today included.
-    polar::meter_quantities_params params;
-    params.interval = opts.interval;
-    std::tie(params.start_timestamp, params.end_timestamp) =
-        chart::time_range(floor<microseconds>(system_clock::now()), opts.interval, opts.days);
+    const auto [start, end] = chart::time_range(floor<microseconds>(system_clock::now()), opts.interval, opts.days);
+    const polar::meter_quantities_params params{.start_timestamp = start, .end_timestamp = end, .interval = opts.interval};
     const polar::meter_quantities q = co_await client.meters().quantities(meter.id, params);
 
     // 3. The chart.

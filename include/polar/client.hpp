@@ -4,8 +4,10 @@
 #ifndef POLAR_CLIENT_HPP
 #define POLAR_CLIENT_HPP
 
+#include <polar/api_version.hpp>
 #include <polar/detail/config.hpp>
 #include <polar/detail/call.hpp>
+#include <polar/customer_meters.hpp>
 #include <polar/error.hpp>
 #include <polar/events.hpp>
 #include <polar/meters.hpp>
@@ -80,6 +82,15 @@ struct client_options {
     /// Base URL overriding `server`, e.g. an emulator's `http://127.0.0.1:8080`.
     /// A path prefix is kept; a trailing slash is removed.
     std::string server_url{};
+    /**
+     * The API version every request speaks (override per call with
+     * `request_options::api_version`). Dated versions send `Polar-Version`;
+     * `api_version::v2025_03` sends none and speaks the March 2025
+     * contract. A server that does not serve the version answers 404 without
+     * a `Polar-Version` header: `errc::unsupported_api_version`. An invalid
+     * value makes the constructor throw (`errc::invalid_argument`).
+     */
+    polar::api_version api_version = polar::api_version::v2026_10;
 
     /// Connections kept to the server at most (in use, idle and connecting).
     std::size_t max_connections = 16;
@@ -161,8 +172,10 @@ public:
 
     /// Operations on meters.
     meters_service meters() const noexcept { return meters_service(state_); }
-    /// Event ingestion.
+    /// Events: ingestion, listing and reading.
     events_service events() const noexcept { return events_service(state_); }
+    /// Customer meters (consumed, credited, balance per customer and meter).
+    customer_meters_service customer_meters() const noexcept { return customer_meters_service(state_); }
 
     POLAR_DECL executor_type get_executor() const noexcept;
     /// The resolved base URL, e.g. "https://api.polar.sh".

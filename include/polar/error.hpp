@@ -52,6 +52,8 @@ enum class errc : int {
     redirect_refused,      ///< the server answered with a redirect, which the SDK never follows
     retry_budget_exhausted,///< retries were skipped because the client's retry budget is spent
     client_shut_down,      ///< the client's shared state was destroyed
+    // -- the server does not speak the requested API version ---------------
+    unsupported_api_version, ///< 404 without a `Polar-Version` header: the version sent is unknown or removed
 };
 
 /// The `polar` error category.
@@ -98,6 +100,10 @@ struct diagnostics {
     std::string message;          ///< the SDK's own explanation (decode path, ...)
     int attempts = 0;             ///< attempts made, including the first
     std::string retry_stop_reason;///< why no further attempt was made, if any failed
+    /// The `Polar-Version` the request sent (empty for api_version::v2025_03).
+    std::string api_version;
+    /// The `Polar-Version` the server answered with (empty when the response had none).
+    std::string server_api_version;
 
     /// A one-paragraph summary suitable for logs and exception messages.
     POLAR_DECL std::string summary() const;
@@ -134,6 +140,17 @@ class rate_limited_error : public api_error { public: using api_error::api_error
 class server_error : public api_error { public: using api_error::api_error; };
 /// Thrown for `errc::timeout`.
 class timeout_error : public api_error { public: using api_error::api_error; };
+/**
+ * @brief Thrown for `errc::unsupported_api_version`: the server does not
+ * serve the API version the request named (a 404 without a `Polar-Version`
+ * response header, which is how Polar answers an unknown or removed
+ * version, whatever the path).
+ *
+ * @details `diag().api_version` is the version sent. Change
+ * `client_options::api_version` (or `request_options::api_version`) to a
+ * version the server serves, e.g. `polar::api_version::v2026_10`.
+ */
+class unsupported_api_version_error : public api_error { public: using api_error::api_error; };
 
 /// Builds the exception matching `ec` (one of the subclasses above, or api_error).
 POLAR_DECL std::exception_ptr make_api_exception(error_code ec, diagnostics diag);

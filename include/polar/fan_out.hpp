@@ -33,7 +33,7 @@ namespace polar {
  */
 struct quantities_request {
     std::string_view meter_id;
-    meter_quantities_params params{};
+    meter_quantities_params params;
 };
 
 /// The outcome of one query of `quantities_many()`.

@@ -21,13 +21,6 @@
 
 namespace polar {
 
-/// One `metadata[key]=value` condition of a meter list. Conditions with the
-/// same key are ORed, different keys are ANDed; values compare as text.
-struct metadata_filter {
-    std::string_view key;
-    std::string_view value;
-};
-
 /**
  * @brief Parameters of `meters().list()` (`GET /v1/meters/`).
  *
@@ -48,31 +41,73 @@ struct list_meters_params {
     std::span<const meter_sort_property> sorting{};
     /// `metadata[key]=value` conditions.
     std::span<const metadata_filter> metadata{};
+    /// Dated versions: `true` only archived meters, `false` only active
+    /// ones; unset: both (archived meters are listed by default).
+    std::optional<bool> is_archived{};
 };
 
-/// Parameters of `meters().events()` (`GET /v1/meters/{id}/events`).
+/// Parameters of `meters().events()`: `GET /v1/events/?meter_id={id}` on the
+/// dated API versions, `GET /v1/meters/{id}/events` on api_version::v2025_03.
 struct meter_events_params {
     std::optional<std::int64_t> page{};
     std::optional<std::int64_t> limit{};
 };
 
+namespace detail {
+/**
+ * @brief A parameter the caller must give: it has no default constructor,
+ * so leaving it out of a designated initializer does not compile.
+ *
+ * @details Converts from anything `T` converts from, and back to `T`.
+ * Trivially destructible when `T` is (safe inline in `co_await`).
+ */
+template <class T>
+class required {
+public:
+    template <class U>
+        requires std::is_convertible_v<U, T>
+    constexpr required(U&& v) noexcept(std::is_nothrow_convertible_v<U, T>) : value_(std::forward<U>(v)) {}
+    constexpr operator T() const noexcept { return value_; }
+    constexpr const T& value() const noexcept { return value_; }
+
+private:
+    T value_;
+};
+} // namespace detail
+
 /**
  * @brief Parameters of `meters().quantities()` (`GET /v1/meters/{id}/quantities`).
  *
- * @details The server builds points from `start_timestamp` (not aligned) every
- * `interval` up to and including `end_timestamp`; each point covers the UTC
- * calendar unit that contains it. The range is limited per interval (hour: 7
- * days, day: 366, week: 365, month: 1460, year: 3650); beyond it the server
- * answers 422.
+ * @details `start_timestamp`, `end_timestamp` and `interval` are required:
+ * a designated initializer without them does not compile.
+ *
+ * The server builds points from `start_timestamp` (not aligned) every
+ * `interval` up to and including `end_timestamp`; each point covers the
+ * calendar unit (in `timezone`, UTC by default) that contains it. The range
+ * is limited per interval (hour: 7 days, day: 366, week: 371 on the dated
+ * versions and 365 on 2025-03, month: 1460, year: 3650); beyond it, or with
+ * the end before the start (dated versions), the server answers 422.
+ *
+ * `timezone`, `customer_aggregation_function` and `metadata` are parameters
+ * of the dated versions (2026-04, 2026-10).
  */
 struct meter_quantities_params {
-    timestamp start_timestamp{};
-    timestamp end_timestamp{};
-    time_interval interval = time_interval::day;
-    /// Only events of these customers (or with their external ids).
+    detail::required<timestamp> start_timestamp;
+    detail::required<timestamp> end_timestamp;
+    detail::required<time_interval> interval;
+    /// Only events of these customers (or with their external ids). On the
+    /// dated versions `customer_id` and `external_customer_id` are a union.
     std::span<const std::string_view> customer_id{};
     /// Only events of these external customer ids (or of customers with them).
     std::span<const std::string_view> external_customer_id{};
+    /// IANA time zone the buckets are cut in, e.g. "Europe/Paris" (server default UTC).
+    std::optional<std::string_view> timezone{};
+    /// Aggregate per customer first, then combine the customers' values in
+    /// each bucket with this function (e.g. `max`: the largest single
+    /// customer; `count`: customers with events).
+    std::optional<aggregation_function> customer_aggregation_function{};
+    /// `metadata[key]=value` conditions on top-level event metadata.
+    std::span<const metadata_filter> metadata{};
 };
 
 /**
@@ -87,6 +122,14 @@ struct update_meter_params {
     const polar::filter* filter = nullptr;
     const polar::aggregation* aggregation = nullptr;
     const polar::metadata* metadata = nullptr;
+    /// Dated versions: the display unit (no cross-field check on update).
+    std::optional<meter_unit> unit{};
+    std::optional<std::string_view> custom_label{};
+    std::optional<std::int64_t> custom_multiplier{};
+    /// Dated versions: `true` archives (re-stamping `archived_at` if already
+    /// archived), `false` unarchives. Archiving fails with 422 while the
+    /// meter is attached to active products or benefits.
+    std::optional<bool> is_archived{};
 };
 
 namespace detail {
@@ -95,7 +138,8 @@ POLAR_DECL http_call make_get_meter_call(std::string_view id, const request_opti
 POLAR_DECL http_call make_create_meter_call(const meter_create& body, const request_options& o);
 POLAR_DECL http_call make_update_meter_call(std::string_view id, const meter_update& body, const request_options& o);
 POLAR_DECL http_call make_update_meter_call(std::string_view id, const update_meter_params& p, const request_options& o);
-POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_events_params& p, const request_options& o);
+POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_events_params& p, const request_options& o,
+                                            api_version version);
 POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter_quantities_params& p,
                                                 const request_options& o);
 
@@ -200,24 +244,42 @@ public:
     auto update(std::string_view id, const update_meter_params& changes, CompletionToken&& token) {
         return update(id, changes, request_options{}, std::forward<CompletionToken>(token));
     }
-    /// Update with an owning body (supports explicit nulls).
-    template <class CompletionToken = default_token>
-    auto update(std::string_view id, const meter_update& body, const request_options& opts = {},
-                CompletionToken&& token = {}) {
+    /**
+     * @brief Update with an owning body (supports explicit nulls).
+     *
+     * @details A template on the body type, so that `update(id, {})` (an
+     * empty braced list, which could build either body) picks the view
+     * overload above: it sends `{}`, which changes nothing and answers the
+     * meter as it is.
+     */
+    template <class Body, class CompletionToken = default_token>
+        requires std::is_same_v<std::remove_cvref_t<Body>, meter_update>
+    auto update(std::string_view id, Body&& body, const request_options& opts = {}, CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, void(error_code, meter)>(
             detail::op_initiation<meter>{state_}, token, detail::make_update_meter_call(id, body, opts));
     }
-    template <detail::not_options CompletionToken>
-    auto update(std::string_view id, const meter_update& body, CompletionToken&& token) {
+    template <class Body, detail::not_options CompletionToken>
+        requires std::is_same_v<std::remove_cvref_t<Body>, meter_update>
+    auto update(std::string_view id, Body&& body, CompletionToken&& token) {
         return update(id, body, request_options{}, std::forward<CompletionToken>(token));
     }
 
-    /// Events matching the meter, newest first: one page.
+    /**
+     * @brief Events matching the meter, newest first: one page.
+     *
+     * @details On the dated versions (2026-04, 2026-10) served by the events
+     * list, `GET /v1/events/?meter_id={id}` (the meter's own route was
+     * removed): an unknown meter is then a 422 `meter_id` error rather than
+     * a 404, a page past the end reports `total_count` 0, and for property
+     * aggregations only events whose property is numeric are listed. On
+     * api_version::v2025_03: `GET /v1/meters/{id}/events`.
+     */
     template <class CompletionToken = default_token>
     auto events(std::string_view id, const meter_events_params& params = {}, const request_options& opts = {},
                 CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, void(error_code, page<event>)>(
-            detail::op_initiation<page<event>>{state_}, token, detail::make_meter_events_call(id, params, opts));
+            detail::op_initiation<page<event>>{state_}, token,
+            detail::make_meter_events_call(id, params, opts, detail::effective_api_version(state_.get(), opts)));
     }
     template <detail::not_options CompletionToken>
     auto events(std::string_view id, const meter_events_params& params, CompletionToken&& token) {

@@ -5,7 +5,9 @@
 #ifndef POLAR_POLAR_HPP
 #define POLAR_POLAR_HPP
 
+#include <polar/api_version.hpp>
 #include <polar/client.hpp>
+#include <polar/customer_meters.hpp>
 #include <polar/error.hpp>
 #include <polar/events.hpp>
 #include <polar/fan_out.hpp>

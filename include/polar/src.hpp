@@ -31,6 +31,7 @@
 #include <polar/impl/response.ipp>
 #include <polar/impl/meters.ipp>
 #include <polar/impl/events.ipp>
+#include <polar/impl/customer_meters.ipp>
 #include <polar/impl/client.ipp>
 #include <polar/testing/impl/emulator_state.ipp>
 #include <polar/testing/impl/tls_cert.ipp>

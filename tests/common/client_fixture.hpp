@@ -74,6 +74,9 @@ struct client_fixture {
         o.server_url = server.base_url();
         o.ca_pem = server.certificate_pem();
         o.retry = polar::retry_policy::none();
+        // The seed-era contract, which most client tests were written for;
+        // the version tests choose theirs.
+        o.api_version = polar::api_version::v2025_03;
         if (tweak) tweak(o);
         api.emplace(ioc.get_executor(), std::move(o));
     }

@@ -43,12 +43,13 @@ struct fan_out_fixture : client_fixture {
         const auto today = std::chrono::floor<std::chrono::days>(polar::timestamp(
             std::chrono::floor<std::chrono::microseconds>(now.time_since_epoch())));
         for (int i = 0; i < n; ++i) {
-            polar::quantities_request r;
-            r.meter_id = meter.id;
-            r.params.start_timestamp = today - std::chrono::days(i % 7);
-            r.params.end_timestamp = today;
-            r.params.interval = polar::time_interval::day;
-            r.params.external_customer_id = std::span<const std::string_view>(&views[static_cast<std::size_t>(i % customers)], 1);
+            const polar::quantities_request r{
+                .meter_id = meter.id,
+                .params = {.start_timestamp = today - std::chrono::days(i % 7),
+                           .end_timestamp = today,
+                           .interval = polar::time_interval::day,
+                           .external_customer_id = std::span<const std::string_view>(
+                               &views[static_cast<std::size_t>(i % customers)], 1)}};
             requests.push_back(r);
         }
         server.counters().reset();

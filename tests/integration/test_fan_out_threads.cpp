@@ -96,11 +96,13 @@ TEST_CASE("fan-out and generators on a 4-thread io_context") {
         polar::timestamp(std::chrono::floor<std::chrono::microseconds>(now.time_since_epoch())));
     std::vector<polar::quantities_request> requests;
     for (int i = 0; i < 100; ++i) {
-        polar::quantities_request r;
-        r.meter_id = meter.id;
-        r.params.start_timestamp = today - std::chrono::days(1 + i % 3);
-        r.params.end_timestamp = today;
-        r.params.external_customer_id = std::span<const std::string_view>(&views[static_cast<std::size_t>(i % 4)], 1);
+        const polar::quantities_request r{
+            .meter_id = meter.id,
+            .params = {.start_timestamp = today - std::chrono::days(1 + i % 3),
+                       .end_timestamp = today,
+                       .interval = polar::time_interval::day,
+                       .external_customer_id =
+                           std::span<const std::string_view>(&views[static_cast<std::size_t>(i % 4)], 1)}};
         requests.push_back(r);
     }
 

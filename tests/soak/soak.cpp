@@ -130,10 +130,10 @@ asio::awaitable<void> one_op(shared_run& run, std::uint64_t i) {
         auto [e, pg] = co_await c.meters().events(id, p, asio::as_tuple(asio::deferred));
         ec = e;
     } else if (kind < 85) {
-        polar::meter_quantities_params p;
-        p.end_timestamp = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
-        p.start_timestamp = p.end_timestamp - std::chrono::hours(24 * 7);
-        p.interval = polar::time_interval::day;
+        const auto end = std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+        const polar::meter_quantities_params p{.start_timestamp = end - std::chrono::hours(24 * 7),
+                                               .end_timestamp = end,
+                                               .interval = polar::time_interval::day};
         auto [e, q] = co_await c.meters().quantities(id, p, asio::as_tuple(asio::deferred));
         ec = e;
         if (!ec && q.quantities.size() < 7) ec = polar::make_error_code(polar::errc::unexpected_response);

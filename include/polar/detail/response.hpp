@@ -8,6 +8,7 @@
 #ifndef POLAR_DETAIL_RESPONSE_HPP
 #define POLAR_DETAIL_RESPONSE_HPP
 
+#include <polar/api_version.hpp>
 #include <polar/detail/config.hpp>
 #include <polar/error.hpp>
 
@@ -88,6 +89,8 @@ struct received_response {
     std::string content_type;
     std::string request_id;
     std::string retry_after;
+    std::string polar_version;    ///< the `Polar-Version` response header
+    bool has_polar_version = false;
     bool keep_alive = false;
 };
 
@@ -121,6 +124,26 @@ using body_decoder = error_code (*)(std::string_view body, void* out, std::strin
  */
 POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
                                          void* out);
+
+/**
+ * @brief Tells a 404 of an unknown API version from a resource 404.
+ *
+ * @details Polar answers a request whose `Polar-Version` it does not serve
+ * with 404 and no `Polar-Version` header, whatever the path; every other
+ * response, a route's or a resource's 404 included, echoes the version.
+ * When `sent` is a dated version, `ec` is errc::not_found and `r` has no
+ * such header, turns `ec` into errc::unsupported_api_version and explains it
+ * in `diag.message`.
+ */
+POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag);
+
+/**
+ * @brief For meters().events() on the dated versions: a 422 whose only error
+ * is the events list's unknown `meter_id` becomes errc::not_found (the
+ * status and validation errors stay in `diag`), as the meter's own events
+ * route answered.
+ */
+POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag);
 
 /// Whether a Content-Type is application/json (any case, optional parameters).
 POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;

@@ -12,6 +12,14 @@ POLAR_DECL void apply_options(http_call& call, const request_options& o) {
     call.attempt_timeout = o.attempt_timeout;
     if (o.retry) call.retry = *o.retry;
     call.user_diag = o.diag;
+    if (o.api_version) {
+        if (!o.api_version->valid()) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "request_options::api_version: not a YYYY-MM version (month 01-12)";
+            return;
+        }
+        call.version = *o.api_version;
+    }
     for (const auto& h : o.headers) {
         auto bad = [](std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; };
         std::string lower;
@@ -23,9 +31,10 @@ POLAR_DECL void apply_options(http_call& call, const request_options& o) {
             return;
         }
         if (lower == "authorization" || lower == "host" || lower == "content-length" || lower == "content-type" ||
-            lower == "transfer-encoding") {
+            lower == "transfer-encoding" || lower == "polar-version") {
             call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "request_options::headers: header '" + lower + "' is set by the client";
+            call.precheck_message = "request_options::headers: header '" + lower + "' is set by the client" +
+                                    (lower == "polar-version" ? " (use request_options::api_version)" : "");
             return;
         }
         call.headers.emplace_back(std::string(h.name), std::string(h.value));

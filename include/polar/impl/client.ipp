@@ -598,6 +598,7 @@ inline void write_request(const client_state& st, const http_call& call, std::st
     };
     if (call.headers.empty() || !overridden("user-agent")) wire.append(st.user_agent_field);
     if (call.headers.empty() || !overridden("accept")) wire.append("Accept: application/json\r\n");
+    if (call.version && call.version->is_dated()) wire.append("Polar-Version: ").append(call.version->str()).append("\r\n");
     for (std::size_t i = 0; i < call.headers.size(); ++i) {
         const auto& [name, value] = call.headers[i];
         bool repeated = false;
@@ -734,7 +735,9 @@ public:
     operation_base& operator=(const operation_base&) = delete;
 
 protected:
-    operation_base(std::shared_ptr<client_state> st, http_call&& call) : st_(std::move(st)), call_(std::move(call)) {}
+    operation_base(std::shared_ptr<client_state> st, http_call&& call) : st_(std::move(st)), call_(std::move(call)) {
+        if (!call_.version) call_.version = st_->opts.api_version;
+    }
     virtual ~operation_base() = default;
 
     /// Interprets a complete response (see interpret_response); a 2xx body
@@ -936,6 +939,8 @@ protected:
             ec = asio::error::operation_aborted;
         } else if (!ec) {
             ec = interpret(out, diag);
+            if (ec == errc::not_found) check_api_version(out, *call_.version, ec, diag);
+            else if (ec == errc::validation_failed && call_.unknown_meter_is_not_found) unknown_meter(ec, diag);
             if (out.status >= 200 && out.status <= 299) {
                 if (!ec) st_->refill_budget();
             } else {
@@ -947,6 +952,8 @@ protected:
 
         diag.content_type = std::move(out.content_type);
         diag.request_id = std::move(out.request_id);
+        if (out.has_polar_version) diag.server_api_version = std::move(out.polar_version);
+        else diag.server_api_version.clear();
 
         // A connection that delivered something unusable is not trusted again.
         if (conn_)
@@ -1052,6 +1059,7 @@ protected:
         if (call_.user_diag || call_.diagnostics_sink) {
             diag_.method = std::string(verb_name(call_.verb));
             diag_.path = call_.target;
+            if (call_.version->is_dated()) diag_.api_version = call_.version->str();
             if (call_.user_diag) *call_.user_diag = diag_;
             if (call_.diagnostics_sink) *call_.diagnostics_sink = std::move(diag_);
         }
@@ -1160,6 +1168,15 @@ template void async_execute<std::optional<page<event>>>(
     std::shared_ptr<client_state>, http_call&&, asio::any_completion_handler<void(error_code, std::optional<page<event>>)>);
 template void async_execute<events_ingest_response>(
     std::shared_ptr<client_state>, http_call&&, asio::any_completion_handler<void(error_code, events_ingest_response)>);
+template void async_execute<event>(std::shared_ptr<client_state>, http_call&&,
+                                   asio::any_completion_handler<void(error_code, event)>);
+template void async_execute<customer_meter>(std::shared_ptr<client_state>, http_call&&,
+                                            asio::any_completion_handler<void(error_code, customer_meter)>);
+template void async_execute<page<customer_meter>>(
+    std::shared_ptr<client_state>, http_call&&, asio::any_completion_handler<void(error_code, page<customer_meter>)>);
+template void async_execute<std::optional<page<customer_meter>>>(
+    std::shared_ptr<client_state>, http_call&&,
+    asio::any_completion_handler<void(error_code, std::optional<page<customer_meter>>)>);
 #endif
 
 } // namespace detail
@@ -1180,6 +1197,9 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
     for (unsigned char c : opts.access_token)
         if (c < 0x20 || c == 0x7F) fail_option("client_options::access_token contains control characters");
     if (opts.max_connections == 0) fail_option("client_options::max_connections must be at least 1");
+    if (!opts.api_version.valid())
+        fail_option("client_options::api_version: not a YYYY-MM version (month 01-12); "
+                    "use e.g. polar::api_version::v2026_10");
     if (opts.max_body_size == 0) fail_option("client_options::max_body_size must be positive");
     for (auto d : {opts.connect_timeout, opts.attempt_timeout, opts.total_timeout, opts.pool_wait_timeout,
                    opts.idle_timeout})
@@ -1235,6 +1255,13 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
     }
     state_ = std::move(st);
 }
+
+namespace detail {
+POLAR_DECL polar::api_version effective_api_version(const client_state* st, const request_options& opts) noexcept {
+    if (opts.api_version) return *opts.api_version;
+    return st ? st->opts.api_version : polar::api_version{};
+}
+} // namespace detail
 
 POLAR_DECL client::executor_type client::get_executor() const noexcept { return state_->ex_; }
 

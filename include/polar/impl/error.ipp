@@ -30,6 +30,9 @@ public:
         case errc::redirect_refused: return "the server answered with a redirect, which the client does not follow";
         case errc::retry_budget_exhausted: return "the client's retry budget is exhausted";
         case errc::client_shut_down: return "the client was shut down";
+        case errc::unsupported_api_version:
+            return "the server does not serve the requested API version (404 without a Polar-Version header); "
+                   "set client_options::api_version or request_options::api_version to a version it serves";
         }
         return "unknown polar error";
     }
@@ -114,6 +117,8 @@ POLAR_DECL std::exception_ptr make_api_exception(error_code ec, diagnostics diag
         case errc::rate_limited: return std::make_exception_ptr(rate_limited_error(ec, std::move(diag)));
         case errc::server_error: return std::make_exception_ptr(server_error(ec, std::move(diag)));
         case errc::timeout: return std::make_exception_ptr(timeout_error(ec, std::move(diag)));
+        case errc::unsupported_api_version:
+            return std::make_exception_ptr(unsupported_api_version_error(ec, std::move(diag)));
         default: break;
         }
     }

@@ -279,14 +279,40 @@ POLAR_DECL generator<page<event>> meters_service::events_pages(std::string_view 
                                                                const request_options& opts,
                                                                const generator_options& gen) const {
     return generator<page<event>>(std::make_shared<detail::stream_impl::stream<event, false>>(
-        state_, detail::make_meter_events_call(id, params, opts), gen.prefetch));
+        state_, detail::make_meter_events_call(id, params, opts, detail::effective_api_version(state_.get(), opts)), gen.prefetch));
 }
 
 POLAR_DECL generator<event> meters_service::events_items(std::string_view id, const meter_events_params& params,
                                                          const request_options& opts,
                                                          const generator_options& gen) const {
     return generator<event>(std::make_shared<detail::stream_impl::stream<event, true>>(
-        state_, detail::make_meter_events_call(id, params, opts), gen.prefetch));
+        state_, detail::make_meter_events_call(id, params, opts, detail::effective_api_version(state_.get(), opts)), gen.prefetch));
+}
+
+POLAR_DECL generator<page<event>> events_service::list_pages(const list_events_params& params,
+                                                             const request_options& opts,
+                                                             const generator_options& gen) const {
+    return generator<page<event>>(std::make_shared<detail::stream_impl::stream<event, false>>(
+        state_, detail::make_list_events_call(params, opts), gen.prefetch));
+}
+
+POLAR_DECL generator<event> events_service::list_items(const list_events_params& params, const request_options& opts,
+                                                       const generator_options& gen) const {
+    return generator<event>(std::make_shared<detail::stream_impl::stream<event, true>>(
+        state_, detail::make_list_events_call(params, opts), gen.prefetch));
+}
+
+POLAR_DECL generator<page<customer_meter>> customer_meters_service::list_pages(
+    const list_customer_meters_params& params, const request_options& opts, const generator_options& gen) const {
+    return generator<page<customer_meter>>(std::make_shared<detail::stream_impl::stream<customer_meter, false>>(
+        state_, detail::make_list_customer_meters_call(params, opts), gen.prefetch));
+}
+
+POLAR_DECL generator<customer_meter> customer_meters_service::list_items(const list_customer_meters_params& params,
+                                                                         const request_options& opts,
+                                                                         const generator_options& gen) const {
+    return generator<customer_meter>(std::make_shared<detail::stream_impl::stream<customer_meter, true>>(
+        state_, detail::make_list_customer_meters_call(params, opts), gen.prefetch));
 }
 
 } // namespace polar

@@ -47,6 +47,7 @@ POLAR_DECL http_call make_list_meters_call(const list_meters_params& p, const re
         q.add("sorting", to_string(s));
     }
     for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
+    if (p.is_archived) q.add("is_archived", *p.is_archived ? "true" : "false");
     call.paged = true;
     call.page = p.page.value_or(1);
     call.limit = p.limit.value_or(10);
@@ -88,16 +89,27 @@ POLAR_DECL http_call make_update_meter_call(std::string_view id, const update_me
     if (p.filter) body.set_filter(*p.filter);
     if (p.aggregation) body.set_aggregation(*p.aggregation);
     if (p.metadata) body.set_metadata(*p.metadata);
+    if (p.unit) body.set_unit(*p.unit);
+    if (p.custom_label) body.set_custom_label(std::string(*p.custom_label));
+    if (p.custom_multiplier) body.set_custom_multiplier(*p.custom_multiplier);
+    if (p.is_archived) body.set_is_archived(*p.is_archived);
     return make_update_meter_call(id, body, o);
 }
 
 POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_events_params& p,
-                                            const request_options& o) {
+                                            const request_options& o, api_version version) {
     http_call call;
     apply_options(call, o);
     if (!check_id(call, id)) return call;
-    std::string target = meter_path(id, "/events");
+    // The dated versions removed `/v1/meters/{id}/events` in favour of the
+    // events list filtered by meter (newest first there too, its default
+    // sorting `-timestamp`).
+    std::string target = version.is_dated() ? std::string("/v1/events/") : meter_path(id, "/events");
     query_builder q(target);
+    if (version.is_dated()) {
+        q.add("meter_id", id);
+        call.unknown_meter_is_not_found = true;
+    }
     if (p.limit) q.add("limit", *p.limit);
     call.paged = true;
     call.page = p.page.value_or(1);
@@ -112,7 +124,7 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
     http_call call;
     apply_options(call, o);
     if (!check_id(call, id)) return call;
-    if (p.interval == time_interval::unknown) {
+    if (p.interval.value() == time_interval::unknown) {
         call.precheck = make_error_code(errc::invalid_argument);
         call.precheck_message = "interval: unknown time interval";
         return call;
@@ -121,9 +133,19 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
     query_builder q(target);
     q.add("start_timestamp", format_timestamp(p.start_timestamp));
     q.add("end_timestamp", format_timestamp(p.end_timestamp));
-    q.add("interval", to_string(p.interval));
+    q.add("interval", to_string(p.interval.value()));
     for (auto c : p.customer_id) q.add("customer_id", c);
     for (auto c : p.external_customer_id) q.add("external_customer_id", c);
+    if (p.timezone) q.add("timezone", *p.timezone);
+    if (p.customer_aggregation_function) {
+        if (*p.customer_aggregation_function == aggregation_function::unknown) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "customer_aggregation_function: unknown aggregation function";
+            return call;
+        }
+        q.add("customer_aggregation_function", to_string(*p.customer_aggregation_function));
+    }
+    for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
     call.target = std::move(target);
     return call;
 }

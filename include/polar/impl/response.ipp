@@ -51,6 +51,7 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
     // One pass over the fields (the first of a repeated name counts), not a
     // lookup per name.
     bool content_type = false, request_id = false, retry_after = false;
+    out.has_polar_version = false;
     for (const auto& f : res) {
         const auto name = f.name();
         if (name == http::field::content_type && !content_type) {
@@ -59,14 +60,31 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
         } else if (name == http::field::retry_after && !retry_after) {
             retry_after = true;
             out.retry_after.assign(f.value());
-        } else if (name == http::field::unknown && !request_id &&
-                   boost::beast::iequals(f.name_string(), "x-request-id")) {
-            request_id = true;
-            out.request_id.assign(f.value());
+        } else if (name == http::field::unknown) {
+            if (!request_id && boost::beast::iequals(f.name_string(), "x-request-id")) {
+                request_id = true;
+                out.request_id.assign(f.value());
+            } else if (!out.has_polar_version && boost::beast::iequals(f.name_string(), "polar-version")) {
+                out.has_polar_version = true;
+                out.polar_version.assign(f.value());
+            }
         }
     }
     out.keep_alive = parser.keep_alive();
     out.body = std::move(res.body());
+}
+
+POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag) {
+    if (ec != errc::not_found || !sent.is_dated() || r.has_polar_version) return;
+    ec = make_error_code(errc::unsupported_api_version);
+    diag.message = "the server does not serve API version " + std::string(sent.str()) +
+                   "; set client_options::api_version (or request_options::api_version) to one it serves";
+}
+
+POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag) {
+    if (diag.validation_errors.size() != 1 || diag.validation_errors.front().type != "meter_id") return;
+    ec = make_error_code(errc::not_found);
+    diag.message = "no meter with this id is visible to the token (the events list answered 422 meter_id)";
 }
 
 POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept {
