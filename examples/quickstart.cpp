@@ -17,13 +17,14 @@ namespace asio = boost::asio;
 using namespace std::chrono;
 
 asio::awaitable<void> run(polar::client client) {
-    // 1. Create a meter summing the `tokens` of `llm.call` events.
+    // 1. Create a meter summing the `tokens` of `llm.call` events, shown in tokens.
     const auto now = floor<microseconds>(system_clock::now());
     polar::meter_create body("Quickstart tokens",
                              polar::filter::all(polar::clause("name", polar::filter_operator::eq, "llm.call")),
                              polar::aggregation::sum("tokens"));
+    body.set_unit(polar::meter_unit::token);
     polar::meter meter = co_await client.meters().create(body);
-    std::cout << "Created meter " << meter.name << " (" << meter.id << ")\n";
+    std::cout << "Created meter " << meter.name << " (" << meter.id << "), unit " << meter.unit.wire() << "\n";
 
     // 2. Ingest a week of usage for three customers.
     std::mt19937 rng(42);
@@ -31,13 +32,15 @@ asio::awaitable<void> run(polar::client client) {
     for (int i = 0; i < 60; ++i) {
         const auto when = now - minutes(std::uniform_int_distribution<int>(1, 7 * 24 * 60 - 1)(rng));
         const std::string customer = "customer-" + std::to_string(i % 3 + 1);
+        // Your own id for each event: sending the batch again stores nothing twice.
         events.push_back(polar::event_create::for_external_customer(customer, "llm.call")
+                             .set_external_id("quickstart-" + std::to_string(i))
                              .set_timestamp(when)
                              .set_metadata({{"tokens", std::int64_t(std::uniform_int_distribution<int>(10, 500)(rng))},
                                             {"model", std::string(i % 2 ? "pro" : "lite")}}));
     }
     polar::events_ingest_response ingested = co_await client.events().ingest(polar::events_ingest(std::move(events)));
-    std::cout << "Ingested " << ingested.inserted << " events\n\n";
+    std::cout << "Ingested " << ingested.inserted << " events (" << ingested.duplicates << " duplicates)\n\n";
 
     // 3. List meters, first page.
     polar::page<polar::meter> meters = co_await client.meters().list({.limit = 10});
@@ -66,6 +69,7 @@ asio::awaitable<void> run(polar::client client) {
         const int width = static_cast<int>(40 * p.quantity / max);
         std::printf("  %s %8.0f %s\n", date.c_str(), p.quantity, std::string(static_cast<std::size_t>(width), '#').c_str());
     }
+    if (q.total) std::printf("  total      %8.0f\n", *q.total);
 }
 
 int main() {
