@@ -37,7 +37,10 @@ struct engine {
     std::string new_id() { return random_uuid4(rng); }
 };
 
-enum class route { none, meters_root, meter, meter_events, meter_quantities, events_ingest, events_root, event };
+enum class route {
+    none, meters_root, meter, meter_events, meter_quantities, events_ingest, events_root, event,
+    customer_meters_root, customer_meter
+};
 
 struct route_match {
     route r = route::none;
@@ -69,6 +72,20 @@ inline route_match match_route(std::string_view path, api_contract contract) {
             const std::string_view id = path.substr(events_prefix.size());
             if (id.find('/') == std::string_view::npos) {
                 m.r = route::event;
+                m.id = std::string(id);
+            }
+            return m;
+        }
+        // §3.10
+        constexpr std::string_view cm_prefix = "/v1/customer-meters/";
+        if (path == cm_prefix) {
+            m.r = route::customer_meters_root;
+            return m;
+        }
+        if (path.substr(0, cm_prefix.size()) == cm_prefix) {
+            const std::string_view id = path.substr(cm_prefix.size());
+            if (id.find('/') == std::string_view::npos) {
+                m.r = route::customer_meter;
                 m.id = std::string(id);
             }
             return m;
@@ -511,6 +528,7 @@ inline emulator_response ingest_events(handler_context& cx) {
 #include <polar/testing/impl/emulator_state_ingest.ipp>
 #include <polar/testing/impl/emulator_state_meters.ipp>
 #include <polar/testing/impl/emulator_state_quantities_dated.ipp>
+#include <polar/testing/impl/emulator_state_customer_meters.ipp>
 
 namespace polar::testing {
 namespace emu {
@@ -546,6 +564,12 @@ inline emulator_response dispatch(engine& self, const emulator_request& req, api
         break;
     case route::event:
         if (method == "GET") return get_event(cx, m.id);
+        break;
+    case route::customer_meters_root:
+        if (method == "GET") return list_customer_meters(cx);
+        break;
+    case route::customer_meter:
+        if (method == "GET") return get_customer_meter(cx, m.id);
         break;
     case route::none: {
         // Starlette's redirect_slashes: toggle the trailing slash and
