@@ -773,7 +773,8 @@ POLAR_DECL std::size_t emulator_state::event_count() const {
 
 POLAR_DECL std::size_t emulator_state::customer_count() const {
     std::lock_guard lock(impl_->mutex);
-    return impl_->st.customers.size();
+    return static_cast<std::size_t>(std::count_if(impl_->st.customers.begin(), impl_->st.customers.end(),
+                                                  [](const emu::customer& c) { return !c.dated_only; }));
 }
 
 POLAR_DECL void emulator_state::set_default_api_version(std::string_view version) {

@@ -111,6 +111,8 @@ struct customer {
     // Dated versions (§4.3): a team customer has no email (null on the wire;
     // the 2025-03 form writes the empty string then).
     bool team = false;
+    // Seeded for the dated versions only: not counted by customer_count().
+    bool dated_only = false;
 };
 
 struct event {

@@ -74,6 +74,7 @@ inline std::string snapshot_state(const state_data& st) {
         // The dated versions' fields are written only when set, so a
         // 2025-03 state's snapshot reads as it always did.
         if (c.team) customers.back().as_object()["team"] = true;
+        if (c.dated_only) customers.back().as_object()["dated_only"] = true;
     }
     root["customers"] = std::move(customers);
 
@@ -241,6 +242,7 @@ inline state_data restore_state(std::string_view text) {
         c.created_at = req_time(o, "created_at");
         c.metadata = req_object(o, "metadata");
         if (auto it = o.find("team"); it != o.end()) c.team = it->value().is_bool() && it->value().get_bool();
+        if (auto it = o.find("dated_only"); it != o.end()) c.dated_only = it->value().is_bool() && it->value().get_bool();
         st.add_customer(std::move(c));
     }
     for (const auto& v : req_array(root, "meters")) {
