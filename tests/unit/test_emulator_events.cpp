@@ -401,3 +401,13 @@ TEST_CASE("emulator seed_demo: the dated extras only show on the dated versions"
           q_old.at("quantities").at(0).at("quantity").to_number<double>() +
               q_old.at("quantities").at(1).at("quantity").to_number<double>());
 }
+
+TEST_CASE("emulator events list: the hidden cursor envelope") {
+    events_fixture f;
+    auto r = f.get("/v1/events/?cursor_pagination=true&limit=4");
+    REQUIRE(r.status == 200);
+    CHECK(r.body.substr(r.body.size() - 38) == R"(],"pagination":{"has_next_page":true}})");
+    r = f.get("/v1/events/?cursor_pagination=true&limit=4&page=2");
+    CHECK(r.body.substr(r.body.size() - 39) == R"(],"pagination":{"has_next_page":false}})");
+    CHECK(f.get("/v1/events/?cursor_pagination=maybe").status == 422);
+}
