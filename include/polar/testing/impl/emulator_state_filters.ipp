@@ -160,6 +160,7 @@ struct accumulator {
             ++count;
             return;
         }
+        if (a.func == agg_func::unique) return;
         const auto v = int32_value(a, e);
         if (count == 0 || v < min) min = v;
         if (count == 0 || v > max) max = v;
@@ -176,6 +177,9 @@ struct accumulator {
         case agg_func::max: return static_cast<double>(max);
         case agg_func::min: return static_cast<double>(min);
         case agg_func::avg: return static_cast<double>(sum) / static_cast<double>(count);
+        // A `unique` meter (created on a dated version) has no seed-era
+        // meaning: the 2025-03 quantities answer 0 for it.
+        case agg_func::unique: return 0;
         }
         return 0;
     }
