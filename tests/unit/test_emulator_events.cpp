@@ -411,3 +411,11 @@ TEST_CASE("emulator events list: the hidden cursor envelope") {
     CHECK(r.body.substr(r.body.size() - 39) == R"(],"pagination":{"has_next_page":false}})");
     CHECK(f.get("/v1/events/?cursor_pagination=maybe").status == 422);
 }
+
+TEST_CASE("emulator events list: _cost.amount compares as a number") {
+    events_fixture f;
+    const auto id = f.add("priced", 8h, std::nullopt, "u", R"({"_cost":{"amount":"0.004","currency":"usd"}})");
+    CHECK(f.ids("/v1/events/?filter=" +
+                pct(R"({"conjunction":"and","clauses":[{"property":"_cost.amount","operator":"gt","value":0}]})")) ==
+          ids_t{id});
+}

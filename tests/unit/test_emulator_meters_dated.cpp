@@ -251,3 +251,21 @@ TEST_CASE("emulator dated meters: the billing job skips archived meters; unique 
     CHECK(f.call("GET", "/v1/meters/" + uq + range, {}, "2025-03").body ==
           R"({"quantities":[{"timestamp":"2026-11-10T00:00:00Z","quantity":0.0}]})");
 }
+
+TEST_CASE("emulator dated meters: the billing job uses the dated semantics for dated meters") {
+    meters_fixture f;
+    const std::string body =
+        R"({"name":"Nested","filter":{"conjunction":"and","clauses":[{"property":"_llm.model","operator":"eq","value":"gpt"}]},"aggregation":{"func":"count"}})";
+    const auto dated = json::parse(f.call("POST", "/v1/meters/", body).body).at("id").as_string();
+    const auto old = json::parse(f.call("POST", "/v1/meters/", body, "2025-03").body).at("id").as_string();
+    emulator_event e;
+    e.organization_id = f.org;
+    e.name = "x";
+    e.timestamp = f.now - 1h;
+    e.customer_id = f.s.add_customer(f.org, std::nullopt, "a@example.com", "A");
+    e.metadata_json = R"({"_llm":{"model":"gpt"}})";
+    f.s.add_event(e);
+    CHECK(f.s.run_billing_job() == 1);
+    CHECK(f.s.meter_locked(std::string(dated)));
+    CHECK(!f.s.meter_locked(std::string(old)));  // seed-era: no dotted paths
+}

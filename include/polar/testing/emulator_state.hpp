@@ -202,7 +202,10 @@ public:
      * and aggregation type guard) and is linked to an existing customer (by
      * `customer_id`, or by `external_customer_id` through the customer's
      * `external_id`) as the meter's last billed event. Such a meter rejects
-     * updates of `filter` and `aggregation` from then on.
+     * updates of `filter` and `aggregation` from then on. Archived meters are
+     * skipped. A meter created on a dated version is matched with the dated
+     * filter semantics (MeterAPI-2026-10.md §5.1), one created on 2025-03 with
+     * the seed-era ones.
      * @returns how many meters got a (new) last billed event.
      */
     POLAR_DECL std::size_t run_billing_job();

@@ -140,7 +140,8 @@ POLAR_DECL std::size_t emulator_state::run_billing_job() {
         if (m.archived_at) continue;  // archived meters are skipped (dated §3.4)
         const emu::event* e = nullptr;
         try {
-            e = emu::newest_matching_event(impl_->st, m, true);
+            e = m.dated ? emu::newest_dated_matching_event(impl_->st, m, true)
+                        : emu::newest_matching_event(impl_->st, m, true);
         } catch (const emu::server_failure&) {
             continue;  // the job fails for this meter, as the server's would
         }

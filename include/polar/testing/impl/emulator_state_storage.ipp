@@ -95,6 +95,7 @@ inline std::string snapshot_state(const state_data& st) {
         if (m.custom_label) mo["custom_label"] = *m.custom_label;
         if (m.custom_multiplier) mo["custom_multiplier"] = *m.custom_multiplier;
         if (m.archived_at) mo["archived_at"] = format_utc(*m.archived_at);
+        if (m.dated) mo["dated"] = true;
     }
     root["meters"] = std::move(meters);
 
@@ -272,6 +273,7 @@ inline state_data restore_state(std::string_view text) {
         if (auto it = o.find("custom_multiplier"); it != o.end() && it->value().is_int64())
             m.custom_multiplier = it->value().get_int64();
         if (auto it = o.find("archived_at"); it != o.end() && !it->value().is_null()) m.archived_at = req_time(o, "archived_at");
+        if (auto it = o.find("dated"); it != o.end()) m.dated = it->value().is_bool() && it->value().get_bool();
         st.add_meter(std::move(m));
     }
     for (const auto& v : req_array(root, "events")) {
