@@ -12,7 +12,7 @@
 // temporary file whose path is printed (trust it with e.g. curl --cacert).
 // Without --seed, --token or a loaded state, the emulator creates organization
 // "Emulated Org" and the token "polar_test_token" (meters:read meters:write
-// events:write). --api-version sets the version served to requests without a
+// events:read events:write customer_meters:read). --api-version sets the version served to requests without a
 // Polar-Version header (default 2026-10; 2025-03 is the seed-era contract).
 #include <polar/testing/emulator.hpp>
 #include <polar/testing/emulator_state.hpp>
@@ -76,7 +76,8 @@ const char* const usage =
     "                     unknown one gets 404 {\"detail\":\"Not Found\"}\n"
     "\n"
     "Without --seed, --token or a loaded state: organization \"Emulated Org\" with the\n"
-    "token polar_test_token (meters:read meters:write events:write).\n";
+    "token polar_test_token (meters:read meters:write events:read events:write\n"
+    "customer_meters:read).\n";
 
 struct token_arg {
     std::string token;
@@ -269,7 +270,8 @@ int run(const arguments& args) {
             demo_org = demo.organization_id;
             std::cout << "seed: demo data (" << demo.meter_ids.size() << " meters, " << demo.customer_ids.size()
                       << " customers, " << demo.event_count << " events; organization " << demo.organization_id
-                      << ")\n";
+                      << "; on 2026-04/2026-10 also a team customer and " << demo.dated_event_count
+                      << " more events)\n";
             token_lines.emplace_back(demo.organization_token, "organization token, all scopes (demo)");
             token_lines.emplace_back(demo.read_only_token, "organization token, meters:read (demo)");
             token_lines.emplace_back(demo.user_token, "user token, all scopes (demo)");
@@ -288,9 +290,11 @@ int run(const arguments& args) {
     if (!args.seed_demo && args.tokens.empty() && !loaded) {
         std::string org = state->add_organization(std::string(polar::testing::default_organization_name));
         state->add_organization_token(std::string(polar::testing::default_token), org,
-                                      {"meters:read", "meters:write", "events:write"});
+                                      {"meters:read", "meters:write", "events:read", "events:write",
+                                       "customer_meters:read"});
         token_lines.emplace_back(std::string(polar::testing::default_token),
-                                 "organization token, scopes meters:read meters:write events:write, organization " +
+                                 "organization token, scopes meters:read meters:write events:read events:write "
+                                 "customer_meters:read, organization " +
                                      org);
     }
 

@@ -344,3 +344,78 @@ TEST_CASE("emulator events list: meter_id") {
     // Another organization's meter is not visible either.
     CHECK(f.get("/v1/events/?meter_id=" + sum_meter, "tok2").status == 422);
 }
+
+TEST_CASE("emulator seed_demo: the dated extras only show on the dated versions") {
+    emulator_state s;
+    s.set_clock([] { return sys_days{2026y / November / 10} + 12h; });
+    const auto demo = s.seed_demo();
+    CHECK(s.event_count() == 3400);
+    CHECK(s.customer_count() == 10);
+    CHECK(demo.dated_event_count > 0);
+    auto call = [&](std::string target, std::string_view version, std::string_view token = "polar_demo_token") {
+        emulator_request r;
+        r.method = "GET";
+        r.target = target;
+        std::string auth = "Bearer " + std::string(token);
+        r.authorization = auth;
+        r.polar_version = version;
+        return s.handle(r);
+    };
+    const auto all = demo.meter_ids[5];  // "All events" (count)
+    const auto old = json::parse(call("/v1/meters/" + all + "/events?limit=1", "2025-03").body);
+    CHECK(old.at("pagination").at("total_count") == 3000);
+    auto listed = json::parse(call("/v1/events/?limit=1&organization_id=" + demo.organization_id, "2026-10").body);
+    CHECK(listed.at("pagination").at("total_count") == 3000 + static_cast<std::int64_t>(demo.dated_event_count));
+
+    // System events with their typed metadata.
+    auto sys = json::parse(call("/v1/events/?source=system&name=meter.credited", "2026-10").body);
+    REQUIRE(sys.at("items").as_array().size() == 2);
+    const auto& credited = sys.at("items").at(0);
+    CHECK(credited.at("label") == "Meter credited");
+    CHECK(credited.at("metadata").at("units") == 100000);
+    CHECK(credited.at("metadata").at("rollover") == false);
+    CHECK(credited.at("metadata").at("meter_id") == json::value(demo.meter_ids[0]));
+    sys = json::parse(call("/v1/events/?source=system&name=customer.created&limit=100", "2026-10").body);
+    CHECK(sys.at("pagination").at("total_count") == 8);
+
+    // The team customer: no email; its LLM calls have floats, _llm, _cost
+    // and parents.
+    auto team = json::parse(call("/v1/events/?external_customer_id=team_42&name=llm.call&limit=1", "2026-10").body);
+    const auto& e = team.at("items").at(0);
+    CHECK(e.at("customer").at("type") == "team");
+    CHECK(e.at("customer").at("email").is_null());
+    CHECK(e.at("metadata").at("latency_ms").is_double());
+    CHECK(e.at("metadata").at("_llm").at("vendor") == "openai");
+    CHECK(e.at("metadata").at("_cost").at("currency") == "usd");
+    CHECK(!e.at("parent_id").is_null());
+    CHECK(json::parse(call("/v1/events/?depth=0&name=agent.run", "2026-10").body).at("pagination").at("total_count") == 20);
+
+    // Tokens: the demo organization token reads events and customer meters.
+    CHECK(call("/v1/customer-meters/", "2026-10").status == 200);
+    CHECK(call("/v1/events/", "2026-10", "polar_demo_read_token").status == 403);
+    // Dated quantities see the extras, 2025-03 does not.
+    const std::string range = "/quantities?start_timestamp=2026-10-01T00:00:00Z&end_timestamp=2026-11-10T00:00:00Z&interval=month";
+    const auto q_old = json::parse(call("/v1/meters/" + all + range, "2025-03").body);
+    const auto q_new = json::parse(call("/v1/meters/" + all + range, "2026-10").body);
+    CHECK(q_new.at("total").to_number<double>() >
+          q_old.at("quantities").at(0).at("quantity").to_number<double>() +
+              q_old.at("quantities").at(1).at("quantity").to_number<double>());
+}
+
+TEST_CASE("emulator events list: the hidden cursor envelope") {
+    events_fixture f;
+    auto r = f.get("/v1/events/?cursor_pagination=true&limit=4");
+    REQUIRE(r.status == 200);
+    CHECK(r.body.substr(r.body.size() - 38) == R"(],"pagination":{"has_next_page":true}})");
+    r = f.get("/v1/events/?cursor_pagination=true&limit=4&page=2");
+    CHECK(r.body.substr(r.body.size() - 39) == R"(],"pagination":{"has_next_page":false}})");
+    CHECK(f.get("/v1/events/?cursor_pagination=maybe").status == 422);
+}
+
+TEST_CASE("emulator events list: _cost.amount compares as a number") {
+    events_fixture f;
+    const auto id = f.add("priced", 8h, std::nullopt, "u", R"({"_cost":{"amount":"0.004","currency":"usd"}})");
+    CHECK(f.ids("/v1/events/?filter=" +
+                pct(R"({"conjunction":"and","clauses":[{"property":"_cost.amount","operator":"gt","value":0}]})")) ==
+          ids_t{id});
+}

@@ -229,3 +229,43 @@ TEST_CASE("emulator snapshot keeps the dated fields") {
     const auto c = parse(get(r, "/v1/events/?name=c"));
     CHECK(!c.at("items").at(0).at("parent_id").is_null());
 }
+
+TEST_CASE("emulator dated meters: the billing job skips archived meters; unique on 2025-03") {
+    meters_fixture f;
+    const auto id = f.create("Archived");
+    const auto uq = f.create("Unique", R"("aggregation":{"func":"unique","property":"k"})");
+    REQUIRE(f.call("PATCH", "/v1/meters/" + id, R"({"is_archived":true})").status == 200);
+    emulator_event e;
+    e.organization_id = f.org;
+    e.name = "x";
+    e.timestamp = f.now - 1h;
+    e.customer_id = f.s.add_customer(f.org, std::nullopt, "a@example.com", "A");
+    e.metadata_json = R"({"k":1.5})";
+    f.s.add_event(e);
+    CHECK(f.s.run_billing_job() == 1);  // the unique meter only
+    CHECK(f.s.meter_locked(uq));
+    CHECK(!f.s.meter_locked(id));
+    const std::string range = "/quantities?start_timestamp=2026-11-10T00:00:00Z&end_timestamp=2026-11-10T00:00:00Z&interval=day";
+    CHECK(f.call("GET", "/v1/meters/" + uq + range).body ==
+          R"({"quantities":[{"timestamp":"2026-11-10T00:00:00Z","quantity":1.0}],"total":1.0})");
+    CHECK(f.call("GET", "/v1/meters/" + uq + range, {}, "2025-03").body ==
+          R"({"quantities":[{"timestamp":"2026-11-10T00:00:00Z","quantity":0.0}]})");
+}
+
+TEST_CASE("emulator dated meters: the billing job uses the dated semantics for dated meters") {
+    meters_fixture f;
+    const std::string body =
+        R"({"name":"Nested","filter":{"conjunction":"and","clauses":[{"property":"_llm.model","operator":"eq","value":"gpt"}]},"aggregation":{"func":"count"}})";
+    const auto dated = json::parse(f.call("POST", "/v1/meters/", body).body).at("id").as_string();
+    const auto old = json::parse(f.call("POST", "/v1/meters/", body, "2025-03").body).at("id").as_string();
+    emulator_event e;
+    e.organization_id = f.org;
+    e.name = "x";
+    e.timestamp = f.now - 1h;
+    e.customer_id = f.s.add_customer(f.org, std::nullopt, "a@example.com", "A");
+    e.metadata_json = R"({"_llm":{"model":"gpt"}})";
+    f.s.add_event(e);
+    CHECK(f.s.run_billing_job() == 1);
+    CHECK(f.s.meter_locked(std::string(dated)));
+    CHECK(!f.s.meter_locked(std::string(old)));  // seed-era: no dotted paths
+}

@@ -359,7 +359,8 @@ struct emulator_options {
     std::shared_ptr<emulator_state> state;
     /// When the state has no access token at `start()`, create organization
     /// "Emulated Org" and the organization token "polar_test_token"
-    /// (`default_token`) with scopes `meters:read meters:write events:write`.
+    /// (`default_token`) with scopes `meters:read meters:write events:read
+    /// events:write customer_meters:read`.
     bool default_setup = true;
 
     /// Close a keep-alive connection after this long without a new request.

@@ -92,7 +92,13 @@ struct emulator_demo {
     std::vector<std::string> external_customer_ids; ///< external ids of Acme's customers that have one
     std::vector<std::string> meter_ids;             ///< Acme's meters, in creation order
     std::string second_meter_id;                    ///< Globex's meter
-    std::size_t event_count = 0;                    ///< events created (both organizations)
+    std::size_t event_count = 0;                    ///< events created (both organizations), 2025-03 view
+    /// Extras that only the dated versions (2026-04, 2026-10) show, so the
+    /// 2025-03 demo stays as it was: Acme's team customer (no email), system
+    /// events (`customer.created`, `meter.credited`) and user events with
+    /// float, `_llm` and `_cost` metadata and a parent/child chain.
+    std::string team_customer_id;
+    std::size_t dated_event_count = 0;              ///< the dated-only events among them
 };
 
 /// An event added directly by a test (no ingest validation, no future check).
@@ -196,7 +202,10 @@ public:
      * and aggregation type guard) and is linked to an existing customer (by
      * `customer_id`, or by `external_customer_id` through the customer's
      * `external_id`) as the meter's last billed event. Such a meter rejects
-     * updates of `filter` and `aggregation` from then on.
+     * updates of `filter` and `aggregation` from then on. Archived meters are
+     * skipped. A meter created on a dated version is matched with the dated
+     * filter semantics (MeterAPI-2026-10.md §5.1), one created on 2025-03 with
+     * the seed-era ones.
      * @returns how many meters got a (new) last billed event.
      */
     POLAR_DECL std::size_t run_billing_job();
@@ -204,6 +213,8 @@ public:
     /// True when the meter has a last billed event (it is update-locked).
     POLAR_DECL bool meter_locked(const std::string& meter_id) const;
     POLAR_DECL std::size_t meter_count() const;
+    /// Events and customers stored, not counting the demo's dated-only
+    /// extras (emulator_demo::dated_event_count, team_customer_id).
     POLAR_DECL std::size_t event_count() const;
     POLAR_DECL std::size_t customer_count() const;
 

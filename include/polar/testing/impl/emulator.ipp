@@ -578,8 +578,9 @@ private:
         if (tokens ? *tokens != 0 : !created_state_)
             return;
         auto org = state_->add_organization(std::string(default_organization_name));
-        state_->add_organization_token(std::string(default_token), org,
-                                       {"meters:read", "meters:write", "events:write"});
+        state_->add_organization_token(
+            std::string(default_token), org,
+            {"meters:read", "meters:write", "events:read", "events:write", "customer_meters:read"});
     }
 
     void do_accept();

@@ -115,6 +115,14 @@ inline bool eval_clause_ch(const filter_node& c, const event& e) {
     }
     double extracted = 0;
     if (v && (is_json_number(*v) || v->is_bool())) extracted = number_of(*v);
+    // _cost.amount is read from its denormalized Decimal column, while the
+    // stored metadata carries the amount as text.
+    if (v && v->is_string() && (c.property == "_cost.amount" || c.property == "metadata._cost.amount")) {
+        char* endp = nullptr;
+        const std::string text(v->get_string());
+        const double d = std::strtod(text.c_str(), &endp);
+        if (endp && *endp == '\0') extracted = d;
+    }
     return compare(c.op, extracted, number_of(c.value));
 }
 

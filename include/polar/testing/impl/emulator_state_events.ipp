@@ -161,6 +161,18 @@ inline emulator_response list_events(handler_context& cx) {
     }
     if (!sort_values.empty()) descending = sort_values.front() == "-timestamp";
     const auto metadata = metadata_query(t);
+    // The hidden cursor mode (§2.2, not in the public schema).
+    // UNCONFIRMED: how its cursor is passed; the emulator pages with
+    // page/limit as usual and only changes the envelope.
+    bool cursor_mode = false;
+    if (const std::string* raw = t.last("cursor_pagination")) {
+        if (auto b = lax_bool(*raw))
+            cursor_mode = *b;
+        else
+            errors.push_back(make_error("bool_parsing", loc_t{"query", "cursor_pagination"},
+                                        "Input should be a valid boolean, unable to interpret input",
+                                        json::string(*raw)));
+    }
     if (!errors.empty()) return validation_response(errors);
 
     // The endpoint's own checks, in its order: the filter text, then query.
@@ -254,6 +266,11 @@ inline emulator_response list_events(handler_context& cx) {
     for (std::size_t i = w.begin; i < w.end; ++i) {
         if (i > w.begin) body.push_back(',');
         append_dated_event(body, *rows[i], cache);
+    }
+    if (cursor_mode) {
+        body.append(w.end < rows.size() && w.end > 0 ? "],\"pagination\":{\"has_next_page\":true}}"
+                                                     : "],\"pagination\":{\"has_next_page\":false}}");
+        return json_response(200, std::move(body));
     }
     append_page_envelope_end(body, w.total, limit);
     return json_response(200, std::move(body));

@@ -166,6 +166,7 @@ inline emulator_response create_meter_dated(handler_context& cx) {
     m.agg = std::move(in->agg);
     m.metadata = std::move(in->metadata);
     m.created_at = cx.self.now();
+    m.dated = true;
     if (const event* e = newest_dated_matching_event(cx.st, m, false)) m.last_billed_event_id = e->id;
     cx.st.add_meter(std::move(m));
     return json_response(201, dated_meter_json(cx.st.meters.back()));

@@ -111,6 +111,8 @@ struct customer {
     // Dated versions (§4.3): a team customer has no email (null on the wire;
     // the 2025-03 form writes the empty string then).
     bool team = false;
+    // Seeded for the dated versions only: not counted by customer_count().
+    bool dated_only = false;
 };
 
 struct event {
@@ -149,6 +151,9 @@ struct meter {
     std::optional<std::string> custom_label;
     std::optional<std::int64_t> custom_multiplier;
     std::optional<micros> archived_at;
+    // Created on a dated version: the billing job evaluates it with the
+    // dated semantics (§5.1, §5.2), as today's server does.
+    bool dated = false;
 };
 
 // Per organization: its events in insertion order.

@@ -24,6 +24,105 @@ inline filter_node group(bool conjunction_and, std::vector<filter_node> clauses)
     return n;
 }
 
+// The demo's dated-only extras (see emulator_demo): flagged `dated_only`,
+// so the 2025-03 views and counters do not see them.
+// Micro-dollars as a decimal text ("0.004000").
+inline std::string cost_text(std::int64_t micro_usd) {
+    std::string frac = std::to_string(micro_usd % 1'000'000);
+    return std::to_string(micro_usd / 1'000'000) + "." + std::string(6 - frac.size(), '0') + frac;
+}
+
+inline void seed_dated_extras(state_data& st, emulator_demo& demo, std::mt19937_64& rng, micros now) {
+    auto uniform = [&](std::int64_t lo, std::int64_t hi) {
+        return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+    };
+    const micros day = us_per_day;
+    auto add = [&](event e) {
+        e.id = random_uuid4(rng);
+        e.organization_id = demo.organization_id;
+        e.dated_only = true;
+        st.add_event(std::move(e));
+        ++demo.dated_event_count;
+        return st.org_event_list(demo.organization_id).back().id;
+    };
+
+    customer team;
+    team.id = demo.team_customer_id = random_uuid4(rng);
+    team.organization_id = demo.organization_id;
+    team.external_id = "team_42";
+    team.name = "Initech Platform Team";
+    team.team = true;
+    team.dated_only = true;
+    team.created_at = now - 35 * day;
+    st.add_customer(std::move(team));
+
+    // customer.created for every Acme customer, at its creation.
+    for (const auto& c : st.customers) {
+        if (c.organization_id != demo.organization_id) continue;
+        event e;
+        e.name = "customer.created";
+        e.source = "system";
+        e.timestamp = c.created_at;
+        e.customer_id = c.id;
+        e.metadata = json::object{{"customer_id", c.id},
+                                  {"customer_email", c.email.empty() ? json::value(nullptr) : json::value(c.email)},
+                                  {"customer_name", c.name},
+                                  {"customer_external_id", c.external_id ? json::value(*c.external_id) : json::value()}};
+        add(std::move(e));
+    }
+    // meter.credited: token credits for the team and the first customer.
+    for (const auto& cid : {demo.team_customer_id, demo.customer_ids.front()}) {
+        event e;
+        e.name = "meter.credited";
+        e.source = "system";
+        e.timestamp = now - 30 * day;
+        e.customer_id = cid;
+        e.metadata = json::object{{"meter_id", demo.meter_ids.front()}, {"units", 100000}, {"rollover", false}};
+        add(std::move(e));
+    }
+    // The team's agent runs: a parent with an external_id, LLM calls as
+    // children with float, _llm and _cost metadata, and a tool call below.
+    static constexpr const char* models[] = {"lite", "pro", "max"};
+    for (int run = 0; run < 20; ++run) {
+        const micros at = now - uniform(2 * day, 29 * day);
+        event parent;
+        parent.name = "agent.run";
+        parent.timestamp = at;
+        parent.external_customer_id = "team_42";
+        parent.external_id = "run_" + std::to_string(run + 1);
+        parent.external_member_id = run % 2 == 0 ? "member_ana" : "member_raj";
+        parent.metadata = json::object{{"duration_s", static_cast<double>(uniform(50, 9000)) / 10.0}};
+        const std::string parent_id = add(std::move(parent));
+        for (int call = 0; call < 3; ++call) {
+            const char* model = models[uniform(0, 2)];
+            const std::int64_t in = uniform(100, 3000), out = uniform(20, 900);
+            event e;
+            e.name = "llm.call";
+            e.timestamp = at + (call + 1) * 1'000'000;
+            e.external_customer_id = "team_42";
+            e.parent_id = parent_id;
+            e.metadata = json::object{
+                {"model", model},
+                {"tokens", in + out},
+                {"latency_ms", static_cast<double>(uniform(50, 20000)) / 10.0},
+                {"region", "eu-west"},
+                {"_llm", json::object{{"vendor", "openai"}, {"model", model}, {"input_tokens", in},
+                                      {"output_tokens", out}, {"total_tokens", in + out}}},
+                {"_cost", json::object{{"amount", cost_text((in + out) * 2)}, {"currency", "usd"}}}};
+            const std::string call_id = add(std::move(e));
+            if (call == 2) {
+                event tool;
+                tool.name = "tool.call";
+                tool.timestamp = at + 4'000'000;
+                tool.external_customer_id = "team_42";
+                tool.parent_id = call_id;
+                tool.metadata = json::object{{"tool", "search"}, {"score", 0.87}};
+                add(std::move(tool));
+            }
+        }
+    }
+}
+
 inline emulator_demo seed_demo_data(state_data& st, micros now) {
     std::mt19937_64 rng(0x706f6c6172646d6full);  // fixed: the same demo every time
     auto uniform = [&](std::int64_t lo, std::int64_t hi) {
@@ -53,7 +152,8 @@ inline emulator_demo seed_demo_data(state_data& st, micros now) {
         st.tokens[tok] = access_token{kind, std::move(subject), std::move(scopes)};
         return tok;
     };
-    const std::vector<std::string> all_scopes{"meters:read", "meters:write", "events:write"};
+    const std::vector<std::string> all_scopes{"meters:read", "meters:write", "events:read", "events:write",
+                                              "customer_meters:read"};
     demo.organization_token = add_token("polar_demo_token", token_kind::organization, demo.organization_id, all_scopes);
     demo.read_only_token = add_token("polar_demo_read_token", token_kind::organization, demo.organization_id, {"meters:read"});
     demo.user_token = add_token("polar_demo_user_token", token_kind::user, demo.user_id, all_scopes);
@@ -182,6 +282,8 @@ inline emulator_demo seed_demo_data(state_data& st, micros now) {
     };
     make_events(demo.organization_id, acme, 3000);
     make_events(demo.second_organization_id, globex, 400);
+    // Last, so the random draws above (and the 2025-03 demo) do not change.
+    seed_dated_extras(st, demo, rng, now);
     return demo;
 }
 

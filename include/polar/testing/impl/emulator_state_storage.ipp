@@ -74,6 +74,7 @@ inline std::string snapshot_state(const state_data& st) {
         // The dated versions' fields are written only when set, so a
         // 2025-03 state's snapshot reads as it always did.
         if (c.team) customers.back().as_object()["team"] = true;
+        if (c.dated_only) customers.back().as_object()["dated_only"] = true;
     }
     root["customers"] = std::move(customers);
 
@@ -94,6 +95,7 @@ inline std::string snapshot_state(const state_data& st) {
         if (m.custom_label) mo["custom_label"] = *m.custom_label;
         if (m.custom_multiplier) mo["custom_multiplier"] = *m.custom_multiplier;
         if (m.archived_at) mo["archived_at"] = format_utc(*m.archived_at);
+        if (m.dated) mo["dated"] = true;
     }
     root["meters"] = std::move(meters);
 
@@ -241,6 +243,7 @@ inline state_data restore_state(std::string_view text) {
         c.created_at = req_time(o, "created_at");
         c.metadata = req_object(o, "metadata");
         if (auto it = o.find("team"); it != o.end()) c.team = it->value().is_bool() && it->value().get_bool();
+        if (auto it = o.find("dated_only"); it != o.end()) c.dated_only = it->value().is_bool() && it->value().get_bool();
         st.add_customer(std::move(c));
     }
     for (const auto& v : req_array(root, "meters")) {
@@ -270,6 +273,7 @@ inline state_data restore_state(std::string_view text) {
         if (auto it = o.find("custom_multiplier"); it != o.end() && it->value().is_int64())
             m.custom_multiplier = it->value().get_int64();
         if (auto it = o.find("archived_at"); it != o.end() && !it->value().is_null()) m.archived_at = req_time(o, "archived_at");
+        if (auto it = o.find("dated"); it != o.end()) m.dated = it->value().is_bool() && it->value().get_bool();
         st.add_meter(std::move(m));
     }
     for (const auto& v : req_array(root, "events")) {
