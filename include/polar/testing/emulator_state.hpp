@@ -133,8 +133,12 @@ struct emulator_event {
  * - `2026-04` and `2026-10`: the dated API of `MeterAPI-2026-10.md` (the
  *   version middleware, 411/413 body checks, meter units and archiving, the
  *   `unique` aggregation, the new filter semantics, quantities with `total`,
- *   `timezone`, `customer_aggregation_function` and `metadata` filters; the
- *   old `/v1/meters/{id}/events` route is gone).
+ *   `timezone`, `customer_aggregation_function` and `metadata` filters,
+ *   `GET /v1/events/` and `/v1/events/{id}` with the Event and Customer
+ *   unions, ingest with `external_id` deduplication and parents, and
+ *   `GET /v1/customer-meters/` and `/{id}`; the old `/v1/meters/{id}/events`
+ *   route is gone). Time zones come from the TZif files of
+ *   /usr/share/zoneinfo (see emulator_state_tz.ipp for what happens without).
  * Every response under a resolved version carries `Polar-Version`, except a
  * 2025-03 default serving a request without the header (the seed-era wire is
  * unchanged) and the generic 500.
