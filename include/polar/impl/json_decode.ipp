@@ -73,6 +73,89 @@ inline void append_quoted_excerpt(std::string& out, std::string_view s) {
     out += '"';
 }
 
+// -- locating values in the text ----------------------------------------------
+// Events of a source other than `user` keep their text (event::raw_json).
+// The DOM does not know where a value came from, so a small scanner finds
+// it in the body, which the parser has accepted already; values it cannot
+// place are serialized from the DOM instead.
+namespace text {
+
+constexpr std::size_t npos = std::string_view::npos;
+
+inline std::size_t skip_ws(std::string_view s, std::size_t i) noexcept {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    return i;
+}
+
+// s[i] is the opening quote; returns the offset after the closing one.
+inline std::size_t skip_string(std::string_view s, std::size_t i) noexcept {
+    for (++i; i < s.size();) {
+        if (s[i] == '\\') i += 2;
+        else if (s[i] == '"') return i + 1;
+        else ++i;
+    }
+    return npos;
+}
+
+// The offset after the value that starts at s[i].
+inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
+    if (i >= s.size()) return npos;
+    if (s[i] == '"') return skip_string(s, i);
+    if (s[i] == '{' || s[i] == '[') {
+        std::size_t depth = 0;
+        while (i < s.size()) {
+            const char c = s[i];
+            if (c == '"') {
+                i = skip_string(s, i);
+                if (i == npos) return npos;
+                continue;
+            }
+            if (c == '{' || c == '[') ++depth;
+            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+            ++i;
+        }
+        return npos;
+    }
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
+           s[i] != '\n' && s[i] != '\r')
+        ++i;
+    return i;
+}
+
+// The spans of the items of the root object's `items` array (the last
+// `items` key wins, as in the DOM); false when the text has another shape.
+inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out) {
+    std::size_t i = skip_ws(s, 0);
+    if (i >= s.size() || s[i] != '{') return false;
+    std::size_t items = npos;
+    for (i = skip_ws(s, i + 1); i < s.size() && s[i] != '}';) {
+        if (s[i] != '"') return false;
+        const std::size_t key_end = skip_string(s, i);
+        if (key_end == npos) return false;
+        const std::string_view key = s.substr(i + 1, key_end - i - 2);
+        i = skip_ws(s, key_end);
+        if (i >= s.size() || s[i] != ':') return false;
+        i = skip_ws(s, i + 1);
+        if (key == "items") items = i;
+        i = skip_value(s, i);
+        if (i == npos) return false;
+        i = skip_ws(s, i);
+        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+    }
+    if (items == npos || s[items] != '[') return false;
+    out.clear();
+    for (i = skip_ws(s, items + 1); i < s.size() && s[i] != ']';) {
+        const std::size_t end = skip_value(s, i);
+        if (end == npos) return false;
+        out.push_back(s.substr(i, end - i));
+        i = skip_ws(s, end);
+        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+    }
+    return true;
+}
+
+} // namespace text
+
 class reader {
 public:
     // -- failure reporting --------------------------------------------------
@@ -265,7 +348,25 @@ public:
     // Set by read_page before each item; -1 outside pages.
     void set_item(std::ptrdiff_t i) noexcept { item_ = i; }
     // The text of `v`, the value being read: the item of a page or the root.
-    POLAR_COLD std::string raw_text(const bj::value& v);
+    POLAR_COLD std::string raw_text(const bj::value& v) {
+        if (item_ < 0) {
+            // The root: the body without surrounding whitespace.
+            const std::size_t b = text::skip_ws(body_, 0);
+            std::size_t e = body_.size();
+            while (e > b && (body_[e - 1] == ' ' || body_[e - 1] == '\t' || body_[e - 1] == '\n' || body_[e - 1] == '\r'))
+                --e;
+            if (b < e && body_[b] == '{') return std::string(body_.substr(b, e - b));
+        } else {
+            if (!spans_scanned_) {
+                spans_scanned_ = true;
+                if (!text::page_item_spans(body_, item_spans_)) item_spans_.clear();
+            }
+            const auto i = static_cast<std::size_t>(item_);
+            if (i < item_spans_.size() && !item_spans_[i].empty() && item_spans_[i][0] == '{')
+                return std::string(item_spans_[i]);
+        }
+        return bj::serialize(v);
+    }
 
 private:
     struct segment {
@@ -280,109 +381,6 @@ private:
     bool spans_scanned_ = false;
     std::vector<std::string_view> item_spans_; // the text of each item of a page
 };
-
-// -- locating values in the text ----------------------------------------------
-// Events of a source other than `user` keep their text (event::raw_json).
-// The DOM does not know where a value came from, so a small scanner finds
-// it in the body, which the parser has accepted already; values it cannot
-// place are serialized from the DOM instead.
-namespace text {
-
-constexpr std::size_t npos = std::string_view::npos;
-
-inline std::size_t skip_ws(std::string_view s, std::size_t i) noexcept {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
-    return i;
-}
-
-// s[i] is the opening quote; returns the offset after the closing one.
-inline std::size_t skip_string(std::string_view s, std::size_t i) noexcept {
-    for (++i; i < s.size();) {
-        if (s[i] == '\\') i += 2;
-        else if (s[i] == '"') return i + 1;
-        else ++i;
-    }
-    return npos;
-}
-
-// The offset after the value that starts at s[i].
-inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
-    if (i >= s.size()) return npos;
-    if (s[i] == '"') return skip_string(s, i);
-    if (s[i] == '{' || s[i] == '[') {
-        std::size_t depth = 0;
-        while (i < s.size()) {
-            const char c = s[i];
-            if (c == '"') {
-                i = skip_string(s, i);
-                if (i == npos) return npos;
-                continue;
-            }
-            if (c == '{' || c == '[') ++depth;
-            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
-            ++i;
-        }
-        return npos;
-    }
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
-           s[i] != '\n' && s[i] != '\r')
-        ++i;
-    return i;
-}
-
-// The spans of the items of the root object's `items` array (the last
-// `items` key wins, as in the DOM); false when the text has another shape.
-inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out) {
-    std::size_t i = skip_ws(s, 0);
-    if (i >= s.size() || s[i] != '{') return false;
-    std::size_t items = npos;
-    for (i = skip_ws(s, i + 1); i < s.size() && s[i] != '}';) {
-        if (s[i] != '"') return false;
-        const std::size_t key_end = skip_string(s, i);
-        if (key_end == npos) return false;
-        const std::string_view key = s.substr(i + 1, key_end - i - 2);
-        i = skip_ws(s, key_end);
-        if (i >= s.size() || s[i] != ':') return false;
-        i = skip_ws(s, i + 1);
-        if (key == "items") items = i;
-        i = skip_value(s, i);
-        if (i == npos) return false;
-        i = skip_ws(s, i);
-        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
-    }
-    if (items == npos || s[items] != '[') return false;
-    out.clear();
-    for (i = skip_ws(s, items + 1); i < s.size() && s[i] != ']';) {
-        const std::size_t end = skip_value(s, i);
-        if (end == npos) return false;
-        out.push_back(s.substr(i, end - i));
-        i = skip_ws(s, end);
-        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
-    }
-    return true;
-}
-
-} // namespace text
-
-POLAR_COLD inline std::string reader::raw_text(const bj::value& v) {
-    if (item_ < 0) {
-        // The root: the body without surrounding whitespace.
-        const std::size_t b = text::skip_ws(body_, 0);
-        std::size_t e = body_.size();
-        while (e > b && (body_[e - 1] == ' ' || body_[e - 1] == '\t' || body_[e - 1] == '\n' || body_[e - 1] == '\r'))
-            --e;
-        if (b < e && body_[b] == '{') return std::string(body_.substr(b, e - b));
-    } else {
-        if (!spans_scanned_) {
-            spans_scanned_ = true;
-            if (!text::page_item_spans(body_, item_spans_)) item_spans_.clear();
-        }
-        const auto i = static_cast<std::size_t>(item_);
-        if (i < item_spans_.size() && !item_spans_[i].empty() && item_spans_[i][0] == '{')
-            return std::string(item_spans_[i]);
-    }
-    return bj::serialize(v);
-}
 
 // Bit i set in `seen` for each required field names[i] found.
 template <std::size_t N>
