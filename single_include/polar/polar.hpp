@@ -28,6 +28,115 @@
 #ifndef POLAR_POLAR_HPP
 #define POLAR_POLAR_HPP
 
+// ---- begin <polar/api_version.hpp> ----
+//
+// polar-cpp: the API version a client speaks (`Polar-Version`).
+//
+#ifndef POLAR_API_VERSION_HPP
+#define POLAR_API_VERSION_HPP
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace polar {
+
+/**
+ * @brief A version of the Polar API: what a request's `Polar-Version` header
+ * says, or the seed-era contract that predates the header.
+ *
+ * @details Polar dates its API: a request sends `Polar-Version: YYYY-MM` and
+ * is answered in that version's contract; the response echoes the version.
+ * The named versions:
+ * - `v2026_10`: the current version (the default of `client_options`);
+ * - `v2026_04`: the previous one, the same contract for meters, events and
+ *   customer meters; Polar removes it in January 2027, after which requests
+ *   that name it fail with `errc::unsupported_api_version`;
+ * - `v2025_03`: the March 2025 contract this SDK was first built on, from
+ *   before versioning. Requests of this version send no `Polar-Version`
+ *   header at all, exactly as before. Against today's Polar the server then
+ *   answers in its default version; use it only with a server (or emulator)
+ *   that serves the old contract.
+ *
+ * Any other `YYYY-MM` (month 01-12) can be named with the constructor, for a
+ * version newer than this SDK: the SDK then speaks the dated contract it
+ * knows (that of 2026-10) and sends the header as given. `"2025-03"` names
+ * `v2025_03` (no header is sent).
+ *
+ * The SDK's calls are the same in every version; where an endpoint moved,
+ * the SDK picks the one of the version (README, "API versions").
+ *
+ * A trivially copyable value type: safe inline in `co_await` expressions
+ * and in `request_options`.
+ */
+class api_version {
+public:
+    /// The March 2025 contract (no `Polar-Version` header is sent).
+    static const api_version v2025_03;
+    /// Version 2026-04 (removed by Polar in January 2027).
+    static const api_version v2026_04;
+    /// Version 2026-10, the current one and the default.
+    static const api_version v2026_10;
+
+    /// The default: `v2026_10`.
+    constexpr api_version() noexcept : api_version("2026-10") {}
+
+    /**
+     * @brief A version from its `YYYY-MM` text.
+     *
+     * @details Never throws; a malformed text gives a value whose valid() is
+     * false, which the `client` constructor (for `client_options`) and every
+     * operation (for `request_options`) reject with `errc::invalid_argument`.
+     * Use parse() to check a text yourself.
+     */
+    explicit constexpr api_version(std::string_view yyyy_mm) noexcept {
+        valid_ = is_well_formed(yyyy_mm);
+        if (!valid_) return;
+        for (std::size_t i = 0; i < 7; ++i) text_[i] = yyyy_mm[i];
+    }
+
+    /// The version named by `yyyy_mm`, or empty when it is not `YYYY-MM`.
+    static constexpr std::optional<api_version> parse(std::string_view yyyy_mm) noexcept {
+        if (!is_well_formed(yyyy_mm)) return std::nullopt;
+        return api_version(yyyy_mm);
+    }
+
+    /// Whether the text was `YYYY-MM` with a month from 01 to 12.
+    constexpr bool valid() const noexcept { return valid_; }
+
+    /// `"2026-10"`, `"2025-03"`, ... (empty for an invalid value).
+    constexpr std::string_view str() const noexcept { return valid_ ? std::string_view(text_, 7) : std::string_view(); }
+
+    /// True for every valid version but `v2025_03`: the dated contract, whose
+    /// requests carry `Polar-Version: str()`.
+    constexpr bool is_dated() const noexcept { return valid_ && str() != "2025-03"; }
+
+    friend constexpr bool operator==(const api_version& a, const api_version& b) noexcept {
+        return a.valid_ == b.valid_ && a.str() == b.str();
+    }
+
+private:
+    static constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+    static constexpr bool is_well_formed(std::string_view s) noexcept {
+        if (s.size() != 7 || s[4] != '-') return false;
+        for (std::size_t i : {0, 1, 2, 3, 5, 6})
+            if (!is_digit(s[i])) return false;
+        const int month = (s[5] - '0') * 10 + (s[6] - '0');
+        return month >= 1 && month <= 12;
+    }
+
+    char text_[7] = {};
+    bool valid_ = false;
+};
+
+inline constexpr api_version api_version::v2025_03{"2025-03"};
+inline constexpr api_version api_version::v2026_04{"2026-04"};
+inline constexpr api_version api_version::v2026_10{"2026-10"};
+
+} // namespace polar
+
+#endif
+// ---- end <polar/api_version.hpp> ----
 // ---- begin <polar/client.hpp> ----
 //
 // polar-cpp: the client, its options and per-call options.
@@ -35,6 +144,7 @@
 #ifndef POLAR_CLIENT_HPP
 #define POLAR_CLIENT_HPP
 
+// #include <polar/api_version.hpp>: inlined above
 // ---- begin <polar/detail/config.hpp> ----
 //
 // polar-cpp: asynchronous C++20 client for the Polar Meters API.
@@ -88,6 +198,7 @@
 #ifndef POLAR_DETAIL_CALL_HPP
 #define POLAR_DETAIL_CALL_HPP
 
+// #include <polar/api_version.hpp>: inlined above
 // #include <polar/detail/config.hpp>: inlined above
 // ---- begin <polar/error.hpp> ----
 //
@@ -144,6 +255,8 @@ enum class errc : int {
     redirect_refused,      ///< the server answered with a redirect, which the SDK never follows
     retry_budget_exhausted,///< retries were skipped because the client's retry budget is spent
     client_shut_down,      ///< the client's shared state was destroyed
+    // -- the server does not speak the requested API version ---------------
+    unsupported_api_version, ///< 404 without a `Polar-Version` header: the version sent is unknown or removed
 };
 
 /// The `polar` error category.
@@ -190,6 +303,10 @@ struct diagnostics {
     std::string message;          ///< the SDK's own explanation (decode path, ...)
     int attempts = 0;             ///< attempts made, including the first
     std::string retry_stop_reason;///< why no further attempt was made, if any failed
+    /// The `Polar-Version` the request sent (empty for api_version::v2025_03).
+    std::string api_version;
+    /// The `Polar-Version` the server answered with (empty when the response had none).
+    std::string server_api_version;
 
     /// A one-paragraph summary suitable for logs and exception messages.
     POLAR_DECL std::string summary() const;
@@ -226,6 +343,17 @@ class rate_limited_error : public api_error { public: using api_error::api_error
 class server_error : public api_error { public: using api_error::api_error; };
 /// Thrown for `errc::timeout`.
 class timeout_error : public api_error { public: using api_error::api_error; };
+/**
+ * @brief Thrown for `errc::unsupported_api_version`: the server does not
+ * serve the API version the request named (a 404 without a `Polar-Version`
+ * response header, which is how Polar answers an unknown or removed
+ * version, whatever the path).
+ *
+ * @details `diag().api_version` is the version sent. Change
+ * `client_options::api_version` (or `request_options::api_version`) to a
+ * version the server serves, e.g. `polar::api_version::v2026_10`.
+ */
+class unsupported_api_version_error : public api_error { public: using api_error::api_error; };
 
 /// Builds the exception matching `ec` (one of the subclasses above, or api_error).
 POLAR_DECL std::exception_ptr make_api_exception(error_code ec, diagnostics diag);
@@ -270,6 +398,9 @@ public:
         case errc::redirect_refused: return "the server answered with a redirect, which the client does not follow";
         case errc::retry_budget_exhausted: return "the client's retry budget is exhausted";
         case errc::client_shut_down: return "the client was shut down";
+        case errc::unsupported_api_version:
+            return "the server does not serve the requested API version (404 without a Polar-Version header); "
+                   "set client_options::api_version or request_options::api_version to a version it serves";
         }
         return "unknown polar error";
     }
@@ -354,6 +485,8 @@ POLAR_DECL std::exception_ptr make_api_exception(error_code ec, diagnostics diag
         case errc::rate_limited: return std::make_exception_ptr(rate_limited_error(ec, std::move(diag)));
         case errc::server_error: return std::make_exception_ptr(server_error(ec, std::move(diag)));
         case errc::timeout: return std::make_exception_ptr(timeout_error(ec, std::move(diag)));
+        case errc::unsupported_api_version:
+            return std::make_exception_ptr(unsupported_api_version_error(ec, std::move(diag)));
         default: break;
         }
     }
@@ -580,6 +713,14 @@ struct http_header {
     std::string_view value;
 };
 
+/// One `metadata[key]=value` condition of a list or quantities query.
+/// Conditions with the same key are ORed, different keys are ANDed; the
+/// server compares the stored top-level value as text.
+struct metadata_filter {
+    std::string_view key;
+    std::string_view value;
+};
+
 /**
  * @brief Per-call options. Every member is a view or a scalar, so the struct
  * can be written inline in a `co_await` expression; it is copied when the
@@ -590,9 +731,14 @@ struct request_options {
     std::optional<std::chrono::milliseconds> timeout{};
     /// Limit for each attempt (overrides client_options::attempt_timeout).
     std::optional<std::chrono::milliseconds> attempt_timeout{};
-    /// Extra headers. Authorization, Host, Content-Length, Content-Type and
-    /// Transfer-Encoding cannot be set; names and values must not contain CR or LF.
+    /// Extra headers. Authorization, Host, Content-Length, Content-Type,
+    /// Transfer-Encoding and Polar-Version (see `api_version`) cannot be set;
+    /// names and values must not contain CR or LF.
     std::span<const http_header> headers{};
+    /// The API version of this call (overrides client_options::api_version;
+    /// an invalid one fails the call with errc::invalid_argument). A page's
+    /// next() keeps the version of the page.
+    std::optional<polar::api_version> api_version{};
     /// Retry policy for this call (copied at initiation).
     const retry_policy* retry = nullptr;
     /// Filled with the operation's diagnostics when it completes (success or
@@ -612,6 +758,8 @@ struct http_call {
     std::string target;  ///< path and query, percent-encoded
     std::string body;    ///< JSON body ("" for GET)
     bool idempotent = true;
+    /// The version sent; empty until the operation starts: then the client's.
+    std::optional<polar::api_version> version;
 
     // Per-call options (owned copies).
     std::optional<std::chrono::milliseconds> timeout;
@@ -633,6 +781,10 @@ struct http_call {
 
     // Complete at once with a default-constructed result, without I/O.
     bool skip = false;
+
+    // meters().events() on the dated versions: the events list's 422 for an
+    // unknown `meter_id` is reported as the 404 the meter's own route gave.
+    bool unknown_meter_is_not_found = false;
 };
 
 /// What a page keeps to fetch the following one.
@@ -645,8 +797,12 @@ struct page_request {
 template <class Token>
 concept not_options = !std::is_convertible_v<Token, const request_options&>;
 
-/// Copies `opts` into `call`, validating extra headers.
+/// Copies `opts` into `call`, validating extra headers and the version.
 POLAR_DECL void apply_options(http_call& call, const request_options& opts);
+
+/// The version a call with `opts` speaks on the client `st`: the per-call
+/// override, else the client's (for calls whose endpoint depends on it).
+POLAR_DECL polar::api_version effective_api_version(const client_state* st, const request_options& opts) noexcept;
 
 /// Runs `call` on the client's pool and completes with the decoded T.
 template <class T>
@@ -685,6 +841,14 @@ POLAR_DECL void apply_options(http_call& call, const request_options& o) {
     call.attempt_timeout = o.attempt_timeout;
     if (o.retry) call.retry = *o.retry;
     call.user_diag = o.diag;
+    if (o.api_version) {
+        if (!o.api_version->valid()) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "request_options::api_version: not a YYYY-MM version (month 01-12)";
+            return;
+        }
+        call.version = *o.api_version;
+    }
     for (const auto& h : o.headers) {
         auto bad = [](std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; };
         std::string lower;
@@ -696,9 +860,10 @@ POLAR_DECL void apply_options(http_call& call, const request_options& o) {
             return;
         }
         if (lower == "authorization" || lower == "host" || lower == "content-length" || lower == "content-type" ||
-            lower == "transfer-encoding") {
+            lower == "transfer-encoding" || lower == "polar-version") {
             call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "request_options::headers: header '" + lower + "' is set by the client";
+            call.precheck_message = "request_options::headers: header '" + lower + "' is set by the client" +
+                                    (lower == "polar-version" ? " (use request_options::api_version)" : "");
             return;
         }
         call.headers.emplace_back(std::string(h.name), std::string(h.value));
@@ -713,16 +878,307 @@ POLAR_DECL void apply_options(http_call& call, const request_options& o) {
 
 #endif
 // ---- end <polar/detail/call.hpp> ----
-// #include <polar/error.hpp>: inlined above
-// ---- begin <polar/events.hpp> ----
+// ---- begin <polar/customer_meters.hpp> ----
 //
-// polar-cpp: event ingestion.
+// polar-cpp: customer meters, a customer's running consumption of one meter.
 //
-#ifndef POLAR_EVENTS_HPP
-#define POLAR_EVENTS_HPP
+#ifndef POLAR_CUSTOMER_METERS_HPP
+#define POLAR_CUSTOMER_METERS_HPP
 
 // #include <polar/detail/call.hpp>: inlined above
 // #include <polar/detail/config.hpp>: inlined above
+// ---- begin <polar/generator.hpp> ----
+//
+// polar-cpp: generator<T>, a lazy asynchronous sequence (pages or items of a list).
+//
+#ifndef POLAR_GENERATOR_HPP
+#define POLAR_GENERATOR_HPP
+
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
+// ---- begin <polar/with_diagnostics.hpp> ----
+//
+// polar-cpp: the completion token adapter that turns errors into exceptions.
+//
+#ifndef POLAR_WITH_DIAGNOSTICS_HPP
+#define POLAR_WITH_DIAGNOSTICS_HPP
+
+// #include <polar/error.hpp>: inlined above
+
+#include <boost/asio/associator.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <exception>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace polar {
+
+/**
+ * @brief Wraps a completion token so that a failed operation completes with
+ * an exception (`api_error` or one of its subclasses) carrying the full
+ * `diagnostics`, instead of a bare error_code.
+ *
+ * @details Only for polar operations (signature `void(error_code, T)`); the
+ * adapted signature is `void(std::exception_ptr, T)`. It is part of the
+ * default token, `polar::default_token`, so that
+ * `co_await client.meters().get(id)` throws `not_found_error` with the
+ * server's message. Pass `asio::as_tuple(asio::deferred)` or a callback to get
+ * the error_code instead (and `request_options::diagnostics` for details).
+ */
+template <class CompletionToken>
+struct with_diagnostics_t {
+    CompletionToken token;
+};
+
+/// Makes a `with_diagnostics_t` from any completion token.
+template <class CompletionToken>
+with_diagnostics_t<std::decay_t<CompletionToken>> with_diagnostics(CompletionToken&& token) {
+    return {std::forward<CompletionToken>(token)};
+}
+
+/// The default completion token of every operation: an awaitable that throws.
+using default_token = with_diagnostics_t<boost::asio::use_awaitable_t<>>;
+
+namespace detail {
+
+template <class Handler, class T>
+struct rethrowing_handler {
+    Handler handler;
+    std::shared_ptr<diagnostics> sink;
+
+    void operator()(error_code ec, T value) {
+        if (ec) {
+            diagnostics d = sink ? std::move(*sink) : diagnostics{};
+            std::move(handler)(make_api_exception(ec, std::move(d)), T{});
+        } else {
+            std::move(handler)(std::exception_ptr(), std::move(value));
+        }
+    }
+};
+
+// Operations pass their request description as the single initiation
+// argument; it has a `diagnostics_sink` member the adapter fills in.
+template <class Arg>
+Arg attach_sink(Arg arg, const std::shared_ptr<diagnostics>& sink) {
+    arg.diagnostics_sink = sink;
+    return arg;
+}
+
+template <class Initiation>
+struct with_diagnostics_initiation {
+    Initiation initiation;
+
+    template <class Handler, class... Args>
+    void operator()(Handler&& handler, Args&&... args) && {
+        using value_type = typename Initiation::value_type;
+        auto sink = std::make_shared<diagnostics>();
+        std::move(initiation)(
+            rethrowing_handler<std::decay_t<Handler>, value_type>{std::forward<Handler>(handler), sink},
+            attach_sink(std::forward<Args>(args), sink)...);
+    }
+};
+
+} // namespace detail
+} // namespace polar
+
+namespace boost::asio {
+
+template <class CompletionToken, class T>
+class async_result<polar::with_diagnostics_t<CompletionToken>, void(polar::error_code, T)> {
+public:
+    template <class Initiation, class RawToken, class... Args>
+    static auto initiate(Initiation&& initiation, RawToken&& token, Args&&... args) {
+        return async_initiate<CompletionToken, void(std::exception_ptr, T)>(
+            polar::detail::with_diagnostics_initiation<std::decay_t<Initiation>>{
+                std::forward<Initiation>(initiation)},
+            token.token, std::forward<Args>(args)...);
+    }
+};
+
+template <template <class, class> class Associator, class Handler, class T, class DefaultCandidate>
+struct associator<Associator, polar::detail::rethrowing_handler<Handler, T>, DefaultCandidate>
+    : Associator<Handler, DefaultCandidate> {
+    static typename Associator<Handler, DefaultCandidate>::type
+    get(const polar::detail::rethrowing_handler<Handler, T>& h) noexcept {
+        return Associator<Handler, DefaultCandidate>::get(h.handler);
+    }
+    static auto get(const polar::detail::rethrowing_handler<Handler, T>& h, const DefaultCandidate& c) noexcept
+        -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c)) {
+        return Associator<Handler, DefaultCandidate>::get(h.handler, c);
+    }
+};
+
+} // namespace boost::asio
+
+#endif
+// ---- end <polar/with_diagnostics.hpp> ----
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+namespace polar {
+
+/**
+ * @brief Options of the streaming operations (`list_pages`, `list_items`,
+ * `events_pages`, `events_items`).
+ *
+ * @details Scalars only, so it can be written inline:
+ * `client.meters().list_items({.limit = 100}, {}, {.prefetch = true})`.
+ */
+struct generator_options {
+    /// Fetch the following page while the consumer works on the current one
+    /// (at most one page ahead). Off by default: a page is requested only when
+    /// the consumer asks for an item the fetched pages do not hold.
+    bool prefetch = false;
+};
+
+namespace detail {
+
+/// What a generator forwards to: the type-erased state machine behind it.
+template <class T>
+class generator_source {
+public:
+    using handler_type = boost::asio::any_completion_handler<void(error_code, std::optional<T>)>;
+
+    virtual ~generator_source() = default;
+    /// Starts one `next()`; completes `handler` later (never inline). Fills
+    /// `sink` (if any) with the diagnostics of a failure before completing.
+    virtual void next(handler_type handler, std::shared_ptr<diagnostics> sink) = 0;
+    /// The generator is gone: cancel the request in flight and complete a pending next().
+    virtual void close() noexcept = 0;
+};
+
+/// The single initiation argument of `generator::next()` (with_diagnostics fills the sink).
+struct generator_next_args {
+    std::shared_ptr<diagnostics> diagnostics_sink;
+};
+
+template <class T>
+struct generator_next_initiation {
+    using value_type = std::optional<T>;
+    std::shared_ptr<generator_source<T>> source;
+
+    template <class Handler>
+    void operator()(Handler&& handler, generator_next_args args) && {
+        if (!source) {
+            // An empty (default-constructed or moved-from) generator is done.
+            auto ex = boost::asio::get_associated_executor(handler);
+            boost::asio::post(ex, [h = std::forward<Handler>(handler)]() mutable {
+                std::move(h)(error_code{}, std::optional<T>{});
+            });
+            return;
+        }
+        source->next(typename generator_source<T>::handler_type(std::forward<Handler>(handler)),
+                     std::move(args.diagnostics_sink));
+    }
+};
+
+} // namespace detail
+
+/**
+ * @brief A lazy asynchronous sequence of `T`, produced on demand.
+ *
+ * @details Returned by `meters().list_pages()`, `list_items()`,
+ * `events_pages()` and `events_items()`. It does no I/O until the first
+ * `next()`; then it requests a page only when the consumer asks for an item
+ * that the pages fetched so far do not hold (or, with
+ * `generator_options::prefetch`, one page ahead). Iteration stops on the
+ * server's `max_page`: an empty page does not end it early, and the page past
+ * the end (which reports `max_page` 0) ends it. Every page request carries the
+ * request options (timeouts, headers, retry policy) given when the generator
+ * was made; no pooled connection is held between pages.
+ *
+ * @code
+ * auto meters = client.meters().list_items({.limit = 100});
+ * while (auto m = co_await meters.next())
+ *     use(*m);
+ * @endcode
+ *
+ * Errors: a failed page request completes `next()` with its error (the
+ * default token throws `api_error` with the request's diagnostics). The
+ * generator keeps its position: calling `next()` again retries that page.
+ * `request_options::diag`, if given, is filled when a page request's outcome
+ * is delivered (by the `next()` that delivers it); it must stay valid while
+ * the generator is in use.
+ *
+ * Cancellation: `next()` honours its handler's cancellation slot (terminal,
+ * partial and total): the page request in flight is cancelled and `next()`
+ * completes with `operation_aborted`; the generator stays usable. Destroying
+ * the generator cancels the request in flight (a prefetch included) and
+ * completes a pending `next()` with `operation_aborted`.
+ *
+ * Executor: `next()` completes on its handler's associated executor, else on
+ * the client's, never inside the call to `next()`.
+ *
+ * Thread safety: one `next()` at a time per generator (a second concurrent
+ * call fails with `errc::invalid_argument`). The generator may be used and
+ * destroyed from any thread, also while the client's io_context runs on
+ * several threads.
+ *
+ * Lifetimes: move-only; owns copies of the parameters and options it was made
+ * with, and keeps the client's shared state alive.
+ */
+template <class T>
+class generator {
+public:
+    using value_type = T;
+
+    /// An empty generator: `next()` completes with `std::nullopt`.
+    generator() noexcept = default;
+    explicit generator(std::shared_ptr<detail::generator_source<T>> source) noexcept : source_(std::move(source)) {}
+
+    generator(generator&& other) noexcept = default;
+    generator& operator=(generator&& other) noexcept {
+        if (this != &other) {
+            reset();
+            source_ = std::move(other.source_);
+        }
+        return *this;
+    }
+    generator(const generator&) = delete;
+    generator& operator=(const generator&) = delete;
+    ~generator() { reset(); }
+
+    /**
+     * @brief The next value: completes with `std::optional<T>`, empty when
+     * the sequence is exhausted.
+     *
+     * @details Completion signature `void(error_code, std::optional<T>)`.
+     */
+    template <class CompletionToken = default_token>
+    auto next(CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, std::optional<T>)>(
+            detail::generator_next_initiation<T>{source_}, token, detail::generator_next_args{});
+    }
+
+    /// False for an empty (default-constructed or moved-from) generator.
+    explicit operator bool() const noexcept { return source_ != nullptr; }
+
+    /// Cancels the request in flight and empties the generator.
+    void reset() noexcept {
+        if (source_) {
+            source_->close();
+            source_.reset();
+        }
+    }
+
+private:
+    std::shared_ptr<detail::generator_source<T>> source_;
+};
+
+} // namespace polar
+
+#endif
+// ---- end <polar/generator.hpp> ----
 // ---- begin <polar/models.hpp> ----
 //
 // polar-cpp: every model type and their JSON conversion.
@@ -732,7 +1188,8 @@ POLAR_DECL void apply_options(http_call& call, const request_options& o) {
 
 // ---- begin <polar/models/aggregation.hpp> ----
 //
-// polar-cpp: meter aggregations (CountAggregation | PropertyAggregation).
+// polar-cpp: meter aggregations (CountAggregation | PropertyAggregation |
+// UniqueAggregation).
 //
 #ifndef POLAR_MODELS_AGGREGATION_HPP
 #define POLAR_MODELS_AGGREGATION_HPP
@@ -1075,13 +1532,27 @@ inline std::optional<timestamp> parse_timestamp(std::string_view text) noexcept 
 inline std::string format_timestamp(timestamp t) { return detail::format_timestamp(t); }
 
 /**
- * @brief A scalar as the API allows it in metadata and filter clauses:
- * a string, an integer or a boolean.
+ * @brief A metadata value: a string, an integer, a boolean or a
+ * floating-point number.
  *
- * @details Floating-point numbers are not part of the API in this era (the
- * server rejects non-integral numbers), so they have no alternative here.
+ * @details The alternatives keep their indices across versions (double was
+ * appended): 0 string, 1 integer, 2 boolean, 3 double.
+ *
+ * Decoding: a JSON number written without fraction or exponent that fits in
+ * int64 becomes an integer; any other number (`1.5`, `1e3`, `2.0`, an
+ * integer beyond int64) becomes a double. Numbers too large for a double
+ * (`1e999`) are rejected.
+ *
+ * Encoding: a double is written in its shortest form that parses back to the
+ * same value, always with a fraction or exponent (`2.0`, `0.1`, `1e+300`) so
+ * it decodes as a double again. NaN and infinities have no JSON form:
+ * encoding them fails with errc::invalid_argument naming the key.
+ *
+ * The 2025-03 API accepts only strings, integers and booleans; the dated API
+ * (2026-04 and later) accepts floats in meter, customer and event metadata.
+ * Filter clause values never accept floats (see filter_value).
  */
-using metadata_value = std::variant<std::string, std::int64_t, bool>;
+using metadata_value = std::variant<std::string, std::int64_t, bool, double>;
 
 /**
  * @brief Key-value metadata attached to meters, events and customers.
@@ -1170,27 +1641,38 @@ constexpr std::string_view enum_to_wire(E v) noexcept {
     return i < std::size(names) ? names[i] : std::string_view();
 }
 
-// What builder functions accept as a scalar (metadata_value): strings and
-// anything convertible to std::string_view, integers (not characters) and bool.
+// Characters are not scalars: `'a'` is neither an integer nor a string here.
 template <class T>
-concept scalar_like =
-    std::is_same_v<std::remove_cvref_t<T>, metadata_value> ||
+concept character_type =
+    std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char8_t> ||
+    std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
+
+// What filter clauses accept as a value (filter_value): strings and anything
+// convertible to std::string_view, integers (not characters) and bool.
+template <class T>
+concept filter_scalar_like =
+    std::is_same_v<std::remove_cvref_t<T>, std::variant<std::string, std::int64_t, bool>> ||
     std::is_same_v<std::remove_cvref_t<T>, bool> ||
-    (std::is_integral_v<std::remove_cvref_t<T>> &&
-     !std::is_same_v<std::remove_cvref_t<T>, char> &&
-     !std::is_same_v<std::remove_cvref_t<T>, wchar_t> &&
-     !std::is_same_v<std::remove_cvref_t<T>, char8_t> &&
-     !std::is_same_v<std::remove_cvref_t<T>, char16_t> &&
-     !std::is_same_v<std::remove_cvref_t<T>, char32_t>) ||
+    (std::is_integral_v<std::remove_cvref_t<T>> && !character_type<std::remove_cvref_t<T>>) ||
     (std::is_convertible_v<T, std::string_view> && !std::is_same_v<std::remove_cvref_t<T>, std::nullptr_t>);
+
+// What builder functions accept as a metadata_value: the above, metadata_value
+// itself and floating-point numbers.
+template <class T>
+concept scalar_like = filter_scalar_like<T> || std::is_same_v<std::remove_cvref_t<T>, metadata_value> ||
+                      std::is_floating_point_v<std::remove_cvref_t<T>>;
 
 template <scalar_like T>
 metadata_value make_scalar(T&& v) {
     using D = std::remove_cvref_t<T>;
     if constexpr (std::is_same_v<D, metadata_value>)
         return std::forward<T>(v);
+    else if constexpr (std::is_same_v<D, std::variant<std::string, std::int64_t, bool>>)
+        return std::visit([](auto&& x) { return metadata_value(std::forward<decltype(x)>(x)); }, std::forward<T>(v));
     else if constexpr (std::is_same_v<D, bool>)
         return metadata_value(std::in_place_index<2>, v);
+    else if constexpr (std::is_floating_point_v<D>)
+        return metadata_value(std::in_place_index<3>, static_cast<double>(v));
     else if constexpr (std::is_integral_v<D>)
         return metadata_value(std::in_place_index<1>, static_cast<std::int64_t>(v));
     else if constexpr (std::is_same_v<D, std::string>)
@@ -1211,7 +1693,7 @@ open_enum<E> open_enum<E>::from_wire(std::string_view wire) {
     return r;
 }
 
-/// Makes a metadata_value from a string, an integer or a bool.
+/// Makes a metadata_value from a string, an integer, a bool or a floating-point number.
 template <detail::scalar_like T>
 metadata_value make_metadata_value(T&& v) {
     return detail::make_scalar(std::forward<T>(v));
@@ -1259,13 +1741,17 @@ enum class filter_conjunction {
     unknown, ///< a value this SDK does not know
 };
 
-/// The `func` of an aggregation.
+/**
+ * @brief AggregationFunction: the `func` of an aggregation, and the values
+ * of the quantities' `customer_aggregation_function` (dated API).
+ */
 enum class aggregation_function {
     count,   ///< `count`: number of matching events
     sum,     ///< `sum` of a metadata property
     max,     ///< `max` of a metadata property
     min,     ///< `min` of a metadata property
     avg,     ///< `avg` (mean) of a metadata property
+    unique,  ///< `unique`: number of distinct values of a metadata property (dated API only)
     unknown, ///< a value this SDK does not know
 };
 
@@ -1288,6 +1774,51 @@ enum class meter_sort_property {
     unknown,         ///< a value this SDK does not know
 };
 
+/// EventSortProperty: sort keys of the events list (dated API).
+enum class event_sort_property {
+    timestamp,      ///< `timestamp`, ascending
+    timestamp_desc, ///< `-timestamp`, descending (the server's default)
+    unknown,        ///< a value this SDK does not know
+};
+
+/// CustomerMeterSortProperty: sort keys of the customer meters list (dated API).
+enum class customer_meter_sort_property {
+    created_at,          ///< `created_at`
+    created_at_desc,     ///< `-created_at`
+    modified_at,         ///< `modified_at`
+    modified_at_desc,    ///< `-modified_at` (the server's default)
+    customer_id,         ///< `customer_id`
+    customer_id_desc,    ///< `-customer_id`
+    customer_name,       ///< `customer_name`
+    customer_name_desc,  ///< `-customer_name`
+    meter_id,            ///< `meter_id`
+    meter_id_desc,       ///< `-meter_id`
+    meter_name,          ///< `meter_name`
+    meter_name_desc,     ///< `-meter_name`
+    consumed_units,      ///< `consumed_units`
+    consumed_units_desc, ///< `-consumed_units`
+    credited_units,      ///< `credited_units`
+    credited_units_desc, ///< `-credited_units`
+    balance,             ///< `balance`
+    balance_desc,        ///< `-balance`
+    unknown,             ///< a value this SDK does not know
+};
+
+/// MeterUnit: how a meter's quantity is labelled (dated API; 2025-03 meters are `scalar`).
+enum class meter_unit {
+    scalar,  ///< `scalar`: a plain number (the default)
+    token,   ///< `token`: LLM tokens (singular on the wire)
+    custom,  ///< `custom`: see meter::custom_label and meter::custom_multiplier
+    unknown, ///< a value this SDK does not know
+};
+
+/// The `type` of a customer (dated API; 2025-03 customers are individuals).
+enum class customer_type {
+    individual, ///< `individual`: a person (has an email)
+    team,       ///< `team`: an organization account (may have no email)
+    unknown,    ///< a value this SDK does not know
+};
+
 /// EventSource: who created an event.
 enum class event_source {
     system,  ///< `system`: created by Polar
@@ -1305,6 +1836,7 @@ enum class tax_id_format {
     ng_tin, no_vat, no_voec, nz_gst, om_vat, pe_ruc, ph_tin, ro_tin, rs_pib, ru_inn,
     ru_kpp, sa_vat, sg_gst, sg_uen, si_tin, sv_nit, th_vat, tr_tin, tw_vat, ua_vat,
     us_ein, uy_ruc, ve_rif, vn_tin, za_vat,
+    mk_vat, mu_tan, ///< dated API; appended so the values above keep their numbers
     unknown, ///< a value this SDK does not know
 };
 
@@ -1320,7 +1852,7 @@ struct enum_traits<filter_conjunction> {
 };
 template <>
 struct enum_traits<aggregation_function> {
-    static constexpr std::string_view names[] = {"count", "sum", "max", "min", "avg"};
+    static constexpr std::string_view names[] = {"count", "sum", "max", "min", "avg", "unique"};
 };
 template <>
 struct enum_traits<time_interval> {
@@ -1329,6 +1861,26 @@ struct enum_traits<time_interval> {
 template <>
 struct enum_traits<meter_sort_property> {
     static constexpr std::string_view names[] = {"created_at", "-created_at", "name", "-name"};
+};
+template <>
+struct enum_traits<event_sort_property> {
+    static constexpr std::string_view names[] = {"timestamp", "-timestamp"};
+};
+template <>
+struct enum_traits<customer_meter_sort_property> {
+    static constexpr std::string_view names[] = {
+        "created_at",     "-created_at",     "modified_at",    "-modified_at",    "customer_id",
+        "-customer_id",   "customer_name",   "-customer_name", "meter_id",        "-meter_id",
+        "meter_name",     "-meter_name",     "consumed_units", "-consumed_units", "credited_units",
+        "-credited_units", "balance",        "-balance"};
+};
+template <>
+struct enum_traits<meter_unit> {
+    static constexpr std::string_view names[] = {"scalar", "token", "custom"};
+};
+template <>
+struct enum_traits<customer_type> {
+    static constexpr std::string_view names[] = {"individual", "team"};
 };
 template <>
 struct enum_traits<event_source> {
@@ -1346,7 +1898,7 @@ struct enum_traits<tax_id_format> {
         "my_itn", "my_sst", "ng_tin", "no_vat", "no_voec", "nz_gst", "om_vat", "pe_ruc",
         "ph_tin", "ro_tin", "rs_pib", "ru_inn", "ru_kpp", "sa_vat", "sg_gst", "sg_uen",
         "si_tin", "sv_nit", "th_vat", "tr_tin", "tw_vat", "ua_vat", "us_ein", "uy_ruc",
-        "ve_rif", "vn_tin", "za_vat"};
+        "ve_rif", "vn_tin", "za_vat", "mk_vat", "mu_tan"};
 };
 
 static_assert(std::size(enum_traits<filter_operator>::names) == static_cast<std::size_t>(filter_operator::unknown));
@@ -1355,6 +1907,11 @@ static_assert(std::size(enum_traits<aggregation_function>::names) == static_cast
 static_assert(std::size(enum_traits<time_interval>::names) == static_cast<std::size_t>(time_interval::unknown));
 static_assert(std::size(enum_traits<meter_sort_property>::names) == static_cast<std::size_t>(meter_sort_property::unknown));
 static_assert(std::size(enum_traits<event_source>::names) == static_cast<std::size_t>(event_source::unknown));
+static_assert(std::size(enum_traits<event_sort_property>::names) == static_cast<std::size_t>(event_sort_property::unknown));
+static_assert(std::size(enum_traits<customer_meter_sort_property>::names) ==
+              static_cast<std::size_t>(customer_meter_sort_property::unknown));
+static_assert(std::size(enum_traits<meter_unit>::names) == static_cast<std::size_t>(meter_unit::unknown));
+static_assert(std::size(enum_traits<customer_type>::names) == static_cast<std::size_t>(customer_type::unknown));
 static_assert(std::size(enum_traits<tax_id_format>::names) == static_cast<std::size_t>(tax_id_format::unknown));
 
 } // namespace detail
@@ -1363,12 +1920,20 @@ static_assert(std::size(enum_traits<tax_id_format>::names) == static_cast<std::s
 constexpr std::string_view to_string(filter_operator v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"and"`, `"or"`); empty for `unknown`.
 constexpr std::string_view to_string(filter_conjunction v) noexcept { return detail::enum_to_wire(v); }
-/// The wire value (`"count"`, `"sum"`, ...); empty for `unknown`.
+/// The wire value (`"count"`, `"sum"`, ..., `"unique"`); empty for `unknown`.
 constexpr std::string_view to_string(aggregation_function v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"day"`, ...); empty for `unknown`.
 constexpr std::string_view to_string(time_interval v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"created_at"`, `"-created_at"`, `"name"`, `"-name"`); empty for `unknown`.
 constexpr std::string_view to_string(meter_sort_property v) noexcept { return detail::enum_to_wire(v); }
+/// The wire value (`"timestamp"`, `"-timestamp"`); empty for `unknown`.
+constexpr std::string_view to_string(event_sort_property v) noexcept { return detail::enum_to_wire(v); }
+/// The wire value (`"created_at"`, `"-balance"`, ...); empty for `unknown`.
+constexpr std::string_view to_string(customer_meter_sort_property v) noexcept { return detail::enum_to_wire(v); }
+/// The wire value (`"scalar"`, `"token"`, `"custom"`); empty for `unknown`.
+constexpr std::string_view to_string(meter_unit v) noexcept { return detail::enum_to_wire(v); }
+/// The wire value (`"individual"`, `"team"`); empty for `unknown`.
+constexpr std::string_view to_string(customer_type v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"system"`, `"user"`); empty for `unknown`.
 constexpr std::string_view to_string(event_source v) noexcept { return detail::enum_to_wire(v); }
 /// The wire value (`"eu_vat"`, ...); empty for `unknown`.
@@ -1407,9 +1972,11 @@ namespace polar {
 /**
  * @brief How a meter turns matching events into a quantity.
  *
- * @details Either `{"func": "count"}` or `{"func": "sum"|"max"|"min"|"avg",
+ * @details Either `{"func": "count"}` or `{"func": "sum"|"max"|"min"|"avg"|"unique",
  * "property": "<metadata key>"}`. Build one with the factories:
  * `aggregation::count()`, `aggregation::sum("tokens")`, ...
+ * `unique` exists in the dated API only (2026-04 and later); a 2025-03
+ * server rejects it with 422.
  *
  * An aggregation decoded from a newer server with a `func` this SDK does not
  * know has func() == aggregation_function::unknown; func_name() is the raw
@@ -1445,6 +2012,8 @@ public:
     static aggregation min(std::string property) { return {aggregation_function::min, std::move(property)}; }
     /// `{"func":"avg","property":...}`: the arithmetic mean.
     static aggregation avg(std::string property) { return {aggregation_function::avg, std::move(property)}; }
+    /// `{"func":"unique","property":...}`: the number of distinct values (dated API only).
+    static aggregation unique(std::string property) { return {aggregation_function::unique, std::move(property)}; }
 
     /// The function; `unknown` for a tag this SDK does not know.
     aggregation_function func() const noexcept { return func_.value(); }
@@ -1454,7 +2023,7 @@ public:
     std::string_view func_name() const noexcept { return func_.wire(); }
     /// True for a `func` this SDK does not know.
     bool is_unknown() const noexcept { return func_.is_unknown(); }
-    /// True for sum/max/min/avg (the functions that require a property).
+    /// True for sum/max/min/avg/unique (the functions that require a property).
     bool is_property_aggregation() const noexcept {
         return func_.value() != aggregation_function::count && func_.value() != aggregation_function::unknown;
     }
@@ -1475,7 +2044,8 @@ private:
 // #include <polar/models/common.hpp>: inlined above
 // ---- begin <polar/models/customer.hpp> ----
 //
-// polar-cpp: customers as embedded in events (Customer, Address).
+// polar-cpp: customers as embedded in events and customer meters (Customer =
+// CustomerIndividual | CustomerTeam, Address).
 //
 #ifndef POLAR_MODELS_CUSTOMER_HPP
 #define POLAR_MODELS_CUSTOMER_HPP
@@ -1519,10 +2089,24 @@ struct tax_id {
 };
 
 /**
- * @brief A customer of an organization (Customer), as embedded in events.
+ * @brief A customer of an organization (Customer), as embedded in events
+ * and customer meters.
  *
- * @details A response type (plain aggregate); build it in a named local,
- * not as a braced temporary inside a `co_await` expression.
+ * @details The dated API (2026-04 and later) sends a union discriminated by
+ * `type`: `individual` or `team`. The 2025-03 API sends no `type`; such
+ * customers decode as individuals. Fields of the dated API (`type`,
+ * `billing_name`, `locale`, `default_payment_method_id`,
+ * `first_user_event_at`) are empty when absent.
+ *
+ * - `email`: required for individuals. Team customers may have none: an
+ *   absent or `null` email of a team (or of a type this SDK does not know)
+ *   decodes as an empty string, and an empty email of a non-individual
+ *   encodes as `null`.
+ * - `avatar_url`: the dated API may send `null`; it decodes as an empty
+ *   string.
+ *
+ * A response type (plain aggregate); build it in a named local, not as a
+ * braced temporary inside a `co_await` expression.
  */
 struct customer {
     std::string id;                         ///< UUID
@@ -1530,14 +2114,22 @@ struct customer {
     std::optional<timestamp> modified_at;
     polar::metadata metadata;
     std::optional<std::string> external_id; ///< the customer's id in your system
-    std::string email;
+    std::string email;                      ///< empty when a team customer has none
     bool email_verified = false;
     std::optional<std::string> name;
     std::optional<address> billing_address;
     std::optional<polar::tax_id> tax_id;
     std::string organization_id;            ///< UUID
     std::optional<timestamp> deleted_at;    ///< set when soft-deleted
-    std::string avatar_url;
+    std::string avatar_url;                 ///< empty when the server sends null
+    open_enum<customer_type> type;          ///< `individual` (also when absent) or `team`
+    std::optional<std::string> billing_name;
+    std::optional<std::string> locale;                    ///< e.g. "sv-SE"
+    std::optional<std::string> default_payment_method_id; ///< UUID
+    std::optional<timestamp> first_user_event_at;         ///< the customer's first user event
+
+    /// True for team customers.
+    bool is_team() const noexcept { return type == customer_type::team; }
 
     friend bool operator==(const customer&, const customer&) = default;
 };
@@ -1546,146 +2138,26 @@ struct customer {
 
 #endif
 // ---- end <polar/models/customer.hpp> ----
-// #include <polar/models/enums.hpp>: inlined above
-// ---- begin <polar/models/event.hpp> ----
+// ---- begin <polar/models/customer_meter.hpp> ----
 //
-// polar-cpp: events (Event) and their ingestion (EventsIngest,
-// EventCreateCustomer, EventCreateExternalCustomer, EventsIngestResponse).
+// polar-cpp: a customer's balance on a meter (CustomerMeter, dated API).
 //
-#ifndef POLAR_MODELS_EVENT_HPP
-#define POLAR_MODELS_EVENT_HPP
+#ifndef POLAR_MODELS_CUSTOMER_METER_HPP
+#define POLAR_MODELS_CUSTOMER_METER_HPP
 
 // #include <polar/models/common.hpp>: inlined above
 // #include <polar/models/customer.hpp>: inlined above
+// ---- begin <polar/models/meter.hpp> ----
+//
+// polar-cpp: meters (Meter) and the bodies that create and update them
+// (MeterCreate, MeterUpdate).
+//
+#ifndef POLAR_MODELS_METER_HPP
+#define POLAR_MODELS_METER_HPP
+
+// #include <polar/models/aggregation.hpp>: inlined above
+// #include <polar/models/common.hpp>: inlined above
 // #include <polar/models/enums.hpp>: inlined above
-
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <utility>
-#include <vector>
-
-namespace polar {
-
-/**
- * @brief An event as the server returns it (Event).
- *
- * @details `customer` is the customer whose `id` equals `customer_id` or
- * whose `external_id` equals `external_customer_id`, when there is one.
- * A response type (plain aggregate); build it in a named local, not as a
- * braced temporary inside a `co_await` expression.
- */
-struct event {
-    std::string id;                                 ///< UUID
-    polar::timestamp timestamp{};                   ///< when the event happened
-    std::string name;                               ///< e.g. "llm.call"
-    open_enum<event_source> source;                 ///< `system` or `user`
-    std::string organization_id;                    ///< UUID
-    std::optional<std::string> customer_id;         ///< Polar customer UUID
-    std::optional<std::string> external_customer_id;///< the customer's id in your system
-    std::optional<polar::customer> customer;        ///< the resolved customer
-    polar::metadata metadata;                       ///< user metadata
-
-    friend bool operator==(const event&, const event&) = default;
-};
-
-/**
- * @brief One event to ingest (EventCreateCustomer or EventCreateExternalCustomer).
- *
- * @details Create it with for_customer() (a Polar customer UUID) or
- * for_external_customer() (your own customer id); exactly one of
- * `customer_id` / `external_customer_id` is then set. Optional fields are
- * sent only when set: a missing `timestamp` means "now" (a future timestamp
- * is rejected), `organization_id` follows the same token rules as meter
- * creation.
- *
- * Lifetimes: an owning value type with constructors (not an aggregate), safe
- * as a temporary inside `co_await` expressions with g++ 12.
- */
-class event_create {
-public:
-    std::string name;                                ///< required, at most 128 characters
-    std::optional<std::string> customer_id;          ///< set by for_customer()
-    std::optional<std::string> external_customer_id; ///< set by for_external_customer()
-    std::optional<polar::timestamp> timestamp;       ///< sent when set
-    std::optional<polar::metadata> metadata;         ///< sent when set
-    std::optional<std::string> organization_id;      ///< sent when set
-
-    /// No name and no customer (fill the members yourself).
-    event_create() = default;
-
-    /// An event of the Polar customer `customer_id` (a UUID).
-    static event_create for_customer(std::string customer_id, std::string name) {
-        event_create e;
-        e.name = std::move(name);
-        e.customer_id = std::move(customer_id);
-        return e;
-    }
-    /// An event of the customer known in your system as `external_customer_id`.
-    static event_create for_external_customer(std::string external_customer_id, std::string name) {
-        event_create e;
-        e.name = std::move(name);
-        e.external_customer_id = std::move(external_customer_id);
-        return e;
-    }
-
-    event_create& set_name(std::string v) & { name = std::move(v); return *this; }
-    event_create&& set_name(std::string v) && { name = std::move(v); return std::move(*this); }
-    /// Sets the time of the event (any sys_time; finer units are truncated to microseconds).
-    template <class Duration>
-    event_create& set_timestamp(std::chrono::sys_time<Duration> t) & {
-        timestamp = std::chrono::floor<std::chrono::microseconds>(t);
-        return *this;
-    }
-    template <class Duration>
-    event_create&& set_timestamp(std::chrono::sys_time<Duration> t) && {
-        timestamp = std::chrono::floor<std::chrono::microseconds>(t);
-        return std::move(*this);
-    }
-    event_create& set_metadata(polar::metadata v) & { metadata = std::move(v); return *this; }
-    event_create&& set_metadata(polar::metadata v) && { metadata = std::move(v); return std::move(*this); }
-    event_create& set_organization_id(std::string v) & { organization_id = std::move(v); return *this; }
-    event_create&& set_organization_id(std::string v) && { organization_id = std::move(v); return std::move(*this); }
-
-    friend bool operator==(const event_create&, const event_create&) = default;
-};
-
-/**
- * @brief The body of an ingestion request (EventsIngest): a list of events.
- *
- * @details Lifetimes: an owning value type with constructors (not an
- * aggregate), safe as a temporary inside `co_await` expressions.
- */
-class events_ingest {
-public:
-    std::vector<event_create> events;
-
-    events_ingest() = default;
-    explicit events_ingest(std::vector<event_create> events) noexcept : events(std::move(events)) {}
-
-    /// Appends an event; chainable on lvalues and temporaries.
-    events_ingest& add(event_create e) & { events.push_back(std::move(e)); return *this; }
-    events_ingest&& add(event_create e) && { events.push_back(std::move(e)); return std::move(*this); }
-
-    std::size_t size() const noexcept { return events.size(); }
-    bool empty() const noexcept { return events.empty(); }
-
-    friend bool operator==(const events_ingest&, const events_ingest&) = default;
-};
-
-/// The response of an ingestion request (EventsIngestResponse).
-struct events_ingest_response {
-    std::int64_t inserted = 0; ///< number of events inserted
-
-    friend bool operator==(const events_ingest_response&, const events_ingest_response&) = default;
-};
-
-} // namespace polar
-
-#endif
-// ---- end <polar/models/event.hpp> ----
 // ---- begin <polar/models/filter.hpp> ----
 //
 // polar-cpp: meter filters (Filter, FilterClause).
@@ -1705,8 +2177,35 @@ struct events_ingest_response {
 
 namespace polar {
 
-/// The value of a filter clause: a string, an integer or a boolean.
-using filter_value = metadata_value;
+/**
+ * @brief The value of a filter clause: a string, an integer or a boolean.
+ *
+ * @details Its own type, not metadata_value: the API rejects floating-point
+ * clause values in every version (a non-integral number gives 422), so
+ * filter_value has no double alternative and clauses do not compile with
+ * floating-point values. The dated API also caps strings at 1000 characters
+ * and integers to the int32 range (checked by the server).
+ */
+using filter_value = std::variant<std::string, std::int64_t, bool>;
+
+namespace detail {
+
+template <filter_scalar_like T>
+filter_value make_filter_scalar(T&& v) {
+    using D = std::remove_cvref_t<T>;
+    if constexpr (std::is_same_v<D, filter_value>)
+        return std::forward<T>(v);
+    else if constexpr (std::is_same_v<D, bool>)
+        return filter_value(std::in_place_index<2>, v);
+    else if constexpr (std::is_integral_v<D>)
+        return filter_value(std::in_place_index<1>, static_cast<std::int64_t>(v));
+    else if constexpr (std::is_same_v<D, std::string>)
+        return filter_value(std::in_place_index<0>, std::forward<T>(v));
+    else
+        return filter_value(std::in_place_index<0>, std::string(std::string_view(v)));
+}
+
+} // namespace detail
 
 /**
  * @brief One comparison of a filter (FilterClause):
@@ -1735,15 +2234,15 @@ public:
      * integer (not a character) or a bool. Floating-point values do not
      * compile: the API rejects them.
      */
-    template <detail::scalar_like V>
+    template <detail::filter_scalar_like V>
     filter_clause(std::string property, open_enum<filter_operator> op, V&& value)
-        : property(std::move(property)), op(std::move(op)), value(detail::make_scalar(std::forward<V>(value))) {}
+        : property(std::move(property)), op(std::move(op)), value(detail::make_filter_scalar(std::forward<V>(value))) {}
 
     friend bool operator==(const filter_clause&, const filter_clause&) = default;
 };
 
 /// Builds a filter_clause: `polar::clause("name", polar::filter_operator::eq, "llm.call")`.
-template <detail::scalar_like V>
+template <detail::filter_scalar_like V>
 filter_clause clause(std::string property, open_enum<filter_operator> op, V&& value) {
     return filter_clause(std::move(property), std::move(op), std::forward<V>(value));
 }
@@ -1900,44 +2399,10 @@ inline bool operator==(const filter& a, const filter& b) {
 
 #endif
 // ---- end <polar/models/filter.hpp> ----
-// ---- begin <polar/models/json.hpp> ----
-//
-// polar-cpp: JSON conversion of the models, for users (tests, fakes, logs,
-// persistence).
-//
-#ifndef POLAR_MODELS_JSON_HPP
-#define POLAR_MODELS_JSON_HPP
 
-// ---- begin <polar/detail/json_codec.hpp> ----
-//
-// polar-cpp: JSON encoding and decoding of every model.
-//
-// This header declares only; Boost.JSON is included by the implementation
-// (impl/json_codec.ipp), so public headers stay light.
-//
-#ifndef POLAR_DETAIL_JSON_CODEC_HPP
-#define POLAR_DETAIL_JSON_CODEC_HPP
-
-// #include <polar/detail/config.hpp>: inlined above
-// #include <polar/error.hpp>: inlined above
-// #include <polar/models/aggregation.hpp>: inlined above
-// #include <polar/models/common.hpp>: inlined above
-// #include <polar/models/customer.hpp>: inlined above
-// #include <polar/models/event.hpp>: inlined above
-// #include <polar/models/filter.hpp>: inlined above
-// ---- begin <polar/models/meter.hpp> ----
-//
-// polar-cpp: meters (Meter) and the bodies that create and update them
-// (MeterCreate, MeterUpdate).
-//
-#ifndef POLAR_MODELS_METER_HPP
-#define POLAR_MODELS_METER_HPP
-
-// #include <polar/models/aggregation.hpp>: inlined above
-// #include <polar/models/common.hpp>: inlined above
-// #include <polar/models/filter.hpp>: inlined above
-
+#include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -1952,6 +2417,10 @@ namespace polar {
  * build one yourself (tests, fakes) inside a coroutine, do it in a named
  * local rather than as a braced temporary in a `co_await` expression (g++ 12
  * destroys such aggregate temporaries twice).
+ *
+ * `unit`, `custom_label`, `custom_multiplier` and `archived_at` come from the
+ * dated API (2026-04 and later). A 2025-03 server sends none of them: they
+ * then decode as `scalar` and empty. Absent and `null` decode alike.
  */
 struct meter {
     std::string id;                        ///< UUID
@@ -1962,6 +2431,13 @@ struct meter {
     polar::filter filter;                  ///< which events count
     polar::aggregation aggregation;        ///< how they are aggregated
     std::string organization_id;           ///< owning organization (UUID)
+    open_enum<meter_unit> unit;            ///< `scalar` (default), `token` or `custom`
+    std::optional<std::string> custom_label;        ///< the unit's label when `unit` is `custom`
+    std::optional<std::int64_t> custom_multiplier;  ///< display scale, e.g. 1000 for "per 1000"
+    std::optional<timestamp> archived_at;           ///< set while the meter is archived
+
+    /// True when the meter is archived (`archived_at` is set).
+    bool is_archived() const noexcept { return archived_at.has_value(); }
 
     friend bool operator==(const meter&, const meter&) = default;
 };
@@ -2018,8 +2494,12 @@ private:
  * @brief The body of a meter creation (MeterCreate).
  *
  * @details `name` (at least 3 characters), `filter` and `aggregation` are
- * required and given to the constructor. `metadata` and `organization_id`
- * are sent only when set. `organization_id` must be left unset with an
+ * required and given to the constructor. `metadata`, `organization_id`,
+ * `unit`, `custom_label` and `custom_multiplier` are sent only when set, so
+ * a body that sets none of the last three is a valid 2025-03 body.
+ * The unit fields need the dated API (2026-04 and later): `custom_label` is
+ * required when `unit` is `custom` and refused otherwise; `custom_multiplier`
+ * must be positive. `organization_id` must be left unset with an
  * organization token and is required with a user token (MeterAPI §3.2).
  * @code
  * auto body = polar::meter_create(
@@ -2040,6 +2520,9 @@ public:
     polar::aggregation aggregation;            ///< required
     std::optional<polar::metadata> metadata;   ///< sent when set (the server defaults to {})
     std::optional<std::string> organization_id;///< sent when set
+    std::optional<open_enum<meter_unit>> unit;  ///< sent when set (the server defaults to `scalar`)
+    std::optional<std::string> custom_label;    ///< sent when set
+    std::optional<std::int64_t> custom_multiplier; ///< sent when set
 
     /// Empty name, empty `and` filter, `count`.
     meter_create() = default;
@@ -2056,6 +2539,12 @@ public:
     meter_create&& set_metadata(polar::metadata v) && { metadata = std::move(v); return std::move(*this); }
     meter_create& set_organization_id(std::string v) & { organization_id = std::move(v); return *this; }
     meter_create&& set_organization_id(std::string v) && { organization_id = std::move(v); return std::move(*this); }
+    meter_create& set_unit(open_enum<meter_unit> v) & { unit = std::move(v); return *this; }
+    meter_create&& set_unit(open_enum<meter_unit> v) && { unit = std::move(v); return std::move(*this); }
+    meter_create& set_custom_label(std::string v) & { custom_label = std::move(v); return *this; }
+    meter_create&& set_custom_label(std::string v) && { custom_label = std::move(v); return std::move(*this); }
+    meter_create& set_custom_multiplier(std::int64_t v) & { custom_multiplier = v; return *this; }
+    meter_create&& set_custom_multiplier(std::int64_t v) && { custom_multiplier = v; return std::move(*this); }
 
     friend bool operator==(const meter_create&, const meter_create&) = default;
 };
@@ -2071,6 +2560,11 @@ public:
  *   as "unchanged" but which still trips the update lock (§3.4): once a meter
  *   is aggregating events, any body containing either key gets a 422.
  * - `metadata`: replaces the whole map.
+ * - `unit`, `custom_label`, `custom_multiplier` (dated API): set as given,
+ *   explicit `null` included (set_unit(nullptr), ...); the server does no
+ *   cross-field check on update.
+ * - `is_archived` (dated API): `true` archives the meter (re-stamping
+ *   `archived_at`), `false` unarchives it.
  *
  * Lifetimes: an owning value type with constructors (not an aggregate), safe
  * as a temporary inside `co_await` expressions with g++ 12.
@@ -2081,6 +2575,10 @@ public:
     update_field<polar::filter> filter;            ///< absent, null or a value
     update_field<polar::aggregation> aggregation;  ///< absent, null or a value
     std::optional<polar::metadata> metadata;       ///< sent when set; replaces the map
+    update_field<open_enum<meter_unit>> unit;      ///< absent, null or a value
+    update_field<std::string> custom_label;        ///< absent, null or a value
+    update_field<std::int64_t> custom_multiplier;  ///< absent, null or a value
+    std::optional<bool> is_archived;               ///< sent when set
 
     /// Sends `{}`.
     meter_update() = default;
@@ -2099,10 +2597,34 @@ public:
     meter_update&& set_aggregation(std::nullptr_t) && { aggregation.set_null(); return std::move(*this); }
     meter_update& set_metadata(polar::metadata v) & { metadata = std::move(v); return *this; }
     meter_update&& set_metadata(polar::metadata v) && { metadata = std::move(v); return std::move(*this); }
+    meter_update& set_unit(open_enum<meter_unit> v) & { unit.set(std::move(v)); return *this; }
+    meter_update&& set_unit(open_enum<meter_unit> v) && { unit.set(std::move(v)); return std::move(*this); }
+    /// Sends `"unit": null`.
+    meter_update& set_unit(std::nullptr_t) & { unit.set_null(); return *this; }
+    meter_update&& set_unit(std::nullptr_t) && { unit.set_null(); return std::move(*this); }
+    meter_update& set_custom_label(std::string v) & { custom_label.set(std::move(v)); return *this; }
+    meter_update&& set_custom_label(std::string v) && { custom_label.set(std::move(v)); return std::move(*this); }
+    /// Sends `"custom_label": null`.
+    meter_update& set_custom_label(std::nullptr_t) & { custom_label.set_null(); return *this; }
+    meter_update&& set_custom_label(std::nullptr_t) && { custom_label.set_null(); return std::move(*this); }
+    /// Any integer type (a template, so that `set_custom_multiplier(0)` is not ambiguous with nullptr).
+    template <std::integral I>
+        requires(!std::same_as<I, bool>)
+    meter_update& set_custom_multiplier(I v) & { custom_multiplier.set(static_cast<std::int64_t>(v)); return *this; }
+    template <std::integral I>
+        requires(!std::same_as<I, bool>)
+    meter_update&& set_custom_multiplier(I v) && { custom_multiplier.set(static_cast<std::int64_t>(v)); return std::move(*this); }
+    /// Sends `"custom_multiplier": null`.
+    meter_update& set_custom_multiplier(std::nullptr_t) & { custom_multiplier.set_null(); return *this; }
+    meter_update&& set_custom_multiplier(std::nullptr_t) && { custom_multiplier.set_null(); return std::move(*this); }
+    /// `true` archives the meter, `false` unarchives it.
+    meter_update& set_is_archived(bool v) & { is_archived = v; return *this; }
+    meter_update&& set_is_archived(bool v) && { is_archived = v; return std::move(*this); }
 
     /// True when no key would be sent.
     bool empty() const noexcept {
-        return !name && filter.is_absent() && aggregation.is_absent() && !metadata;
+        return !name && filter.is_absent() && aggregation.is_absent() && !metadata && unit.is_absent() &&
+               custom_label.is_absent() && custom_multiplier.is_absent() && !is_archived;
     }
 
     friend bool operator==(const meter_update&, const meter_update&) = default;
@@ -2112,6 +2634,356 @@ public:
 
 #endif
 // ---- end <polar/models/meter.hpp> ----
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace polar {
+
+/**
+ * @brief The usage and credits of one customer on one meter (CustomerMeter).
+ *
+ * @details Served by `GET /v1/customer-meters/` and
+ * `GET /v1/customer-meters/{id}` of the dated API (2026-04 and later).
+ * The server maintains these rows in background jobs, so they lag
+ * ingestion. `balance` is `credited_units - consumed_units`.
+ *
+ * A response type (plain aggregate); build it in a named local, not as a
+ * braced temporary inside a `co_await` expression.
+ */
+struct customer_meter {
+    std::string id;                       ///< UUID
+    timestamp created_at{};
+    std::optional<timestamp> modified_at;
+    std::string customer_id;              ///< UUID
+    std::string meter_id;                 ///< UUID
+    double consumed_units = 0;            ///< units used (a number: meters may aggregate floats)
+    std::int64_t credited_units = 0;      ///< units granted by meter credits
+    double balance = 0;                   ///< credited_units - consumed_units
+    polar::customer customer;             ///< the customer
+    polar::meter meter;                   ///< the meter
+
+    friend bool operator==(const customer_meter&, const customer_meter&) = default;
+};
+
+} // namespace polar
+
+#endif
+// ---- end <polar/models/customer_meter.hpp> ----
+// #include <polar/models/enums.hpp>: inlined above
+// ---- begin <polar/models/event.hpp> ----
+//
+// polar-cpp: events (Event = SystemEvent | UserEvent) and their ingestion
+// (EventsIngest, EventCreateCustomer, EventCreateExternalCustomer,
+// EventsIngestResponse), with the structured metadata of user events
+// (LLMMetadata, CostMetadata).
+//
+#ifndef POLAR_MODELS_EVENT_HPP
+#define POLAR_MODELS_EVENT_HPP
+
+// #include <polar/models/common.hpp>: inlined above
+// #include <polar/models/customer.hpp>: inlined above
+// #include <polar/models/enums.hpp>: inlined above
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace polar {
+
+/**
+ * @brief The `_llm` metadata of a user event (LLMMetadata, dated API): one
+ * call to a language model.
+ *
+ * @details `vendor`, `model` and the three token counts are required by the
+ * server; `prompt`, `response` and `cached_input_tokens` are sent only when
+ * set. Meters can filter and aggregate on its fields with dotted paths
+ * (`_llm.total_tokens`).
+ *
+ * Lifetimes: an owning value type with constructors (not an aggregate), safe
+ * as a temporary inside `co_await` expressions with g++ 12.
+ */
+class llm_metadata {
+public:
+    std::string vendor;                              ///< e.g. "openai"
+    std::string model;                               ///< e.g. "gpt-4o-mini"
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t total_tokens = 0;
+    std::optional<std::string> prompt;               ///< sent when set; may come back null
+    std::optional<std::string> response;             ///< sent when set; may come back null
+    std::optional<std::int64_t> cached_input_tokens; ///< sent when set
+
+    /// Empty strings and zero counts.
+    llm_metadata() = default;
+    /// The required fields.
+    llm_metadata(std::string vendor, std::string model, std::int64_t input_tokens, std::int64_t output_tokens,
+                 std::int64_t total_tokens) noexcept
+        : vendor(std::move(vendor)), model(std::move(model)), input_tokens(input_tokens), output_tokens(output_tokens),
+          total_tokens(total_tokens) {}
+
+    llm_metadata& set_prompt(std::string v) & { prompt = std::move(v); return *this; }
+    llm_metadata&& set_prompt(std::string v) && { prompt = std::move(v); return std::move(*this); }
+    llm_metadata& set_response(std::string v) & { response = std::move(v); return *this; }
+    llm_metadata&& set_response(std::string v) && { response = std::move(v); return std::move(*this); }
+    llm_metadata& set_cached_input_tokens(std::int64_t v) & { cached_input_tokens = v; return *this; }
+    llm_metadata&& set_cached_input_tokens(std::int64_t v) && { cached_input_tokens = v; return std::move(*this); }
+
+    friend bool operator==(const llm_metadata&, const llm_metadata&) = default;
+};
+
+/**
+ * @brief The `_cost` metadata of a user event (CostMetadata, dated API).
+ *
+ * @details `amount` is a decimal kept as text, so it is exact: at most 17
+ * digits of which at most 12 after the point (e.g. "0.0042"), validated by
+ * the server. It is sent as a JSON string. The server may return it as a
+ * string or a number; a number is converted to its shortest decimal text
+ * (fixed notation, e.g. `1.5e-3` becomes "0.0015"). `currency` must be
+ * "usd" (the only value the API accepts).
+ *
+ * Lifetimes: an owning value type with constructors (not an aggregate), safe
+ * as a temporary inside `co_await` expressions with g++ 12.
+ */
+class cost_metadata {
+public:
+    std::string amount;   ///< decimal text, e.g. "0.0042"
+    std::string currency; ///< "usd"
+
+    /// Empty amount and currency.
+    cost_metadata() = default;
+    /// An amount in `currency` (default "usd").
+    explicit cost_metadata(std::string amount, std::string currency = "usd") noexcept
+        : amount(std::move(amount)), currency(std::move(currency)) {}
+
+    friend bool operator==(const cost_metadata&, const cost_metadata&) = default;
+};
+
+/**
+ * @brief An event as the server returns it (Event = SystemEvent | UserEvent).
+ *
+ * @details `customer` is the customer whose `id` equals `customer_id` or
+ * whose `external_id` equals `external_customer_id`, when there is one.
+ *
+ * The dated API (2026-04 and later) sends a union discriminated by `source`,
+ * then, for system events, by `name` (`meter.credited`, `order.paid`,
+ * `customer.updated`, ... each with its own typed `metadata` object). The
+ * SDK decodes every event leniently into this one type:
+ * - user events: `metadata` holds the scalar values; the structured keys
+ *   `_llm` and `_cost` go to `llm` and `cost` (other object values under
+ *   keys starting with `_`, reserved for Polar, are skipped);
+ * - system events, and events of a `source` this SDK does not know:
+ *   `metadata` holds the top-level scalar values of their metadata (objects,
+ *   arrays and nulls are skipped), and `raw_json` holds the JSON text of the
+ *   whole event object as received, to read the typed system metadata with
+ *   any JSON library. An unknown system `name` never fails the decode.
+ * Fields of the dated API (`label`, `child_count`, `parent_id`, `member_id`,
+ * `external_member_id`, `llm`, `cost`) are empty when a 2025-03 server
+ * does not send them.
+ *
+ * Encoding: when `raw_json` is set, to_json() writes it unchanged (the other
+ * fields are not re-encoded), so system events keep their typed metadata;
+ * clear it to encode the fields. Comparison (`==`) ignores `raw_json`.
+ *
+ * A response type (plain aggregate); build it in a named local, not as a
+ * braced temporary inside a `co_await` expression.
+ */
+struct event {
+    std::string id;                                 ///< UUID
+    polar::timestamp timestamp{};                   ///< when the event happened
+    std::string name;                               ///< e.g. "llm.call", "meter.credited"
+    open_enum<event_source> source;                 ///< `system` or `user`
+    std::string organization_id;                    ///< UUID
+    std::optional<std::string> customer_id;         ///< Polar customer UUID
+    std::optional<std::string> external_customer_id;///< the customer's id in your system
+    std::optional<polar::customer> customer;        ///< the resolved customer
+    polar::metadata metadata;                       ///< scalar metadata values
+    std::string label;                              ///< human-readable event type (dated API)
+    std::int64_t child_count = 0;                   ///< number of direct children (dated API)
+    std::optional<std::string> parent_id;           ///< the parent event's UUID (dated API)
+    std::optional<std::string> member_id;           ///< member UUID (dated API)
+    std::optional<std::string> external_member_id;  ///< the member's id in your system (dated API)
+    std::optional<llm_metadata> llm;                ///< `metadata._llm` of a user event
+    std::optional<cost_metadata> cost;              ///< `metadata._cost` of a user event
+    std::string raw_json; ///< system and unknown-source events: the event object as received; else empty
+
+    /// True for events created by Polar (`source` is `system`).
+    bool is_system() const noexcept { return source == event_source::system; }
+
+    /// Compares every field but raw_json.
+    friend bool operator==(const event& a, const event& b) {
+        return a.id == b.id && a.timestamp == b.timestamp && a.name == b.name && a.source == b.source &&
+               a.organization_id == b.organization_id && a.customer_id == b.customer_id &&
+               a.external_customer_id == b.external_customer_id && a.customer == b.customer &&
+               a.metadata == b.metadata && a.label == b.label && a.child_count == b.child_count &&
+               a.parent_id == b.parent_id && a.member_id == b.member_id &&
+               a.external_member_id == b.external_member_id && a.llm == b.llm && a.cost == b.cost;
+    }
+};
+
+/**
+ * @brief One event to ingest (EventCreateCustomer or EventCreateExternalCustomer).
+ *
+ * @details Create it with for_customer() (a Polar customer UUID) or
+ * for_external_customer() (your own customer id); exactly one of
+ * `customer_id` / `external_customer_id` is then set. Optional fields are
+ * sent only when set: a missing `timestamp` means "now" (a future timestamp
+ * is rejected), `organization_id` follows the same token rules as meter
+ * creation.
+ *
+ * Dated API (2026-04 and later) only, all sent only when set:
+ * - `external_id`: your id for the event; the server drops repeats (against
+ *   stored events and within a batch) and counts them in
+ *   events_ingest_response::duplicates.
+ * - `parent_id`: the parent's Polar UUID or external_id, resolved later.
+ * - `member_id` (with a customer_id) / `external_member_id` (with an
+ *   external_customer_id).
+ * - `llm` / `cost`: written into `metadata` as the structured keys `_llm`
+ *   and `_cost` (they replace an entry of `metadata` with the same key).
+ * Float metadata values need the dated API too.
+ *
+ * Lifetimes: an owning value type with constructors (not an aggregate), safe
+ * as a temporary inside `co_await` expressions with g++ 12.
+ */
+class event_create {
+public:
+    std::string name;                                ///< required, at most 128 characters
+    std::optional<std::string> customer_id;          ///< set by for_customer()
+    std::optional<std::string> external_customer_id; ///< set by for_external_customer()
+    std::optional<polar::timestamp> timestamp;       ///< sent when set
+    std::optional<polar::metadata> metadata;         ///< sent when set
+    std::optional<std::string> organization_id;      ///< sent when set
+    std::optional<std::string> external_id;          ///< sent when set (dated API)
+    std::optional<std::string> parent_id;            ///< sent when set (dated API)
+    std::optional<std::string> member_id;            ///< sent when set (dated API)
+    std::optional<std::string> external_member_id;   ///< sent when set (dated API)
+    std::optional<llm_metadata> llm;                 ///< sent as `metadata._llm` when set (dated API)
+    std::optional<cost_metadata> cost;               ///< sent as `metadata._cost` when set (dated API)
+
+    /// No name and no customer (fill the members yourself).
+    event_create() = default;
+
+    /// An event of the Polar customer `customer_id` (a UUID).
+    static event_create for_customer(std::string customer_id, std::string name) {
+        event_create e;
+        e.name = std::move(name);
+        e.customer_id = std::move(customer_id);
+        return e;
+    }
+    /// An event of the customer known in your system as `external_customer_id`.
+    static event_create for_external_customer(std::string external_customer_id, std::string name) {
+        event_create e;
+        e.name = std::move(name);
+        e.external_customer_id = std::move(external_customer_id);
+        return e;
+    }
+
+    event_create& set_name(std::string v) & { name = std::move(v); return *this; }
+    event_create&& set_name(std::string v) && { name = std::move(v); return std::move(*this); }
+    /// Sets the time of the event (any sys_time; finer units are truncated to microseconds).
+    template <class Duration>
+    event_create& set_timestamp(std::chrono::sys_time<Duration> t) & {
+        timestamp = std::chrono::floor<std::chrono::microseconds>(t);
+        return *this;
+    }
+    template <class Duration>
+    event_create&& set_timestamp(std::chrono::sys_time<Duration> t) && {
+        timestamp = std::chrono::floor<std::chrono::microseconds>(t);
+        return std::move(*this);
+    }
+    event_create& set_metadata(polar::metadata v) & { metadata = std::move(v); return *this; }
+    event_create&& set_metadata(polar::metadata v) && { metadata = std::move(v); return std::move(*this); }
+    event_create& set_organization_id(std::string v) & { organization_id = std::move(v); return *this; }
+    event_create&& set_organization_id(std::string v) && { organization_id = std::move(v); return std::move(*this); }
+    event_create& set_external_id(std::string v) & { external_id = std::move(v); return *this; }
+    event_create&& set_external_id(std::string v) && { external_id = std::move(v); return std::move(*this); }
+    event_create& set_parent_id(std::string v) & { parent_id = std::move(v); return *this; }
+    event_create&& set_parent_id(std::string v) && { parent_id = std::move(v); return std::move(*this); }
+    event_create& set_member_id(std::string v) & { member_id = std::move(v); return *this; }
+    event_create&& set_member_id(std::string v) && { member_id = std::move(v); return std::move(*this); }
+    event_create& set_external_member_id(std::string v) & { external_member_id = std::move(v); return *this; }
+    event_create&& set_external_member_id(std::string v) && { external_member_id = std::move(v); return std::move(*this); }
+    event_create& set_llm(llm_metadata v) & { llm = std::move(v); return *this; }
+    event_create&& set_llm(llm_metadata v) && { llm = std::move(v); return std::move(*this); }
+    event_create& set_cost(cost_metadata v) & { cost = std::move(v); return *this; }
+    event_create&& set_cost(cost_metadata v) && { cost = std::move(v); return std::move(*this); }
+
+    friend bool operator==(const event_create&, const event_create&) = default;
+};
+
+/**
+ * @brief The body of an ingestion request (EventsIngest): a list of events.
+ *
+ * @details Lifetimes: an owning value type with constructors (not an
+ * aggregate), safe as a temporary inside `co_await` expressions.
+ */
+class events_ingest {
+public:
+    std::vector<event_create> events;
+
+    events_ingest() = default;
+    explicit events_ingest(std::vector<event_create> events) noexcept : events(std::move(events)) {}
+
+    /// Appends an event; chainable on lvalues and temporaries.
+    events_ingest& add(event_create e) & { events.push_back(std::move(e)); return *this; }
+    events_ingest&& add(event_create e) && { events.push_back(std::move(e)); return std::move(*this); }
+
+    std::size_t size() const noexcept { return events.size(); }
+    bool empty() const noexcept { return events.empty(); }
+
+    friend bool operator==(const events_ingest&, const events_ingest&) = default;
+};
+
+/**
+ * @brief The response of an ingestion request (EventsIngestResponse).
+ *
+ * @details `duplicates` is sent by the dated API only (0 with a 2025-03
+ * server): events dropped because their `external_id` was already known.
+ */
+struct events_ingest_response {
+    std::int64_t inserted = 0;   ///< number of events inserted
+    std::int64_t duplicates = 0; ///< number of events dropped as repeats of an external_id
+
+    friend bool operator==(const events_ingest_response&, const events_ingest_response&) = default;
+};
+
+} // namespace polar
+
+#endif
+// ---- end <polar/models/event.hpp> ----
+// #include <polar/models/filter.hpp>: inlined above
+// ---- begin <polar/models/json.hpp> ----
+//
+// polar-cpp: JSON conversion of the models, for users (tests, fakes, logs,
+// persistence).
+//
+#ifndef POLAR_MODELS_JSON_HPP
+#define POLAR_MODELS_JSON_HPP
+
+// ---- begin <polar/detail/json_codec.hpp> ----
+//
+// polar-cpp: JSON encoding and decoding of every model.
+//
+// This header declares only; Boost.JSON is included by the implementation
+// (impl/json_codec.ipp), so public headers stay light.
+//
+#ifndef POLAR_DETAIL_JSON_CODEC_HPP
+#define POLAR_DETAIL_JSON_CODEC_HPP
+
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
+// #include <polar/models/aggregation.hpp>: inlined above
+// #include <polar/models/common.hpp>: inlined above
+// #include <polar/models/customer.hpp>: inlined above
+// #include <polar/models/customer_meter.hpp>: inlined above
+// #include <polar/models/event.hpp>: inlined above
+// #include <polar/models/filter.hpp>: inlined above
+// #include <polar/models/meter.hpp>: inlined above
 // ---- begin <polar/models/meter_quantities.hpp> ----
 //
 // polar-cpp: meter quantities (MeterQuantities, MeterQuantity).
@@ -2121,6 +2993,7 @@ public:
 
 // #include <polar/models/common.hpp>: inlined above
 
+#include <optional>
 #include <vector>
 
 namespace polar {
@@ -2137,10 +3010,15 @@ struct meter_quantity {
  * @brief The time series of a meter (MeterQuantities), one entry per bucket,
  * in ascending order.
  *
- * @details This API era has no `total` field.
+ * @details `total` is sent by the dated API (2026-04 and later) only: the
+ * sum of the buckets for `count` and `sum`, their max/min for `max`/`min`;
+ * for `avg` and `unique` the server computes it over all matching events,
+ * ignoring the requested range (MeterAPI-2026-10 §5.3). It is empty with a
+ * 2025-03 server, and encoded only when set.
  */
 struct meter_quantities {
     std::vector<meter_quantity> quantities;
+    std::optional<double> total; ///< the aggregate over the whole series (dated API)
 
     friend bool operator==(const meter_quantities&, const meter_quantities&) = default;
 };
@@ -2151,130 +3029,13 @@ struct meter_quantities {
 // ---- end <polar/models/meter_quantities.hpp> ----
 // ---- begin <polar/models/page.hpp> ----
 //
-// polar-cpp: one page of a list (ListResource_Meter_, ListResource_Event_).
+// polar-cpp: one page of a list (ListResource_Meter_, ListResource_Event_,
+// ListResource_CustomerMeter_).
 //
 #ifndef POLAR_MODELS_PAGE_HPP
 #define POLAR_MODELS_PAGE_HPP
 
-// ---- begin <polar/with_diagnostics.hpp> ----
-//
-// polar-cpp: the completion token adapter that turns errors into exceptions.
-//
-#ifndef POLAR_WITH_DIAGNOSTICS_HPP
-#define POLAR_WITH_DIAGNOSTICS_HPP
-
-// #include <polar/error.hpp>: inlined above
-
-#include <boost/asio/associator.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
-#include <exception>
-#include <memory>
-#include <type_traits>
-#include <utility>
-
-namespace polar {
-
-/**
- * @brief Wraps a completion token so that a failed operation completes with
- * an exception (`api_error` or one of its subclasses) carrying the full
- * `diagnostics`, instead of a bare error_code.
- *
- * @details Only for polar operations (signature `void(error_code, T)`); the
- * adapted signature is `void(std::exception_ptr, T)`. It is part of the
- * default token, `polar::default_token`, so that
- * `co_await client.meters().get(id)` throws `not_found_error` with the
- * server's message. Pass `asio::as_tuple(asio::deferred)` or a callback to get
- * the error_code instead (and `request_options::diagnostics` for details).
- */
-template <class CompletionToken>
-struct with_diagnostics_t {
-    CompletionToken token;
-};
-
-/// Makes a `with_diagnostics_t` from any completion token.
-template <class CompletionToken>
-with_diagnostics_t<std::decay_t<CompletionToken>> with_diagnostics(CompletionToken&& token) {
-    return {std::forward<CompletionToken>(token)};
-}
-
-/// The default completion token of every operation: an awaitable that throws.
-using default_token = with_diagnostics_t<boost::asio::use_awaitable_t<>>;
-
-namespace detail {
-
-template <class Handler, class T>
-struct rethrowing_handler {
-    Handler handler;
-    std::shared_ptr<diagnostics> sink;
-
-    void operator()(error_code ec, T value) {
-        if (ec) {
-            diagnostics d = sink ? std::move(*sink) : diagnostics{};
-            std::move(handler)(make_api_exception(ec, std::move(d)), T{});
-        } else {
-            std::move(handler)(std::exception_ptr(), std::move(value));
-        }
-    }
-};
-
-// Operations pass their request description as the single initiation
-// argument; it has a `diagnostics_sink` member the adapter fills in.
-template <class Arg>
-Arg attach_sink(Arg arg, const std::shared_ptr<diagnostics>& sink) {
-    arg.diagnostics_sink = sink;
-    return arg;
-}
-
-template <class Initiation>
-struct with_diagnostics_initiation {
-    Initiation initiation;
-
-    template <class Handler, class... Args>
-    void operator()(Handler&& handler, Args&&... args) && {
-        using value_type = typename Initiation::value_type;
-        auto sink = std::make_shared<diagnostics>();
-        std::move(initiation)(
-            rethrowing_handler<std::decay_t<Handler>, value_type>{std::forward<Handler>(handler), sink},
-            attach_sink(std::forward<Args>(args), sink)...);
-    }
-};
-
-} // namespace detail
-} // namespace polar
-
-namespace boost::asio {
-
-template <class CompletionToken, class T>
-class async_result<polar::with_diagnostics_t<CompletionToken>, void(polar::error_code, T)> {
-public:
-    template <class Initiation, class RawToken, class... Args>
-    static auto initiate(Initiation&& initiation, RawToken&& token, Args&&... args) {
-        return async_initiate<CompletionToken, void(std::exception_ptr, T)>(
-            polar::detail::with_diagnostics_initiation<std::decay_t<Initiation>>{
-                std::forward<Initiation>(initiation)},
-            token.token, std::forward<Args>(args)...);
-    }
-};
-
-template <template <class, class> class Associator, class Handler, class T, class DefaultCandidate>
-struct associator<Associator, polar::detail::rethrowing_handler<Handler, T>, DefaultCandidate>
-    : Associator<Handler, DefaultCandidate> {
-    static typename Associator<Handler, DefaultCandidate>::type
-    get(const polar::detail::rethrowing_handler<Handler, T>& h) noexcept {
-        return Associator<Handler, DefaultCandidate>::get(h.handler);
-    }
-    static auto get(const polar::detail::rethrowing_handler<Handler, T>& h, const DefaultCandidate& c) noexcept
-        -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c)) {
-        return Associator<Handler, DefaultCandidate>::get(h.handler, c);
-    }
-};
-
-} // namespace boost::asio
-
-#endif
-// ---- end <polar/with_diagnostics.hpp> ----
+// #include <polar/with_diagnostics.hpp>: inlined above
 
 #include <cstdint>
 #include <memory>
@@ -2302,7 +3063,7 @@ struct pagination {
 /**
  * @brief One page of a list: the items and the pagination envelope.
  *
- * @tparam T meter or event.
+ * @tparam T meter, event or customer_meter.
  *
  * @details A response type (plain aggregate). Compare `items` and
  * `pagination` rather than whole pages: the client may attach request
@@ -2368,10 +3129,17 @@ inline constexpr std::size_t max_filter_depth = 100;
 // `unknown` keeping the raw string; nullable fields may also be absent;
 // required non-nullable fields must be present with the right JSON type;
 // integers must fit in int64 and be written without fraction or exponent.
+// Fields of the dated API (2026-04 and later) may be absent, so 2025-03
+// bodies decode as before. Metadata values: a number with a fraction or
+// exponent (or an integer beyond int64) is a double; filter clause values
+// stay string | integer | boolean. Doubles are exact (the shortest text of
+// a double decodes to that double). Events: see polar::event.
 
 POLAR_DECL error_code decode(std::string_view body, meter& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, page<meter>& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, page<event>& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, page<customer_meter>& out, std::string& what);
+POLAR_DECL error_code decode(std::string_view body, customer_meter& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, meter_quantities& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, events_ingest_response& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, event& out, std::string& what);
@@ -2404,7 +3172,17 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // Timestamps are written as the server writes them (UTC, `Z`, microseconds
 // when non-zero). Strings are escaped; invalid UTF-8 in them is replaced by
 // U+FFFD so the output is always valid JSON. Unknown enum values are written
-// with their raw string.
+// with their raw string. Doubles are written in their shortest round-trip
+// form, with a fraction or exponent (`2.0`). An event with raw_json is
+// written as that text.
+//
+// Errors: JSON has no NaN or infinity. A metadata value that is one cannot
+// be encoded: the encode() overloads returning std::string then throw
+// api_error with errc::invalid_argument (diagnostics::message names the
+// key, e.g. `events[2].metadata.ratio: NaN or infinity cannot be encoded as
+// JSON`); the overloads taking `out` and `what` return that error instead
+// and never throw but for std::bad_alloc. Quantities and other response
+// numbers that are not finite are written as null.
 
 POLAR_DECL std::string encode(const meter_create& v);
 POLAR_DECL std::string encode(const meter_update& v);
@@ -2413,6 +3191,8 @@ POLAR_DECL std::string encode(const event_create& v);
 POLAR_DECL std::string encode(const meter& v);
 POLAR_DECL std::string encode(const page<meter>& v);
 POLAR_DECL std::string encode(const page<event>& v);
+POLAR_DECL std::string encode(const page<customer_meter>& v);
+POLAR_DECL std::string encode(const customer_meter& v);
 POLAR_DECL std::string encode(const event& v);
 POLAR_DECL std::string encode(const customer& v);
 POLAR_DECL std::string encode(const address& v);
@@ -2421,6 +3201,13 @@ POLAR_DECL std::string encode(const events_ingest_response& v);
 POLAR_DECL std::string encode(const filter& v);
 POLAR_DECL std::string encode(const aggregation& v);
 POLAR_DECL std::string encode(const pagination& v);
+
+// Request bodies without exceptions: on success `out` holds the JSON and
+// `what` is empty; on failure errc::invalid_argument and `what` says why.
+POLAR_DECL error_code encode(const meter_create& v, std::string& out, std::string& what);
+POLAR_DECL error_code encode(const meter_update& v, std::string& out, std::string& what);
+POLAR_DECL error_code encode(const events_ingest& v, std::string& out, std::string& what);
+POLAR_DECL error_code encode(const event_create& v, std::string& out, std::string& what);
 
 } // namespace detail
 } // namespace polar
@@ -2597,11 +3384,14 @@ inline std::size_t first_invalid(std::string_view s) noexcept {
 #endif
 // ---- end <polar/impl/json_utf8.ipp> ----
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_stack.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -2654,6 +3444,89 @@ inline void append_quoted_excerpt(std::string& out, std::string_view s) {
     }
     out += '"';
 }
+
+// -- locating values in the text ----------------------------------------------
+// Events of a source other than `user` keep their text (event::raw_json).
+// The DOM does not know where a value came from, so a small scanner finds
+// it in the body, which the parser has accepted already; values it cannot
+// place are serialized from the DOM instead.
+namespace text {
+
+constexpr std::size_t npos = std::string_view::npos;
+
+inline std::size_t skip_ws(std::string_view s, std::size_t i) noexcept {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    return i;
+}
+
+// s[i] is the opening quote; returns the offset after the closing one.
+inline std::size_t skip_string(std::string_view s, std::size_t i) noexcept {
+    for (++i; i < s.size();) {
+        if (s[i] == '\\') i += 2;
+        else if (s[i] == '"') return i + 1;
+        else ++i;
+    }
+    return npos;
+}
+
+// The offset after the value that starts at s[i].
+inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
+    if (i >= s.size()) return npos;
+    if (s[i] == '"') return skip_string(s, i);
+    if (s[i] == '{' || s[i] == '[') {
+        std::size_t depth = 0;
+        while (i < s.size()) {
+            const char c = s[i];
+            if (c == '"') {
+                i = skip_string(s, i);
+                if (i == npos) return npos;
+                continue;
+            }
+            if (c == '{' || c == '[') ++depth;
+            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+            ++i;
+        }
+        return npos;
+    }
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
+           s[i] != '\n' && s[i] != '\r')
+        ++i;
+    return i;
+}
+
+// The spans of the items of the root object's `items` array (the last
+// `items` key wins, as in the DOM); false when the text has another shape.
+inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out) {
+    std::size_t i = skip_ws(s, 0);
+    if (i >= s.size() || s[i] != '{') return false;
+    std::size_t items = npos;
+    for (i = skip_ws(s, i + 1); i < s.size() && s[i] != '}';) {
+        if (s[i] != '"') return false;
+        const std::size_t key_end = skip_string(s, i);
+        if (key_end == npos) return false;
+        const std::string_view key = s.substr(i + 1, key_end - i - 2);
+        i = skip_ws(s, key_end);
+        if (i >= s.size() || s[i] != ':') return false;
+        i = skip_ws(s, i + 1);
+        if (key == "items") items = i;
+        i = skip_value(s, i);
+        if (i == npos) return false;
+        i = skip_ws(s, i);
+        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+    }
+    if (items == npos || s[items] != '[') return false;
+    out.clear();
+    for (i = skip_ws(s, items + 1); i < s.size() && s[i] != ']';) {
+        const std::size_t end = skip_value(s, i);
+        if (end == npos) return false;
+        out.push_back(s.substr(i, end - i));
+        i = skip_ws(s, end);
+        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+    }
+    return true;
+}
+
+} // namespace text
 
 class reader {
 public:
@@ -2743,7 +3616,10 @@ public:
         switch (v.kind()) {
         case bj::kind::int64: out = static_cast<double>(v.get_int64()); return true;
         case bj::kind::uint64: out = static_cast<double>(v.get_uint64()); return true;
-        case bj::kind::double_: out = v.get_double(); return true;
+        case bj::kind::double_:
+            out = v.get_double();
+            if (!std::isfinite(out)) return not_finite();
+            return true;
         default: return type_error("number", v);
         }
     }
@@ -2783,8 +3659,28 @@ public:
         else out = open_enum<E>::from_wire(sv(*s));
         return true;
     }
-    // string | integer | boolean
+    // A metadata value: string | integer | boolean | double. Integers beyond
+    // int64 become doubles; numbers beyond the double range are rejected.
     bool scalar(const bj::value& v, metadata_value& out) {
+        switch (v.kind()) {
+        case bj::kind::string: {
+            const bj::string& s = v.get_string();
+            out.emplace<0>(s.data(), s.size());
+            return true;
+        }
+        case bj::kind::int64: out.emplace<1>(v.get_int64()); return true;
+        case bj::kind::bool_: out.emplace<2>(v.get_bool()); return true;
+        case bj::kind::uint64: out.emplace<3>(static_cast<double>(v.get_uint64())); return true;
+        case bj::kind::double_:
+            if (!std::isfinite(v.get_double())) return not_finite();
+            out.emplace<3>(v.get_double());
+            return true;
+        default: return type_error("string, integer or boolean", v);
+        }
+    }
+    POLAR_COLD bool not_finite() { return fail("number out of range (beyond the range of a double)"); }
+    // A filter clause value: string | integer | boolean (never a float).
+    bool filter_scalar(const bj::value& v, filter_value& out) {
         switch (v.kind()) {
         case bj::kind::string: {
             const bj::string& s = v.get_string();
@@ -2810,6 +3706,39 @@ public:
         }
         return true;
     }
+    bool opt_i64(const bj::value& v, std::optional<std::int64_t>& out) {
+        if (v.is_null()) {
+            out.reset();
+            return true;
+        }
+        if (!v.is_int64() && !v.is_uint64() && !v.is_double()) return type_error("integer or null", v);
+        return i64(v, out.emplace());
+    }
+
+    // -- raw text of events (system and unknown-source events only) -----------
+    void set_body(std::string_view body) noexcept { body_ = body; }
+    // Set by read_page before each item; -1 outside pages.
+    void set_item(std::ptrdiff_t i) noexcept { item_ = i; }
+    // The text of `v`, the value being read: the item of a page or the root.
+    POLAR_COLD std::string raw_text(const bj::value& v) {
+        if (item_ < 0) {
+            // The root: the body without surrounding whitespace.
+            const std::size_t b = text::skip_ws(body_, 0);
+            std::size_t e = body_.size();
+            while (e > b && (body_[e - 1] == ' ' || body_[e - 1] == '\t' || body_[e - 1] == '\n' || body_[e - 1] == '\r'))
+                --e;
+            if (b < e && body_[b] == '{') return std::string(body_.substr(b, e - b));
+        } else {
+            if (!spans_scanned_) {
+                spans_scanned_ = true;
+                if (!text::page_item_spans(body_, item_spans_)) item_spans_.clear();
+            }
+            const auto i = static_cast<std::size_t>(item_);
+            if (i < item_spans_.size() && !item_spans_[i].empty() && item_spans_[i][0] == '{')
+                return std::string(item_spans_[i]);
+        }
+        return bj::serialize(v);
+    }
 
 private:
     struct segment {
@@ -2819,6 +3748,10 @@ private:
     };
     std::string msg_;
     std::vector<segment> path_; // innermost first
+    std::string_view body_;
+    std::ptrdiff_t item_ = -1;
+    bool spans_scanned_ = false;
+    std::vector<std::string_view> item_spans_; // the text of each item of a page
 };
 
 // Bit i set in `seen` for each required field names[i] found.
@@ -2845,7 +3778,7 @@ inline bool read_clause(reader& r, const bj::object& o, filter_clause& out) {
             if (!r.enumeration(x, out.op)) return r.at_key(k);
             seen |= 2u;
         } else if (k == "value") {
-            if (!r.scalar(x, out.value)) return r.at_key(k);
+            if (!r.filter_scalar(x, out.value)) return r.at_key(k);
             seen |= 4u;
         }
     }
@@ -2959,6 +3892,16 @@ inline bool read_meter(reader& r, const bj::value& v, meter& out) {
         } else if (k == "organization_id") {
             if (!r.str(x, out.organization_id)) return r.at_key(k);
             seen |= 1u << 6;
+        } else if (k == "unit") {
+            // Absent (2025-03) or null: the default, `scalar`.
+            if (x.is_null()) out.unit = meter_unit::scalar;
+            else if (!r.enumeration(x, out.unit)) return r.at_key(k);
+        } else if (k == "custom_label") {
+            if (!r.opt_str(x, out.custom_label)) return r.at_key(k);
+        } else if (k == "custom_multiplier") {
+            if (!r.opt_i64(x, out.custom_multiplier)) return r.at_key(k);
+        } else if (k == "archived_at") {
+            if (!r.opt_time(x, out.archived_at)) return r.at_key(k);
         }
     }
     return check_required(r, seen, required);
@@ -2985,6 +3928,13 @@ inline bool read_meter_create(reader& r, const bj::value& v, meter_create& out) 
             if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
         } else if (k == "organization_id") {
             if (!r.opt_str(x, out.organization_id)) return r.at_key(k);
+        } else if (k == "unit") {
+            if (x.is_null()) out.unit.reset();
+            else if (!r.enumeration(x, out.unit.emplace())) return r.at_key(k);
+        } else if (k == "custom_label") {
+            if (!r.opt_str(x, out.custom_label)) return r.at_key(k);
+        } else if (k == "custom_multiplier") {
+            if (!r.opt_i64(x, out.custom_multiplier)) return r.at_key(k);
         }
     }
     return check_required(r, seen, required);
@@ -3016,6 +3966,34 @@ inline bool read_meter_update(reader& r, const bj::value& v, meter_update& out) 
             }
         } else if (k == "metadata") {
             if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
+        } else if (k == "unit") {
+            if (x.is_null()) {
+                out.unit.set_null();
+            } else {
+                open_enum<meter_unit> u;
+                if (!r.enumeration(x, u)) return r.at_key(k);
+                out.unit.set(std::move(u));
+            }
+        } else if (k == "custom_label") {
+            if (x.is_null()) {
+                out.custom_label.set_null();
+            } else {
+                std::string label;
+                if (!r.str(x, label)) return r.at_key(k);
+                out.custom_label.set(std::move(label));
+            }
+        } else if (k == "custom_multiplier") {
+            if (x.is_null()) {
+                out.custom_multiplier.set_null();
+            } else {
+                std::int64_t m = 0;
+                if (!r.i64(x, m)) return r.at_key(k);
+                out.custom_multiplier.set(m);
+            }
+        } else if (k == "is_archived") {
+            // null means "unchanged", like absent.
+            if (x.is_null()) out.is_archived.reset();
+            else if (!r.boolean(x, out.is_archived.emplace())) return r.at_key(k);
         }
     }
     return true;
@@ -3067,9 +4045,12 @@ inline bool read_tax_id(reader& r, const bj::value& v, std::optional<tax_id>& ou
 inline bool read_customer(reader& r, const bj::value& v, customer& out) {
     const bj::object* o = r.object(v);
     if (!o) return false;
-    static constexpr std::string_view required[] = {"id", "created_at", "metadata", "email",
+    // `email` is checked after the loop: whether it may be null or absent
+    // depends on `type`, which may come later.
+    static constexpr std::string_view required[] = {"id", "created_at", "metadata",
                                                     "email_verified", "organization_id", "avatar_url"};
     unsigned seen = 0;
+    const bj::value* email = nullptr;
     for (const auto& kv : *o) {
         const std::string_view k = kv.key();
         const bj::value& x = kv.value();
@@ -3087,11 +4068,10 @@ inline bool read_customer(reader& r, const bj::value& v, customer& out) {
         } else if (k == "external_id") {
             if (!r.opt_str(x, out.external_id)) return r.at_key(k);
         } else if (k == "email") {
-            if (!r.str(x, out.email)) return r.at_key(k);
-            seen |= 1u << 3;
+            email = &x;
         } else if (k == "email_verified") {
             if (!r.boolean(x, out.email_verified)) return r.at_key(k);
-            seen |= 1u << 4;
+            seen |= 1u << 3;
         } else if (k == "name") {
             if (!r.opt_str(x, out.name)) return r.at_key(k);
         } else if (k == "billing_address") {
@@ -3101,23 +4081,168 @@ inline bool read_customer(reader& r, const bj::value& v, customer& out) {
             if (!read_tax_id(r, x, out.tax_id)) return r.at_key(k);
         } else if (k == "organization_id") {
             if (!r.str(x, out.organization_id)) return r.at_key(k);
-            seen |= 1u << 5;
+            seen |= 1u << 4;
         } else if (k == "deleted_at") {
             if (!r.opt_time(x, out.deleted_at)) return r.at_key(k);
         } else if (k == "avatar_url") {
-            if (!r.str(x, out.avatar_url)) return r.at_key(k);
-            seen |= 1u << 6;
+            // The dated API sends null for customers without an avatar.
+            if (x.is_null()) out.avatar_url.clear();
+            else if (!x.is_string()) return r.type_error("string or null", x), r.at_key(k);
+            else if (!r.str(x, out.avatar_url)) return r.at_key(k);
+            seen |= 1u << 5;
+        } else if (k == "type") {
+            if (!r.enumeration(x, out.type)) return r.at_key(k);
+        } else if (k == "billing_name") {
+            if (!r.opt_str(x, out.billing_name)) return r.at_key(k);
+        } else if (k == "locale") {
+            if (!r.opt_str(x, out.locale)) return r.at_key(k);
+        } else if (k == "default_payment_method_id") {
+            if (!r.opt_str(x, out.default_payment_method_id)) return r.at_key(k);
+        } else if (k == "first_user_event_at") {
+            if (!r.opt_time(x, out.first_user_event_at)) return r.at_key(k);
+        }
+    }
+    if (!check_required(r, seen, required)) return false;
+    // Individuals (also 2025-03 customers, which have no type) must have an
+    // email; teams and unknown types may have none.
+    if (out.type == customer_type::individual) {
+        if (!email) return r.missing("email");
+        if (!r.str(*email, out.email)) return r.at_key("email");
+    } else if (email && !email->is_null()) {
+        if (!email->is_string()) return r.type_error("string or null", *email), r.at_key("email");
+        if (!r.str(*email, out.email)) return r.at_key("email");
+    } else {
+        out.email.clear();
+    }
+    return true;
+}
+
+// LLMMetadata (`_llm`).
+inline bool read_llm(reader& r, const bj::value& v, llm_metadata& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"vendor", "model", "input_tokens", "output_tokens",
+                                                    "total_tokens"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "vendor") {
+            if (!r.str(x, out.vendor)) return r.at_key(k);
+            seen |= 1u << 0;
+        } else if (k == "model") {
+            if (!r.str(x, out.model)) return r.at_key(k);
+            seen |= 1u << 1;
+        } else if (k == "input_tokens") {
+            if (!r.i64(x, out.input_tokens)) return r.at_key(k);
+            seen |= 1u << 2;
+        } else if (k == "output_tokens") {
+            if (!r.i64(x, out.output_tokens)) return r.at_key(k);
+            seen |= 1u << 3;
+        } else if (k == "total_tokens") {
+            if (!r.i64(x, out.total_tokens)) return r.at_key(k);
+            seen |= 1u << 4;
+        } else if (k == "prompt") {
+            if (!r.opt_str(x, out.prompt)) return r.at_key(k);
+        } else if (k == "response") {
+            if (!r.opt_str(x, out.response)) return r.at_key(k);
+        } else if (k == "cached_input_tokens") {
+            if (!r.opt_i64(x, out.cached_input_tokens)) return r.at_key(k);
         }
     }
     return check_required(r, seen, required);
 }
 
+// A decimal sent as a number: its shortest text in fixed notation.
+POLAR_COLD inline void decimal_text(const bj::value& v, std::string& out) {
+    char buf[400];
+    std::to_chars_result res{};
+    if (v.is_int64()) res = std::to_chars(buf, buf + sizeof buf, v.get_int64());
+    else if (v.is_uint64()) res = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
+    else res = std::to_chars(buf, buf + sizeof buf, v.get_double(), std::chars_format::fixed);
+    out.assign(buf, res.ec == std::errc() ? static_cast<std::size_t>(res.ptr - buf) : 0);
+}
+
+// CostMetadata (`_cost`): `amount` as a string or a number.
+inline bool read_cost(reader& r, const bj::value& v, cost_metadata& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"amount", "currency"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "amount") {
+            if (x.is_string()) {
+                r.str(x, out.amount);
+            } else if (x.is_int64() || x.is_uint64() || x.is_double()) {
+                if (x.is_double() && !std::isfinite(x.get_double())) return r.not_finite(), r.at_key(k);
+                decimal_text(x, out.amount);
+            } else {
+                return r.type_error("decimal string or number", x), r.at_key(k);
+            }
+            seen |= 1u << 0;
+        } else if (k == "currency") {
+            if (!r.str(x, out.currency)) return r.at_key(k);
+            seen |= 1u << 1;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+// EventMetadataOutput of a user event: scalars, plus `_llm` and `_cost`
+// objects. A 2025-03 event may hold scalars under those keys: kept as
+// metadata. Other non-scalar values under `_` keys (reserved for Polar's
+// structured metadata) are skipped, so a structure added later does not
+// break decoding.
+inline bool read_user_event_metadata(reader& r, const bj::value& v, event& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    out.metadata.clear();
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (!k.empty() && k[0] == '_' && !x.is_string() && !x.is_number() && !x.is_bool()) {
+            if (k == "_llm" && x.is_object()) {
+                if (!read_llm(r, x, out.llm.emplace())) return r.at_key(k);
+            } else if (k == "_cost" && x.is_object()) {
+                if (!read_cost(r, x, out.cost.emplace())) return r.at_key(k);
+            }
+            continue;
+        }
+        auto it = out.metadata.try_emplace(out.metadata.end(), std::string(k));
+        if (!r.scalar(x, it->second)) return r.at_key(k);
+    }
+    return true;
+}
+
+// The metadata of a system event (or of an unknown source): its typed
+// object is kept whole in raw_json; `metadata` gets the top-level scalars.
+inline bool read_other_event_metadata(reader& r, const bj::value& v, event& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    out.metadata.clear();
+    for (const auto& kv : *o) {
+        const bj::value& x = kv.value();
+        if (x.is_string() || x.is_int64() || x.is_bool() || x.is_uint64() ||
+            (x.is_double() && std::isfinite(x.get_double()))) {
+            auto it = out.metadata.try_emplace(out.metadata.end(), std::string(kv.key()));
+            r.scalar(x, it->second);
+        }
+    }
+    return true;
+}
+
+// Event = SystemEvent | UserEvent, discriminated by `source`, then (system)
+// by `name`. The common fields are read for every event; `metadata` once
+// `source` is known (keys come in any order).
 inline bool read_event(reader& r, const bj::value& v, event& out) {
     const bj::object* o = r.object(v);
     if (!o) return false;
     static constexpr std::string_view required[] = {"id", "timestamp", "name", "source",
                                                     "organization_id", "metadata"};
     unsigned seen = 0;
+    const bj::value* metadata = nullptr;
     for (const auto& kv : *o) {
         const std::string_view k = kv.key();
         const bj::value& x = kv.value();
@@ -3137,7 +4262,7 @@ inline bool read_event(reader& r, const bj::value& v, event& out) {
             if (!r.str(x, out.organization_id)) return r.at_key(k);
             seen |= 1u << 4;
         } else if (k == "metadata") {
-            if (!r.meta(x, out.metadata)) return r.at_key(k);
+            metadata = &x;
             seen |= 1u << 5;
         } else if (k == "customer_id") {
             if (!r.opt_str(x, out.customer_id)) return r.at_key(k);
@@ -3146,9 +4271,52 @@ inline bool read_event(reader& r, const bj::value& v, event& out) {
         } else if (k == "customer") {
             if (x.is_null()) out.customer.reset();
             else if (!read_customer(r, x, out.customer.emplace())) return r.at_key(k);
+        } else if (k == "label") {
+            if (!r.str(x, out.label)) return r.at_key(k);
+        } else if (k == "child_count") {
+            if (!r.i64(x, out.child_count)) return r.at_key(k);
+        } else if (k == "parent_id") {
+            if (!r.opt_str(x, out.parent_id)) return r.at_key(k);
+        } else if (k == "member_id") {
+            if (!r.opt_str(x, out.member_id)) return r.at_key(k);
+        } else if (k == "external_member_id") {
+            if (!r.opt_str(x, out.external_member_id)) return r.at_key(k);
         }
     }
-    return check_required(r, seen, required);
+    if (!check_required(r, seen, required)) return false;
+    if (out.source == event_source::user) {
+        if (!read_user_event_metadata(r, *metadata, out)) return r.at_key("metadata");
+    } else {
+        if (!read_other_event_metadata(r, *metadata, out)) return r.at_key("metadata");
+        out.raw_json = r.raw_text(v);
+    }
+    return true;
+}
+
+// EventMetadataInput: scalars, plus `_llm` and `_cost` objects, which go to
+// event_create::llm and ::cost (the map is left unset when they were all it
+// held, as the encoder writes them for an unset map).
+inline bool read_event_create_metadata(reader& r, const bj::value& v, event_create& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    metadata& md = out.metadata.emplace();
+    bool structured = false;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "_llm" && x.is_object()) {
+            if (!read_llm(r, x, out.llm.emplace())) return r.at_key(k);
+            structured = true;
+        } else if (k == "_cost" && x.is_object()) {
+            if (!read_cost(r, x, out.cost.emplace())) return r.at_key(k);
+            structured = true;
+        } else {
+            auto it = md.try_emplace(md.end(), std::string(k));
+            if (!r.scalar(x, it->second)) return r.at_key(k);
+        }
+    }
+    if (structured && md.empty()) out.metadata.reset();
+    return true;
 }
 
 inline bool read_event_create(reader& r, const bj::value& v, event_create& out) {
@@ -3169,9 +4337,17 @@ inline bool read_event_create(reader& r, const bj::value& v, event_create& out) 
         } else if (k == "timestamp") {
             if (!r.time(x, out.timestamp.emplace())) return r.at_key(k);
         } else if (k == "metadata") {
-            if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
+            if (!read_event_create_metadata(r, x, out)) return r.at_key(k);
         } else if (k == "organization_id") {
             if (!r.opt_str(x, out.organization_id)) return r.at_key(k);
+        } else if (k == "external_id") {
+            if (!r.opt_str(x, out.external_id)) return r.at_key(k);
+        } else if (k == "parent_id") {
+            if (!r.opt_str(x, out.parent_id)) return r.at_key(k);
+        } else if (k == "member_id") {
+            if (!r.opt_str(x, out.member_id)) return r.at_key(k);
+        } else if (k == "external_member_id") {
+            if (!r.opt_str(x, out.external_member_id)) return r.at_key(k);
         }
     }
     if (!check_required(r, seen, required)) return false;
@@ -3200,6 +4376,9 @@ inline bool read_ingest_response(reader& r, const bj::value& v, events_ingest_re
     const bj::value* n = o->if_contains("inserted");
     if (!n) return r.missing("inserted");
     if (!r.i64(*n, out.inserted)) return r.at_key("inserted");
+    // Dated API only; 0 when absent.
+    if (const bj::value* d = o->if_contains("duplicates"))
+        if (!r.i64(*d, out.duplicates)) return r.at_key("duplicates");
     return true;
 }
 
@@ -3208,6 +4387,9 @@ inline bool read_ingest_response(reader& r, const bj::value& v, events_ingest_re
 inline bool read_quantities(reader& r, const bj::value& v, meter_quantities& out) {
     const bj::object* o = r.object(v);
     if (!o) return false;
+    // Dated API only.
+    if (const bj::value* t = o->if_contains("total"))
+        if (!r.number(*t, out.total.emplace())) return r.at_key("total");
     const bj::value* q = o->if_contains("quantities");
     if (!q) return r.missing("quantities");
     const bj::array* a = r.array(*q);
@@ -3266,12 +4448,61 @@ bool read_page(reader& r, const bj::value& v, page<T>& out, ReadItem read_item) 
             if (!a) return r.at_key(k);
             out.items.clear();
             out.items.reserve(a->size());
-            for (std::size_t i = 0; i < a->size(); ++i)
+            for (std::size_t i = 0; i < a->size(); ++i) {
+                r.set_item(static_cast<std::ptrdiff_t>(i));
                 if (!read_item(r, (*a)[i], out.items.emplace_back())) return r.at_index(i), r.at_key(k);
+            }
+            r.set_item(-1);
             seen |= 1u;
         } else if (k == "pagination") {
             if (!read_pagination(r, kv.value(), out.pagination)) return r.at_key(k);
             seen |= 2u;
+        }
+    }
+    return check_required(r, seen, required);
+}
+
+// -- customer meters ----------------------------------------------------------------
+
+inline bool read_customer_meter(reader& r, const bj::value& v, customer_meter& out) {
+    const bj::object* o = r.object(v);
+    if (!o) return false;
+    static constexpr std::string_view required[] = {"id",          "created_at",     "customer_id",
+                                                    "meter_id",    "consumed_units", "credited_units",
+                                                    "balance",     "customer",       "meter"};
+    unsigned seen = 0;
+    for (const auto& kv : *o) {
+        const std::string_view k = kv.key();
+        const bj::value& x = kv.value();
+        if (k == "id") {
+            if (!r.str(x, out.id)) return r.at_key(k);
+            seen |= 1u << 0;
+        } else if (k == "created_at") {
+            if (!r.time(x, out.created_at)) return r.at_key(k);
+            seen |= 1u << 1;
+        } else if (k == "modified_at") {
+            if (!r.opt_time(x, out.modified_at)) return r.at_key(k);
+        } else if (k == "customer_id") {
+            if (!r.str(x, out.customer_id)) return r.at_key(k);
+            seen |= 1u << 2;
+        } else if (k == "meter_id") {
+            if (!r.str(x, out.meter_id)) return r.at_key(k);
+            seen |= 1u << 3;
+        } else if (k == "consumed_units") {
+            if (!r.number(x, out.consumed_units)) return r.at_key(k);
+            seen |= 1u << 4;
+        } else if (k == "credited_units") {
+            if (!r.i64(x, out.credited_units)) return r.at_key(k);
+            seen |= 1u << 5;
+        } else if (k == "balance") {
+            if (!r.number(x, out.balance)) return r.at_key(k);
+            seen |= 1u << 6;
+        } else if (k == "customer") {
+            if (!read_customer(r, x, out.customer)) return r.at_key(k);
+            seen |= 1u << 7;
+        } else if (k == "meter") {
+            if (!read_meter(r, x, out.meter)) return r.at_key(k);
+            seen |= 1u << 8;
         }
     }
     return check_required(r, seen, required);
@@ -3293,6 +4524,102 @@ POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::s
     out = "invalid JSON at offset " + std::to_string(consumed) + ": " + ec.message();
     return out;
 }
+
+// Exactness of doubles: Boost.JSON 1.81 computes a double as mantissa times
+// or divided by a power of ten, which is exact (correctly rounded) only when
+// the mantissa has at most 15 digits and the exponent is small (Clinger's
+// fast path); longer numbers can be off by one unit in the last place, so
+// that 0.30000000000000004 would not decode to the double it was written
+// from. Those few numbers are converted again from their text.
+inline double exact_double(double d, std::string_view text) noexcept {
+    std::size_t digits = 0;
+    for (char c : text) {
+        if (c >= '0' && c <= '9') ++digits;
+        else if (c == 'e' || c == 'E') digits = 99;
+    }
+    if (digits <= 15) return d;
+    double exact;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), exact);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size() ? exact : d;
+}
+
+// What boost::json::parser does (basic_parser + value_stack), with exact
+// doubles (above).
+struct dom_handler {
+    static constexpr std::size_t max_object_size = bj::object::max_size();
+    static constexpr std::size_t max_array_size = bj::array::max_size();
+    static constexpr std::size_t max_key_size = bj::string::max_size();
+    static constexpr std::size_t max_string_size = bj::string::max_size();
+
+    bj::value_stack st;
+    std::string number; // the start of a number split across writes (never with one write)
+
+    dom_handler(unsigned char* buffer, std::size_t size) noexcept : st(bj::storage_ptr(), buffer, size) {}
+
+    bool on_document_begin(bj::error_code&) { return true; }
+    bool on_document_end(bj::error_code&) { return true; }
+    bool on_object_begin(bj::error_code&) { return true; }
+    bool on_object_end(std::size_t n, bj::error_code&) {
+        st.push_object(n);
+        return true;
+    }
+    bool on_array_begin(bj::error_code&) { return true; }
+    bool on_array_end(std::size_t n, bj::error_code&) {
+        st.push_array(n);
+        return true;
+    }
+    bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_chars(s);
+        return true;
+    }
+    bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_key(s);
+        return true;
+    }
+    bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_chars(s);
+        return true;
+    }
+    bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
+        st.push_string(s);
+        return true;
+    }
+    bool on_number_part(bj::string_view s, bj::error_code&) {
+        number.append(s.data(), s.size());
+        return true;
+    }
+    bool on_int64(std::int64_t i, bj::string_view, bj::error_code&) {
+        number.clear();
+        st.push_int64(i);
+        return true;
+    }
+    bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
+        number.clear();
+        st.push_uint64(u);
+        return true;
+    }
+    bool on_double(double d, bj::string_view s, bj::error_code&) {
+        if (number.empty()) {
+            d = exact_double(d, std::string_view(s.data(), s.size()));
+        } else {
+            number.append(s.data(), s.size());
+            d = exact_double(d, number);
+            number.clear();
+        }
+        st.push_double(d);
+        return true;
+    }
+    bool on_bool(bool b, bj::error_code&) {
+        st.push_bool(b);
+        return true;
+    }
+    bool on_null(bj::error_code&) {
+        st.push_null();
+        return true;
+    }
+    bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
+    bool on_comment(bj::string_view, bj::error_code&) { return true; }
+};
 
 // Parses `body` and calls `fn(const bj::value&)` with the root; the DOM lives
 // in a monotonic resource: a stack buffer for small bodies, the thread's
@@ -3326,15 +4653,20 @@ bool with_document(std::string_view body, std::string& what, Fn&& fn) {
 
     bj::parse_options opt;
     opt.max_depth = max_json_depth;
-    bj::parser p(bj::storage_ptr(), opt, parser_buffer, sizeof parser_buffer);
-    p.reset(bj::storage_ptr(&*mr));
+    bj::basic_parser<dom_handler> p(opt, parser_buffer, sizeof parser_buffer);
+    p.reset();
+    p.handler().st.reset(bj::storage_ptr(&*mr));
     bj::error_code ec;
-    const std::size_t n = p.write(body.data(), body.size(), ec);
+    const std::size_t n = p.write_some(false, body.data(), body.size(), ec);
+    if (!ec && n < body.size()) {
+        ec = bj::error::extra_data;
+        p.fail(ec);
+    }
     if (ec) {
         what = describe_parse_error(body, n, ec);
         return false;
     }
-    const bj::value root = p.release();
+    const bj::value root = p.handler().st.release();
     return fn(root);
 }
 
@@ -3344,6 +4676,7 @@ error_code decode_root(std::string_view body, T& out, std::string& what, Read re
         what.clear();
         bool ok = with_document(body, what, [&](const bj::value& root) {
             reader r;
+            r.set_body(body);
             if (read(r, root, out)) return true;
             what = r.what();
             return false;
@@ -3380,6 +4713,19 @@ POLAR_DECL error_code decode(std::string_view body, page<event>& out, std::strin
     return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, page<event>& p) {
         return json_decode_impl::read_page(r, v, p, json_decode_impl::read_event);
     });
+}
+
+POLAR_DECL error_code decode(std::string_view body, page<customer_meter>& out, std::string& what) {
+    out.items.clear();
+    out.pagination = {};
+    return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, page<customer_meter>& p) {
+        return json_decode_impl::read_page(r, v, p, json_decode_impl::read_customer_meter);
+    });
+}
+
+POLAR_DECL error_code decode(std::string_view body, customer_meter& out, std::string& what) {
+    out = customer_meter();
+    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_customer_meter);
 }
 
 POLAR_DECL error_code decode(std::string_view body, meter_quantities& out, std::string& what) {
@@ -3518,11 +4864,14 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // #include <polar/detail/json_codec.hpp>: inlined above
 // #include <polar/impl/json_utf8.ipp>: inlined above
 
+// #include <polar/error.hpp>: inlined above
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace polar {
 namespace detail {
@@ -3628,7 +4977,26 @@ public:
         if (s) str(*s);
         else null();
     }
-    void scalar(const metadata_value& v) {
+    // A metadata double: like number(), but NaN and infinities are an error
+    // (null is written in their place so that the text stays JSON).
+    void metadata_double(double v, std::string_view key) {
+        if (!std::isfinite(v)) {
+            fail_metadata(key);
+            null();
+            return;
+        }
+        number(v);
+    }
+    void scalar(const metadata_value& v, std::string_view key) {
+        switch (v.index()) {
+        case 0: str(*std::get_if<0>(&v)); break;
+        case 1: i64(*std::get_if<1>(&v)); break;
+        case 2: boolean(*std::get_if<2>(&v)); break;
+        case 3: metadata_double(*std::get_if<3>(&v), key); break;
+        default: null(); break; // valueless_by_exception
+        }
+    }
+    void scalar(const filter_value& v) {
         switch (v.index()) {
         case 0: str(*std::get_if<0>(&v)); break;
         case 1: i64(*std::get_if<1>(&v)); break;
@@ -3636,21 +5004,62 @@ public:
         default: null(); break; // valueless_by_exception
         }
     }
-    void meta(const metadata& m) {
-        out_.push_back('{');
-        bool first = true;
+    // The entries of a metadata map, without braces; `skip_llm` / `skip_cost`
+    // leave out the keys `_llm` / `_cost` (written from the structures).
+    void meta_entries(const metadata& m, bool& first, bool skip_llm = false, bool skip_cost = false) {
         for (const auto& [k, v] : m) {
+            if ((skip_llm && k == "_llm") || (skip_cost && k == "_cost")) continue;
             if (!first) out_.push_back(',');
             first = false;
             str(k);
             out_.push_back(':');
-            scalar(v);
+            scalar(v, k);
         }
+    }
+    void meta(const metadata& m) {
+        out_.push_back('{');
+        bool first = true;
+        meta_entries(m, first);
         out_.push_back('}');
     }
 
+    // -- errors ---------------------------------------------------------------
+    bool failed() const noexcept { return !error_.empty(); }
+    const std::string& error() const noexcept { return error_; }
+    POLAR_COLD void fail_metadata(std::string_view key) {
+        if (failed()) return;
+        error_ = "metadata.";
+        error_.append(key.data(), key.size());
+        error_ += ": NaN or infinity cannot be encoded as JSON";
+    }
+    // Runs f(); prefixes a failure it caused with the path `prefix`.
+    template <class F>
+    void nested(std::string_view prefix, F&& f) {
+        const bool had = failed();
+        f();
+        if (!had && failed()) prefix_error(prefix, std::string_view());
+    }
+    template <class F>
+    void nested(std::string_view array, std::size_t i, F&& f) {
+        const bool had = failed();
+        f();
+        if (!had && failed()) prefix_error(array, std::to_string(i));
+    }
+
 private:
+    POLAR_COLD void prefix_error(std::string_view key, std::string_view index) {
+        std::string p(key);
+        if (!index.empty()) {
+            p += '[';
+            p.append(index.data(), index.size());
+            p += ']';
+        }
+        p += '.';
+        error_.insert(0, p);
+    }
+
     std::string& out_;
+    std::string error_;
 };
 
 inline void write_filter(writer& w, const filter& f);
@@ -3706,6 +5115,15 @@ inline void write_meter(writer& w, const meter& m) {
     write_aggregation(w, m.aggregation);
     w.raw(",\"organization_id\":");
     w.str(m.organization_id);
+    w.raw(",\"unit\":");
+    w.str(m.unit.wire());
+    w.raw(",\"custom_label\":");
+    w.opt_str(m.custom_label);
+    w.raw(",\"custom_multiplier\":");
+    if (m.custom_multiplier) w.i64(*m.custom_multiplier);
+    else w.null();
+    w.raw(",\"archived_at\":");
+    w.opt_time(m.archived_at);
     w.raw('}');
 }
 
@@ -3723,6 +5141,18 @@ inline void write_meter_create(writer& w, const meter_create& m) {
     if (m.organization_id) {
         w.raw(",\"organization_id\":");
         w.str(*m.organization_id);
+    }
+    if (m.unit) {
+        w.raw(",\"unit\":");
+        w.str(m.unit->wire());
+    }
+    if (m.custom_label) {
+        w.raw(",\"custom_label\":");
+        w.str(*m.custom_label);
+    }
+    if (m.custom_multiplier) {
+        w.raw(",\"custom_multiplier\":");
+        w.i64(*m.custom_multiplier);
     }
     w.raw('}');
 }
@@ -3747,6 +5177,25 @@ inline void write_meter_update(writer& w, const meter_update& m) {
     if (m.metadata) {
         w.member(first, "metadata");
         w.meta(*m.metadata);
+    }
+    if (!m.unit.is_absent()) {
+        w.member(first, "unit");
+        if (const auto* u = m.unit.get()) w.str(u->wire());
+        else w.null();
+    }
+    if (!m.custom_label.is_absent()) {
+        w.member(first, "custom_label");
+        if (const std::string* l = m.custom_label.get()) w.str(*l);
+        else w.null();
+    }
+    if (!m.custom_multiplier.is_absent()) {
+        w.member(first, "custom_multiplier");
+        if (const std::int64_t* n = m.custom_multiplier.get()) w.i64(*n);
+        else w.null();
+    }
+    if (m.is_archived) {
+        w.member(first, "is_archived");
+        w.boolean(*m.is_archived);
     }
     w.raw('}');
 }
@@ -3779,7 +5228,8 @@ inline void write_customer(writer& w, const customer& c) {
     w.raw(",\"external_id\":");
     w.opt_str(c.external_id);
     w.raw(",\"email\":");
-    w.str(c.email);
+    if (c.email.empty() && c.type != customer_type::individual) w.null();
+    else w.str(c.email);
     w.raw(",\"email_verified\":");
     w.boolean(c.email_verified);
     w.raw(",\"name\":");
@@ -3803,10 +5253,75 @@ inline void write_customer(writer& w, const customer& c) {
     w.opt_time(c.deleted_at);
     w.raw(",\"avatar_url\":");
     w.str(c.avatar_url);
+    w.raw(",\"type\":");
+    w.str(c.type.wire());
+    w.raw(",\"billing_name\":");
+    w.opt_str(c.billing_name);
+    w.raw(",\"locale\":");
+    w.opt_str(c.locale);
+    w.raw(",\"default_payment_method_id\":");
+    w.opt_str(c.default_payment_method_id);
+    w.raw(",\"first_user_event_at\":");
+    w.opt_time(c.first_user_event_at);
+    w.raw('}');
+}
+
+inline void write_llm(writer& w, const llm_metadata& l) {
+    w.raw("{\"vendor\":");
+    w.str(l.vendor);
+    w.raw(",\"model\":");
+    w.str(l.model);
+    w.raw(",\"input_tokens\":");
+    w.i64(l.input_tokens);
+    w.raw(",\"output_tokens\":");
+    w.i64(l.output_tokens);
+    w.raw(",\"total_tokens\":");
+    w.i64(l.total_tokens);
+    if (l.prompt) {
+        w.raw(",\"prompt\":");
+        w.str(*l.prompt);
+    }
+    if (l.response) {
+        w.raw(",\"response\":");
+        w.str(*l.response);
+    }
+    if (l.cached_input_tokens) {
+        w.raw(",\"cached_input_tokens\":");
+        w.i64(*l.cached_input_tokens);
+    }
+    w.raw('}');
+}
+
+inline void write_cost(writer& w, const cost_metadata& c) {
+    w.raw("{\"amount\":");
+    w.str(c.amount);
+    w.raw(",\"currency\":");
+    w.str(c.currency);
+    w.raw('}');
+}
+
+// A metadata object with the structured keys `_llm` and `_cost`.
+inline void write_event_metadata(writer& w, const metadata* m, const std::optional<llm_metadata>& llm,
+                                 const std::optional<cost_metadata>& cost) {
+    w.raw('{');
+    bool first = true;
+    if (m) w.meta_entries(*m, first, llm.has_value(), cost.has_value());
+    if (llm) {
+        w.member(first, "_llm");
+        write_llm(w, *llm);
+    }
+    if (cost) {
+        w.member(first, "_cost");
+        write_cost(w, *cost);
+    }
     w.raw('}');
 }
 
 inline void write_event(writer& w, const event& e) {
+    if (!e.raw_json.empty()) {
+        w.raw(e.raw_json);
+        return;
+    }
     w.raw("{\"id\":");
     w.str(e.id);
     w.raw(",\"timestamp\":");
@@ -3822,10 +5337,20 @@ inline void write_event(writer& w, const event& e) {
     w.raw(",\"external_customer_id\":");
     w.opt_str(e.external_customer_id);
     w.raw(",\"customer\":");
-    if (e.customer) write_customer(w, *e.customer);
+    if (e.customer) w.nested("customer", [&] { write_customer(w, *e.customer); });
     else w.null();
     w.raw(",\"metadata\":");
-    w.meta(e.metadata);
+    write_event_metadata(w, &e.metadata, e.llm, e.cost);
+    w.raw(",\"label\":");
+    w.str(e.label);
+    w.raw(",\"child_count\":");
+    w.i64(e.child_count);
+    w.raw(",\"parent_id\":");
+    w.opt_str(e.parent_id);
+    w.raw(",\"member_id\":");
+    w.opt_str(e.member_id);
+    w.raw(",\"external_member_id\":");
+    w.opt_str(e.external_member_id);
     w.raw('}');
 }
 
@@ -3844,14 +5369,54 @@ inline void write_event_create(writer& w, const event_create& e) {
         w.raw(",\"timestamp\":");
         w.time(*e.timestamp);
     }
-    if (e.metadata) {
+    if (e.metadata || e.llm || e.cost) {
         w.raw(",\"metadata\":");
-        w.meta(*e.metadata);
+        write_event_metadata(w, e.metadata ? &*e.metadata : nullptr, e.llm, e.cost);
     }
     if (e.organization_id) {
         w.raw(",\"organization_id\":");
         w.str(*e.organization_id);
     }
+    if (e.external_id) {
+        w.raw(",\"external_id\":");
+        w.str(*e.external_id);
+    }
+    if (e.parent_id) {
+        w.raw(",\"parent_id\":");
+        w.str(*e.parent_id);
+    }
+    if (e.member_id) {
+        w.raw(",\"member_id\":");
+        w.str(*e.member_id);
+    }
+    if (e.external_member_id) {
+        w.raw(",\"external_member_id\":");
+        w.str(*e.external_member_id);
+    }
+    w.raw('}');
+}
+
+inline void write_customer_meter(writer& w, const customer_meter& c) {
+    w.raw("{\"id\":");
+    w.str(c.id);
+    w.raw(",\"created_at\":");
+    w.time(c.created_at);
+    w.raw(",\"modified_at\":");
+    w.opt_time(c.modified_at);
+    w.raw(",\"customer_id\":");
+    w.str(c.customer_id);
+    w.raw(",\"meter_id\":");
+    w.str(c.meter_id);
+    w.raw(",\"consumed_units\":");
+    w.number(c.consumed_units);
+    w.raw(",\"credited_units\":");
+    w.i64(c.credited_units);
+    w.raw(",\"balance\":");
+    w.number(c.balance);
+    w.raw(",\"customer\":");
+    w.nested("customer", [&] { write_customer(w, c.customer); });
+    w.raw(",\"meter\":");
+    w.nested("meter", [&] { write_meter(w, c.meter); });
     w.raw('}');
 }
 
@@ -3867,14 +5432,21 @@ template <class T, class WriteItem>
 void write_page(writer& w, const page<T>& p, WriteItem write_item) {
     w.raw("{\"items\":[");
     bool first = true;
+    std::size_t i = 0;
     for (const T& item : p.items) {
         if (!first) w.raw(',');
         first = false;
-        write_item(w, item);
+        w.nested("items", i++, [&] { write_item(w, item); });
     }
     w.raw("],\"pagination\":");
     write_pagination(w, p.pagination);
     w.raw('}');
+}
+
+POLAR_COLD inline void throw_encode_error(std::string what) {
+    diagnostics diag;
+    diag.message = std::move(what);
+    throw api_error(make_error_code(errc::invalid_argument), std::move(diag));
 }
 
 template <class T, class Write>
@@ -3883,7 +5455,33 @@ std::string encode_with(const T& v, std::size_t reserve, Write write) {
     out.reserve(reserve);
     writer w(out);
     write(w, v);
+    if (w.failed()) throw_encode_error(w.error());
     return out;
+}
+
+template <class T, class Write>
+error_code encode_to(const T& v, std::size_t reserve, std::string& out, std::string& what, Write write) {
+    out.clear();
+    what.clear();
+    out.reserve(reserve);
+    writer w(out);
+    write(w, v);
+    if (!w.failed()) return {};
+    what = w.error();
+    out.clear();
+    return make_error_code(errc::invalid_argument);
+}
+
+inline void write_events_ingest(writer& w, const events_ingest& in) {
+    w.raw("{\"events\":[");
+    bool first = true;
+    std::size_t i = 0;
+    for (const event_create& e : in.events) {
+        if (!first) w.raw(',');
+        first = false;
+        w.nested("events", i++, [&] { write_event_create(w, e); });
+    }
+    w.raw("]}");
 }
 
 } // namespace json_encode_impl
@@ -3897,16 +5495,7 @@ POLAR_DECL std::string encode(const meter_update& v) {
 }
 
 POLAR_DECL std::string encode(const events_ingest& v) {
-    return json_encode_impl::encode_with(v, 16 + v.events.size() * 160, [](auto& w, const events_ingest& in) {
-        w.raw("{\"events\":[");
-        bool first = true;
-        for (const event_create& e : in.events) {
-            if (!first) w.raw(',');
-            first = false;
-            json_encode_impl::write_event_create(w, e);
-        }
-        w.raw("]}");
-    });
+    return json_encode_impl::encode_with(v, 16 + v.events.size() * 160, json_encode_impl::write_events_ingest);
 }
 
 POLAR_DECL std::string encode(const event_create& v) {
@@ -3927,6 +5516,16 @@ POLAR_DECL std::string encode(const page<event>& v) {
     return json_encode_impl::encode_with(v, 64 + v.items.size() * 512, [](auto& w, const page<event>& p) {
         json_encode_impl::write_page(w, p, json_encode_impl::write_event);
     });
+}
+
+POLAR_DECL std::string encode(const page<customer_meter>& v) {
+    return json_encode_impl::encode_with(v, 64 + v.items.size() * 1024, [](auto& w, const page<customer_meter>& p) {
+        json_encode_impl::write_page(w, p, json_encode_impl::write_customer_meter);
+    });
+}
+
+POLAR_DECL std::string encode(const customer_meter& v) {
+    return json_encode_impl::encode_with(v, 1024, json_encode_impl::write_customer_meter);
 }
 
 POLAR_DECL std::string encode(const event& v) {
@@ -3954,7 +5553,12 @@ POLAR_DECL std::string encode(const meter_quantities& v) {
             w.number(mq.quantity);
             w.raw('}');
         }
-        w.raw("]}");
+        w.raw(']');
+        if (q.total) {
+            w.raw(",\"total\":");
+            w.number(*q.total);
+        }
+        w.raw('}');
     });
 }
 
@@ -3962,6 +5566,8 @@ POLAR_DECL std::string encode(const events_ingest_response& v) {
     return json_encode_impl::encode_with(v, 32, [](auto& w, const events_ingest_response& r) {
         w.raw("{\"inserted\":");
         w.i64(r.inserted);
+        w.raw(",\"duplicates\":");
+        w.i64(r.duplicates);
         w.raw('}');
     });
 }
@@ -3976,6 +5582,23 @@ POLAR_DECL std::string encode(const aggregation& v) {
 
 POLAR_DECL std::string encode(const pagination& v) {
     return json_encode_impl::encode_with(v, 48, json_encode_impl::write_pagination);
+}
+
+POLAR_DECL error_code encode(const meter_create& v, std::string& out, std::string& what) {
+    return json_encode_impl::encode_to(v, 256, out, what, json_encode_impl::write_meter_create);
+}
+
+POLAR_DECL error_code encode(const meter_update& v, std::string& out, std::string& what) {
+    return json_encode_impl::encode_to(v, 128, out, what, json_encode_impl::write_meter_update);
+}
+
+POLAR_DECL error_code encode(const events_ingest& v, std::string& out, std::string& what) {
+    return json_encode_impl::encode_to(v, 16 + v.events.size() * 160, out, what,
+                                       json_encode_impl::write_events_ingest);
+}
+
+POLAR_DECL error_code encode(const event_create& v, std::string& out, std::string& what) {
+    return json_encode_impl::encode_to(v, 160, out, what, json_encode_impl::write_event_create);
 }
 
 } // namespace detail
@@ -4003,9 +5626,16 @@ namespace polar {
  * bodies) or as the server sends it (responses).
  *
  * @details Works for meter, meter_create, meter_update, page<meter>,
- * page<event>, event, event_create, events_ingest, events_ingest_response,
- * customer, address, meter_quantities, filter, aggregation and pagination.
- * Request bodies contain only the keys that were set.
+ * page<event>, page<customer_meter>, event, event_create, events_ingest,
+ * events_ingest_response, customer, customer_meter, address,
+ * meter_quantities, filter, aggregation and pagination. Request bodies
+ * contain only the keys that were set. An event with raw_json is written as
+ * that text.
+ *
+ * Errors: throws api_error with errc::invalid_argument when a metadata
+ * value is a NaN or an infinity (JSON cannot represent them); its
+ * diagnostics' `message` names the key. Do not call it in the same
+ * full-expression as a `co_await` (see from_json).
  */
 template <class T>
 std::string to_json(const T& value)
@@ -4068,38 +5698,374 @@ T from_json(std::string_view json)
 
 #include <boost/asio/async_result.hpp>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace polar {
+
+/**
+ * @brief Parameters of `customer_meters().list()` (`GET /v1/customer-meters/`).
+ *
+ * @details A view (see list_meters_params), safe inline in `co_await`.
+ * Without `meter_id` the rows of archived meters are left out; with it they
+ * are included.
+ */
+struct list_customer_meters_params {
+    std::span<const std::string_view> organization_id{};
+    std::span<const std::string_view> customer_id{};
+    /// Matched against the customers' `external_id`.
+    std::span<const std::string_view> external_customer_id{};
+    std::span<const std::string_view> meter_id{};
+    std::optional<std::int64_t> page{};
+    /// Page size; the server clamps values above 100 to 100 (default 10).
+    std::optional<std::int64_t> limit{};
+    /// Sort keys, applied in order (server default: most recently modified first).
+    std::span<const customer_meter_sort_property> sorting{};
+};
+
+namespace detail {
+POLAR_DECL http_call make_list_customer_meters_call(const list_customer_meters_params& p, const request_options& o);
+POLAR_DECL http_call make_get_customer_meter_call(std::string_view id, const request_options& o);
+} // namespace detail
+
+/**
+ * @brief Customer meters: `client.customer_meters()` (dated API versions).
+ *
+ * @details One row per customer and meter: units consumed, units credited
+ * and the balance. Polar keeps the rows up to date in the background, so
+ * they lag ingestion. Needs the `customer_meters:read` scope. Conventions
+ * (completion signature, errors, cancellation, executor, thread safety) are
+ * those of `meters_service`.
+ */
+class customer_meters_service {
+public:
+    explicit customer_meters_service(std::shared_ptr<detail::client_state> state) noexcept
+        : state_(std::move(state)) {}
+
+    /// One page of customer meters.
+    template <class CompletionToken = default_token>
+    auto list(const list_customer_meters_params& params = {}, const request_options& opts = {},
+              CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, page<customer_meter>)>(
+            detail::op_initiation<page<customer_meter>>{state_}, token,
+            detail::make_list_customer_meters_call(params, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto list(const list_customer_meters_params& params, CompletionToken&& token) {
+        return list(params, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /// A customer meter by id (404 -> errc::not_found).
+    template <class CompletionToken = default_token>
+    auto get(std::string_view id, const request_options& opts = {}, CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, customer_meter)>(
+            detail::op_initiation<customer_meter>{state_}, token, detail::make_get_customer_meter_call(id, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto get(std::string_view id, CompletionToken&& token) {
+        return get(id, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /// Every customer meter matching `params`, page by page. No I/O until `next()`.
+    POLAR_DECL generator<page<customer_meter>> list_pages(const list_customer_meters_params& params = {},
+                                                          const request_options& opts = {},
+                                                          const generator_options& gen = {}) const;
+    /// Every customer meter matching `params`, one by one.
+    POLAR_DECL generator<customer_meter> list_items(const list_customer_meters_params& params = {},
+                                                    const request_options& opts = {},
+                                                    const generator_options& gen = {}) const;
+
+private:
+    std::shared_ptr<detail::client_state> state_;
+};
+
+} // namespace polar
+
+#ifdef POLAR_HEADER_ONLY
+// ---- begin <polar/impl/customer_meters.ipp> ----
+#ifndef POLAR_IMPL_CUSTOMER_METERS_IPP
+#define POLAR_IMPL_CUSTOMER_METERS_IPP
+
+// #include <polar/customer_meters.hpp>: inlined above
+// ---- begin <polar/detail/url.hpp> ----
+#ifndef POLAR_DETAIL_URL_HPP
+#define POLAR_DETAIL_URL_HPP
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace polar::detail {
+
+// Appends `s` percent-encoded: everything but RFC 3986 unreserved characters
+// is escaped, so user input can neither change the path ('/', '..', '?',
+// '#') nor the query ('&', '=', '+') nor inject header lines (CR, LF).
+inline void append_encoded(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    static constexpr auto unreserved = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0; c < 256; ++c)
+            t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                   c == '.' || c == '_' || c == '~';
+        return t;
+    }();
+    // Runs of unreserved characters are appended whole.
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (unreserved[c]) continue;
+        const char escaped[3] = {'%', hex[c >> 4], hex[c & 0xF]};
+        out.append(s.data() + run, i - run).append(escaped, 3);
+        run = i + 1;
+    }
+    out.append(s.data() + run, s.size() - run);
+}
+
+// A query string under construction: `?a=1&b=2`.
+class query_builder {
+public:
+    explicit query_builder(std::string& out) : out_(out) {}
+
+    void add(std::string_view key, std::string_view value) {
+        out_ += first_ ? '?' : '&';
+        first_ = false;
+        append_encoded(out_, key);
+        out_ += '=';
+        append_encoded(out_, value);
+    }
+    void add(std::string_view key, std::int64_t value) { add(key, std::string_view(std::to_string(value))); }
+    // deepObject style: metadata[key]=value (brackets literal, key encoded).
+    void add_deep(std::string_view name, std::string_view key, std::string_view value) {
+        out_ += first_ ? '?' : '&';
+        first_ = false;
+        out_ += name;
+        out_ += '[';
+        append_encoded(out_, key);
+        out_ += ']';
+        out_ += '=';
+        append_encoded(out_, value);
+    }
+    bool empty() const { return first_; }
+
+private:
+    std::string& out_;
+    bool first_ = true;
+};
+
+// `base` with `page=N` appended as its last query parameter.
+inline std::string with_page(std::string_view base, std::int64_t page) {
+    std::string t(base);
+    t += base.find('?') == std::string_view::npos ? '?' : '&';
+    t += "page=";
+    t += std::to_string(page);
+    return t;
+}
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/detail/url.hpp> ----
+
+namespace polar::detail {
+
+POLAR_DECL http_call make_list_customer_meters_call(const list_customer_meters_params& p, const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    std::string target = "/v1/customer-meters/";
+    query_builder q(target);
+    for (auto v : p.organization_id) q.add("organization_id", v);
+    for (auto v : p.customer_id) q.add("customer_id", v);
+    for (auto v : p.external_customer_id) q.add("external_customer_id", v);
+    for (auto v : p.meter_id) q.add("meter_id", v);
+    if (p.limit) q.add("limit", *p.limit);
+    for (auto s : p.sorting) {
+        if (s == customer_meter_sort_property::unknown) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "sorting: unknown sort property";
+        }
+        q.add("sorting", to_string(s));
+    }
+    call.paged = true;
+    call.page = p.page.value_or(1);
+    call.limit = p.limit.value_or(10);
+    call.target = p.page ? with_page(target, *p.page) : target;
+    call.page_base = std::move(target);
+    return call;
+}
+
+POLAR_DECL http_call make_get_customer_meter_call(std::string_view id, const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    if (id.empty()) {
+        call.precheck = make_error_code(errc::invalid_argument);
+        call.precheck_message = "customer meter id must not be empty";
+        return call;
+    }
+    call.target = "/v1/customer-meters/";
+    append_encoded(call.target, id);
+    return call;
+}
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/impl/customer_meters.ipp> ----
+#endif
+
+#endif
+// ---- end <polar/customer_meters.hpp> ----
+// #include <polar/error.hpp>: inlined above
+// ---- begin <polar/events.hpp> ----
+//
+// polar-cpp: event ingestion.
+//
+#ifndef POLAR_EVENTS_HPP
+#define POLAR_EVENTS_HPP
+
+// #include <polar/detail/call.hpp>: inlined above
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/generator.hpp>: inlined above
+// #include <polar/models.hpp>: inlined above
+// #include <polar/with_diagnostics.hpp>: inlined above
+
+#include <boost/asio/async_result.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
 #include <type_traits>
 
 namespace polar {
 
+/**
+ * @brief Parameters of `events().list()` (`GET /v1/events/`, dated versions).
+ *
+ * @details A view, like list_meters_params: everything pointed to must
+ * outlive the call's initiation only, so writing it inline is safe:
+ * `co_await client.events().list({.meter_id = id, .limit = 100})`.
+ * Repeated values of one parameter are ORed; different parameters are ANDed.
+ */
+struct list_events_params {
+    /// Only events matching this filter (sent as its JSON text). The events
+    /// list evaluates filters its own way: a missing metadata key reads as
+    /// "" or 0, so `ne`, `lt`, ... may match events that lack the key.
+    const polar::filter* filter = nullptr;
+    /// Only events after this time (exclusive).
+    std::optional<polar::timestamp> start_timestamp{};
+    /// Only events before this time (exclusive).
+    std::optional<polar::timestamp> end_timestamp{};
+    /// Restrict to these organizations.
+    std::span<const std::string_view> organization_id{};
+    /// Events of these customers (also those ingested with the customers' external ids).
+    std::span<const std::string_view> customer_id{};
+    /// Events of these external customer ids (also those of the customers that have them).
+    std::span<const std::string_view> external_customer_id{};
+    /// Events the meter counts (its filter applied). An unknown meter is a
+    /// 422 (`meter_id`), not a 404.
+    std::optional<std::string_view> meter_id{};
+    /// Exact event names.
+    std::span<const std::string_view> name{};
+    /// `system` and/or `user` events.
+    std::span<const event_source> source{};
+    /// Text search over names and customers; needs `organization_id` and at
+    /// least 3 characters (else 422).
+    std::optional<std::string_view> query{};
+    /// Children of this event (direct ones unless `depth` is set).
+    std::optional<std::string_view> parent_id{};
+    /// 0: root events only; n: roots (or `parent_id`'s children) and n levels below. 0-5.
+    std::optional<std::int64_t> depth{};
+    /// Page number, from 1.
+    std::optional<std::int64_t> page{};
+    /// Page size; the server clamps values above 100 to 100 (default 10).
+    std::optional<std::int64_t> limit{};
+    /// Sort order (server default: newest first). Only the first key counts.
+    std::span<const event_sort_property> sorting{};
+    /// `metadata[key]=value` conditions on top-level event metadata.
+    std::span<const metadata_filter> metadata{};
+};
+
 namespace detail {
-POLAR_DECL http_call make_ingest_call(const events_ingest& body, const request_options& o);
-}
+POLAR_DECL http_call make_ingest_call(const events_ingest& body, const request_options& o, api_version version);
+POLAR_DECL http_call make_list_events_call(const list_events_params& p, const request_options& o);
+POLAR_DECL http_call make_get_event_call(std::string_view id, const request_options& o);
+} // namespace detail
 
 /**
- * @brief Event ingestion: `client.events()`.
+ * @brief Events: `client.events()`: ingestion, and on the dated API
+ * versions listing and reading them.
  *
- * @details Same conventions as `meters_service` (completion signature
- * `void(polar::error_code, events_ingest_response)`, default token throws).
- * Needs the `events:write` scope.
+ * @details Same conventions as `meters_service`: completion signature
+ * `void(polar::error_code, T)`, the default token throws `api_error`;
+ * cancellation, executor and thread-safety rules are those of
+ * `meters_service`. Ingestion needs the `events:write` scope, reading
+ * `events:read` or `events:write`.
+ *
+ * `list()`, `get()` and the generators are endpoints of the dated versions
+ * (2026-04, 2026-10); they are sent as they are on api_version::v2025_03
+ * too (without a version header the server answers in its default version).
  */
 class events_service {
 public:
     explicit events_service(std::shared_ptr<detail::client_state> state) noexcept : state_(std::move(state)) {}
 
+    /// List events (`GET /v1/events/`): one page, newest first unless
+    /// `sorting` says otherwise. A page past the end reports `total_count` 0.
+    template <class CompletionToken = default_token>
+    auto list(const list_events_params& params = {}, const request_options& opts = {},
+              CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, page<event>)>(
+            detail::op_initiation<page<event>>{state_}, token, detail::make_list_events_call(params, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto list(const list_events_params& params, CompletionToken&& token) {
+        return list(params, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /// Get an event by id (`GET /v1/events/{id}`; 404 -> errc::not_found).
+    template <class CompletionToken = default_token>
+    auto get(std::string_view id, const request_options& opts = {}, CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, event)>(
+            detail::op_initiation<event>{state_}, token, detail::make_get_event_call(id, opts));
+    }
+    template <detail::not_options CompletionToken>
+    auto get(std::string_view id, CompletionToken&& token) {
+        return get(id, request_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /// All events matching `params`, page by page, from `params.page` (default 1). No I/O until `next()`.
+    POLAR_DECL generator<page<event>> list_pages(const list_events_params& params = {},
+                                                 const request_options& opts = {},
+                                                 const generator_options& gen = {}) const;
+    /// All events matching `params`, one by one (pages fetched on demand).
+    POLAR_DECL generator<event> list_items(const list_events_params& params = {}, const request_options& opts = {},
+                                           const generator_options& gen = {}) const;
+
     /**
      * @brief Ingest a batch of events (`POST /v1/events/ingest`).
      *
-     * @details Not idempotent: a connection failure after sending fails with
-     * `errc::outcome_unknown` instead of risking duplicates (unless the retry
-     * policy opts in with `retry_non_idempotent(true)`). Timestamps in the
-     * future are rejected by the server (422).
+     * @details On the dated versions an event that carries an `external_id`
+     * already stored for the organization (or earlier in the same batch) is
+     * dropped and counted in `events_ingest_response::duplicates`. So a
+     * batch in which every event has an `external_id`, sent on a dated
+     * version, is idempotent: the client retries it like a read, and a
+     * retry after a lost response reports the events as duplicates.
+     * Otherwise it is not idempotent: a connection failure after sending
+     * fails with `errc::outcome_unknown` instead of risking duplicates
+     * (unless the retry policy opts in with `retry_non_idempotent(true)`).
+     * The whole batch is validated first: one invalid event rejects it all
+     * (422, one error per event). Timestamps in the future are rejected.
      */
     template <class CompletionToken = default_token>
     auto ingest(const events_ingest& body, const request_options& opts = {}, CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, void(error_code, events_ingest_response)>(
-            detail::op_initiation<events_ingest_response>{state_}, token, detail::make_ingest_call(body, opts));
+            detail::op_initiation<events_ingest_response>{state_}, token,
+            detail::make_ingest_call(body, opts, detail::effective_api_version(state_.get(), opts)));
     }
     template <detail::not_options CompletionToken>
     auto ingest(const events_ingest& body, CompletionToken&& token) {
@@ -4118,17 +6084,78 @@ private:
 #define POLAR_IMPL_EVENTS_IPP
 
 // #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/url.hpp>: inlined above
 // #include <polar/events.hpp>: inlined above
+
+#include <algorithm>
 
 namespace polar::detail {
 
-POLAR_DECL http_call make_ingest_call(const events_ingest& body, const request_options& o) {
+POLAR_DECL http_call make_ingest_call(const events_ingest& body, const request_options& o, api_version version) {
     http_call call;
     apply_options(call, o);
     call.verb = http_verb::post;
-    call.idempotent = false;
+    // The dated versions drop an event whose external_id is already stored
+    // (MeterAPI-2026-10 §3.9): resending a batch in which every event has
+    // one cannot count anything twice.
+    call.idempotent = version.is_dated() && !body.events.empty() &&
+                      std::all_of(body.events.begin(), body.events.end(),
+                                  [](const event_create& e) { return e.external_id && !e.external_id->empty(); });
     call.target = "/v1/events/ingest";
     call.body = encode(body);
+    return call;
+}
+
+POLAR_DECL http_call make_list_events_call(const list_events_params& p, const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    std::string target = "/v1/events/";
+    query_builder q(target);
+    if (p.filter) q.add("filter", encode(*p.filter));
+    if (p.start_timestamp) q.add("start_timestamp", format_timestamp(*p.start_timestamp));
+    if (p.end_timestamp) q.add("end_timestamp", format_timestamp(*p.end_timestamp));
+    for (auto v : p.organization_id) q.add("organization_id", v);
+    for (auto v : p.customer_id) q.add("customer_id", v);
+    for (auto v : p.external_customer_id) q.add("external_customer_id", v);
+    if (p.meter_id) q.add("meter_id", *p.meter_id);
+    for (auto v : p.name) q.add("name", v);
+    for (auto v : p.source) {
+        if (v == event_source::unknown) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "source: unknown event source";
+        }
+        q.add("source", to_string(v));
+    }
+    if (p.query) q.add("query", *p.query);
+    if (p.parent_id) q.add("parent_id", *p.parent_id);
+    if (p.depth) q.add("depth", *p.depth);
+    if (p.limit) q.add("limit", *p.limit);
+    for (auto s : p.sorting) {
+        if (s == event_sort_property::unknown) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "sorting: unknown sort property";
+        }
+        q.add("sorting", to_string(s));
+    }
+    for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
+    call.paged = true;
+    call.page = p.page.value_or(1);
+    call.limit = p.limit.value_or(10);
+    call.target = p.page ? with_page(target, *p.page) : target;
+    call.page_base = std::move(target);
+    return call;
+}
+
+POLAR_DECL http_call make_get_event_call(std::string_view id, const request_options& o) {
+    http_call call;
+    apply_options(call, o);
+    if (id.empty()) {
+        call.precheck = make_error_code(errc::invalid_argument);
+        call.precheck_message = "event id must not be empty";
+        return call;
+    }
+    call.target = "/v1/events/";
+    append_encoded(call.target, id);
     return call;
 }
 
@@ -4149,180 +6176,7 @@ POLAR_DECL http_call make_ingest_call(const events_ingest& body, const request_o
 
 // #include <polar/detail/call.hpp>: inlined above
 // #include <polar/detail/config.hpp>: inlined above
-// ---- begin <polar/generator.hpp> ----
-//
-// polar-cpp: generator<T>, a lazy asynchronous sequence (pages or items of a list).
-//
-#ifndef POLAR_GENERATOR_HPP
-#define POLAR_GENERATOR_HPP
-
-// #include <polar/detail/config.hpp>: inlined above
-// #include <polar/error.hpp>: inlined above
-// #include <polar/with_diagnostics.hpp>: inlined above
-
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-
-#include <memory>
-#include <optional>
-#include <utility>
-
-namespace polar {
-
-/**
- * @brief Options of the streaming operations (`list_pages`, `list_items`,
- * `events_pages`, `events_items`).
- *
- * @details Scalars only, so it can be written inline:
- * `client.meters().list_items({.limit = 100}, {}, {.prefetch = true})`.
- */
-struct generator_options {
-    /// Fetch the following page while the consumer works on the current one
-    /// (at most one page ahead). Off by default: a page is requested only when
-    /// the consumer asks for an item the fetched pages do not hold.
-    bool prefetch = false;
-};
-
-namespace detail {
-
-/// What a generator forwards to: the type-erased state machine behind it.
-template <class T>
-class generator_source {
-public:
-    using handler_type = boost::asio::any_completion_handler<void(error_code, std::optional<T>)>;
-
-    virtual ~generator_source() = default;
-    /// Starts one `next()`; completes `handler` later (never inline). Fills
-    /// `sink` (if any) with the diagnostics of a failure before completing.
-    virtual void next(handler_type handler, std::shared_ptr<diagnostics> sink) = 0;
-    /// The generator is gone: cancel the request in flight and complete a pending next().
-    virtual void close() noexcept = 0;
-};
-
-/// The single initiation argument of `generator::next()` (with_diagnostics fills the sink).
-struct generator_next_args {
-    std::shared_ptr<diagnostics> diagnostics_sink;
-};
-
-template <class T>
-struct generator_next_initiation {
-    using value_type = std::optional<T>;
-    std::shared_ptr<generator_source<T>> source;
-
-    template <class Handler>
-    void operator()(Handler&& handler, generator_next_args args) && {
-        if (!source) {
-            // An empty (default-constructed or moved-from) generator is done.
-            auto ex = boost::asio::get_associated_executor(handler);
-            boost::asio::post(ex, [h = std::forward<Handler>(handler)]() mutable {
-                std::move(h)(error_code{}, std::optional<T>{});
-            });
-            return;
-        }
-        source->next(typename generator_source<T>::handler_type(std::forward<Handler>(handler)),
-                     std::move(args.diagnostics_sink));
-    }
-};
-
-} // namespace detail
-
-/**
- * @brief A lazy asynchronous sequence of `T`, produced on demand.
- *
- * @details Returned by `meters().list_pages()`, `list_items()`,
- * `events_pages()` and `events_items()`. It does no I/O until the first
- * `next()`; then it requests a page only when the consumer asks for an item
- * that the pages fetched so far do not hold (or, with
- * `generator_options::prefetch`, one page ahead). Iteration stops on the
- * server's `max_page`: an empty page does not end it early, and the page past
- * the end (which reports `max_page` 0) ends it. Every page request carries the
- * request options (timeouts, headers, retry policy) given when the generator
- * was made; no pooled connection is held between pages.
- *
- * @code
- * auto meters = client.meters().list_items({.limit = 100});
- * while (auto m = co_await meters.next())
- *     use(*m);
- * @endcode
- *
- * Errors: a failed page request completes `next()` with its error (the
- * default token throws `api_error` with the request's diagnostics). The
- * generator keeps its position: calling `next()` again retries that page.
- * `request_options::diag`, if given, is filled when a page request's outcome
- * is delivered (by the `next()` that delivers it); it must stay valid while
- * the generator is in use.
- *
- * Cancellation: `next()` honours its handler's cancellation slot (terminal,
- * partial and total): the page request in flight is cancelled and `next()`
- * completes with `operation_aborted`; the generator stays usable. Destroying
- * the generator cancels the request in flight (a prefetch included) and
- * completes a pending `next()` with `operation_aborted`.
- *
- * Executor: `next()` completes on its handler's associated executor, else on
- * the client's, never inside the call to `next()`.
- *
- * Thread safety: one `next()` at a time per generator (a second concurrent
- * call fails with `errc::invalid_argument`). The generator may be used and
- * destroyed from any thread, also while the client's io_context runs on
- * several threads.
- *
- * Lifetimes: move-only; owns copies of the parameters and options it was made
- * with, and keeps the client's shared state alive.
- */
-template <class T>
-class generator {
-public:
-    using value_type = T;
-
-    /// An empty generator: `next()` completes with `std::nullopt`.
-    generator() noexcept = default;
-    explicit generator(std::shared_ptr<detail::generator_source<T>> source) noexcept : source_(std::move(source)) {}
-
-    generator(generator&& other) noexcept = default;
-    generator& operator=(generator&& other) noexcept {
-        if (this != &other) {
-            reset();
-            source_ = std::move(other.source_);
-        }
-        return *this;
-    }
-    generator(const generator&) = delete;
-    generator& operator=(const generator&) = delete;
-    ~generator() { reset(); }
-
-    /**
-     * @brief The next value: completes with `std::optional<T>`, empty when
-     * the sequence is exhausted.
-     *
-     * @details Completion signature `void(error_code, std::optional<T>)`.
-     */
-    template <class CompletionToken = default_token>
-    auto next(CompletionToken&& token = {}) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, std::optional<T>)>(
-            detail::generator_next_initiation<T>{source_}, token, detail::generator_next_args{});
-    }
-
-    /// False for an empty (default-constructed or moved-from) generator.
-    explicit operator bool() const noexcept { return source_ != nullptr; }
-
-    /// Cancels the request in flight and empties the generator.
-    void reset() noexcept {
-        if (source_) {
-            source_->close();
-            source_.reset();
-        }
-    }
-
-private:
-    std::shared_ptr<detail::generator_source<T>> source_;
-};
-
-} // namespace polar
-
-#endif
-// ---- end <polar/generator.hpp> ----
+// #include <polar/generator.hpp>: inlined above
 // #include <polar/models.hpp>: inlined above
 // #include <polar/with_diagnostics.hpp>: inlined above
 
@@ -4336,13 +6190,6 @@ private:
 #include <type_traits>
 
 namespace polar {
-
-/// One `metadata[key]=value` condition of a meter list. Conditions with the
-/// same key are ORed, different keys are ANDed; values compare as text.
-struct metadata_filter {
-    std::string_view key;
-    std::string_view value;
-};
 
 /**
  * @brief Parameters of `meters().list()` (`GET /v1/meters/`).
@@ -4364,31 +6211,73 @@ struct list_meters_params {
     std::span<const meter_sort_property> sorting{};
     /// `metadata[key]=value` conditions.
     std::span<const metadata_filter> metadata{};
+    /// Dated versions: `true` only archived meters, `false` only active
+    /// ones; unset: both (archived meters are listed by default).
+    std::optional<bool> is_archived{};
 };
 
-/// Parameters of `meters().events()` (`GET /v1/meters/{id}/events`).
+/// Parameters of `meters().events()`: `GET /v1/events/?meter_id={id}` on the
+/// dated API versions, `GET /v1/meters/{id}/events` on api_version::v2025_03.
 struct meter_events_params {
     std::optional<std::int64_t> page{};
     std::optional<std::int64_t> limit{};
 };
 
+namespace detail {
+/**
+ * @brief A parameter the caller must give: it has no default constructor,
+ * so leaving it out of a designated initializer does not compile.
+ *
+ * @details Converts from anything `T` converts from, and back to `T`.
+ * Trivially destructible when `T` is (safe inline in `co_await`).
+ */
+template <class T>
+class required {
+public:
+    template <class U>
+        requires std::is_convertible_v<U, T>
+    constexpr required(U&& v) noexcept(std::is_nothrow_convertible_v<U, T>) : value_(std::forward<U>(v)) {}
+    constexpr operator T() const noexcept { return value_; }
+    constexpr const T& value() const noexcept { return value_; }
+
+private:
+    T value_;
+};
+} // namespace detail
+
 /**
  * @brief Parameters of `meters().quantities()` (`GET /v1/meters/{id}/quantities`).
  *
- * @details The server builds points from `start_timestamp` (not aligned) every
- * `interval` up to and including `end_timestamp`; each point covers the UTC
- * calendar unit that contains it. The range is limited per interval (hour: 7
- * days, day: 366, week: 365, month: 1460, year: 3650); beyond it the server
- * answers 422.
+ * @details `start_timestamp`, `end_timestamp` and `interval` are required:
+ * a designated initializer without them does not compile.
+ *
+ * The server builds points from `start_timestamp` (not aligned) every
+ * `interval` up to and including `end_timestamp`; each point covers the
+ * calendar unit (in `timezone`, UTC by default) that contains it. The range
+ * is limited per interval (hour: 7 days, day: 366, week: 371 on the dated
+ * versions and 365 on 2025-03, month: 1460, year: 3650); beyond it, or with
+ * the end before the start (dated versions), the server answers 422.
+ *
+ * `timezone`, `customer_aggregation_function` and `metadata` are parameters
+ * of the dated versions (2026-04, 2026-10).
  */
 struct meter_quantities_params {
-    timestamp start_timestamp{};
-    timestamp end_timestamp{};
-    time_interval interval = time_interval::day;
-    /// Only events of these customers (or with their external ids).
+    detail::required<timestamp> start_timestamp;
+    detail::required<timestamp> end_timestamp;
+    detail::required<time_interval> interval;
+    /// Only events of these customers (or with their external ids). On the
+    /// dated versions `customer_id` and `external_customer_id` are a union.
     std::span<const std::string_view> customer_id{};
     /// Only events of these external customer ids (or of customers with them).
     std::span<const std::string_view> external_customer_id{};
+    /// IANA time zone the buckets are cut in, e.g. "Europe/Paris" (server default UTC).
+    std::optional<std::string_view> timezone{};
+    /// Aggregate per customer first, then combine the customers' values in
+    /// each bucket with this function (e.g. `max`: the largest single
+    /// customer; `count`: customers with events).
+    std::optional<aggregation_function> customer_aggregation_function{};
+    /// `metadata[key]=value` conditions on top-level event metadata.
+    std::span<const metadata_filter> metadata{};
 };
 
 /**
@@ -4403,6 +6292,14 @@ struct update_meter_params {
     const polar::filter* filter = nullptr;
     const polar::aggregation* aggregation = nullptr;
     const polar::metadata* metadata = nullptr;
+    /// Dated versions: the display unit (no cross-field check on update).
+    std::optional<meter_unit> unit{};
+    std::optional<std::string_view> custom_label{};
+    std::optional<std::int64_t> custom_multiplier{};
+    /// Dated versions: `true` archives (re-stamping `archived_at` if already
+    /// archived), `false` unarchives. Archiving fails with 422 while the
+    /// meter is attached to active products or benefits.
+    std::optional<bool> is_archived{};
 };
 
 namespace detail {
@@ -4411,7 +6308,8 @@ POLAR_DECL http_call make_get_meter_call(std::string_view id, const request_opti
 POLAR_DECL http_call make_create_meter_call(const meter_create& body, const request_options& o);
 POLAR_DECL http_call make_update_meter_call(std::string_view id, const meter_update& body, const request_options& o);
 POLAR_DECL http_call make_update_meter_call(std::string_view id, const update_meter_params& p, const request_options& o);
-POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_events_params& p, const request_options& o);
+POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_events_params& p, const request_options& o,
+                                            api_version version);
 POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter_quantities_params& p,
                                                 const request_options& o);
 
@@ -4516,24 +6414,42 @@ public:
     auto update(std::string_view id, const update_meter_params& changes, CompletionToken&& token) {
         return update(id, changes, request_options{}, std::forward<CompletionToken>(token));
     }
-    /// Update with an owning body (supports explicit nulls).
-    template <class CompletionToken = default_token>
-    auto update(std::string_view id, const meter_update& body, const request_options& opts = {},
-                CompletionToken&& token = {}) {
+    /**
+     * @brief Update with an owning body (supports explicit nulls).
+     *
+     * @details A template on the body type, so that `update(id, {})` (an
+     * empty braced list, which could build either body) picks the view
+     * overload above: it sends `{}`, which changes nothing and answers the
+     * meter as it is.
+     */
+    template <class Body, class CompletionToken = default_token>
+        requires std::is_same_v<std::remove_cvref_t<Body>, meter_update>
+    auto update(std::string_view id, Body&& body, const request_options& opts = {}, CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, void(error_code, meter)>(
             detail::op_initiation<meter>{state_}, token, detail::make_update_meter_call(id, body, opts));
     }
-    template <detail::not_options CompletionToken>
-    auto update(std::string_view id, const meter_update& body, CompletionToken&& token) {
+    template <class Body, detail::not_options CompletionToken>
+        requires std::is_same_v<std::remove_cvref_t<Body>, meter_update>
+    auto update(std::string_view id, Body&& body, CompletionToken&& token) {
         return update(id, body, request_options{}, std::forward<CompletionToken>(token));
     }
 
-    /// Events matching the meter, newest first: one page.
+    /**
+     * @brief Events matching the meter, newest first: one page.
+     *
+     * @details On the dated versions (2026-04, 2026-10) served by the events
+     * list, `GET /v1/events/?meter_id={id}` (the meter's own route was
+     * removed): an unknown meter is then a 422 `meter_id` error rather than
+     * a 404, a page past the end reports `total_count` 0, and for property
+     * aggregations only events whose property is numeric are listed. On
+     * api_version::v2025_03: `GET /v1/meters/{id}/events`.
+     */
     template <class CompletionToken = default_token>
     auto events(std::string_view id, const meter_events_params& params = {}, const request_options& opts = {},
                 CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, void(error_code, page<event>)>(
-            detail::op_initiation<page<event>>{state_}, token, detail::make_meter_events_call(id, params, opts));
+            detail::op_initiation<page<event>>{state_}, token,
+            detail::make_meter_events_call(id, params, opts, detail::effective_api_version(state_.get(), opts)));
     }
     template <detail::not_options CompletionToken>
     auto events(std::string_view id, const meter_events_params& params, CompletionToken&& token) {
@@ -4634,7 +6550,7 @@ namespace polar {
  */
 struct quantities_request {
     std::string_view meter_id;
-    meter_quantities_params params{};
+    meter_quantities_params params;
 };
 
 /// The outcome of one query of `quantities_many()`.
@@ -4756,85 +6672,7 @@ auto meters_service::quantities_many(std::span<const quantities_request> request
 #define POLAR_IMPL_METERS_IPP
 
 // #include <polar/detail/json_codec.hpp>: inlined above
-// ---- begin <polar/detail/url.hpp> ----
-#ifndef POLAR_DETAIL_URL_HPP
-#define POLAR_DETAIL_URL_HPP
-
-#include <array>
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-namespace polar::detail {
-
-// Appends `s` percent-encoded: everything but RFC 3986 unreserved characters
-// is escaped, so user input can neither change the path ('/', '..', '?',
-// '#') nor the query ('&', '=', '+') nor inject header lines (CR, LF).
-inline void append_encoded(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    static constexpr auto unreserved = [] {
-        std::array<bool, 256> t{};
-        for (int c = 0; c < 256; ++c)
-            t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                   c == '.' || c == '_' || c == '~';
-        return t;
-    }();
-    // Runs of unreserved characters are appended whole.
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (unreserved[c]) continue;
-        const char escaped[3] = {'%', hex[c >> 4], hex[c & 0xF]};
-        out.append(s.data() + run, i - run).append(escaped, 3);
-        run = i + 1;
-    }
-    out.append(s.data() + run, s.size() - run);
-}
-
-// A query string under construction: `?a=1&b=2`.
-class query_builder {
-public:
-    explicit query_builder(std::string& out) : out_(out) {}
-
-    void add(std::string_view key, std::string_view value) {
-        out_ += first_ ? '?' : '&';
-        first_ = false;
-        append_encoded(out_, key);
-        out_ += '=';
-        append_encoded(out_, value);
-    }
-    void add(std::string_view key, std::int64_t value) { add(key, std::string_view(std::to_string(value))); }
-    // deepObject style: metadata[key]=value (brackets literal, key encoded).
-    void add_deep(std::string_view name, std::string_view key, std::string_view value) {
-        out_ += first_ ? '?' : '&';
-        first_ = false;
-        out_ += name;
-        out_ += '[';
-        append_encoded(out_, key);
-        out_ += ']';
-        out_ += '=';
-        append_encoded(out_, value);
-    }
-    bool empty() const { return first_; }
-
-private:
-    std::string& out_;
-    bool first_ = true;
-};
-
-// `base` with `page=N` appended as its last query parameter.
-inline std::string with_page(std::string_view base, std::int64_t page) {
-    std::string t(base);
-    t += base.find('?') == std::string_view::npos ? '?' : '&';
-    t += "page=";
-    t += std::to_string(page);
-    return t;
-}
-
-} // namespace polar::detail
-
-#endif
-// ---- end <polar/detail/url.hpp> ----
+// #include <polar/detail/url.hpp>: inlined above
 // #include <polar/meters.hpp>: inlined above
 
 namespace polar::detail {
@@ -4879,6 +6717,7 @@ POLAR_DECL http_call make_list_meters_call(const list_meters_params& p, const re
         q.add("sorting", to_string(s));
     }
     for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
+    if (p.is_archived) q.add("is_archived", *p.is_archived ? "true" : "false");
     call.paged = true;
     call.page = p.page.value_or(1);
     call.limit = p.limit.value_or(10);
@@ -4920,16 +6759,27 @@ POLAR_DECL http_call make_update_meter_call(std::string_view id, const update_me
     if (p.filter) body.set_filter(*p.filter);
     if (p.aggregation) body.set_aggregation(*p.aggregation);
     if (p.metadata) body.set_metadata(*p.metadata);
+    if (p.unit) body.set_unit(*p.unit);
+    if (p.custom_label) body.set_custom_label(std::string(*p.custom_label));
+    if (p.custom_multiplier) body.set_custom_multiplier(*p.custom_multiplier);
+    if (p.is_archived) body.set_is_archived(*p.is_archived);
     return make_update_meter_call(id, body, o);
 }
 
 POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_events_params& p,
-                                            const request_options& o) {
+                                            const request_options& o, api_version version) {
     http_call call;
     apply_options(call, o);
     if (!check_id(call, id)) return call;
-    std::string target = meter_path(id, "/events");
+    // The dated versions removed `/v1/meters/{id}/events` in favour of the
+    // events list filtered by meter (newest first there too, its default
+    // sorting `-timestamp`).
+    std::string target = version.is_dated() ? std::string("/v1/events/") : meter_path(id, "/events");
     query_builder q(target);
+    if (version.is_dated()) {
+        q.add("meter_id", id);
+        call.unknown_meter_is_not_found = true;
+    }
     if (p.limit) q.add("limit", *p.limit);
     call.paged = true;
     call.page = p.page.value_or(1);
@@ -4944,7 +6794,7 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
     http_call call;
     apply_options(call, o);
     if (!check_id(call, id)) return call;
-    if (p.interval == time_interval::unknown) {
+    if (p.interval.value() == time_interval::unknown) {
         call.precheck = make_error_code(errc::invalid_argument);
         call.precheck_message = "interval: unknown time interval";
         return call;
@@ -4953,9 +6803,19 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
     query_builder q(target);
     q.add("start_timestamp", format_timestamp(p.start_timestamp));
     q.add("end_timestamp", format_timestamp(p.end_timestamp));
-    q.add("interval", to_string(p.interval));
+    q.add("interval", to_string(p.interval.value()));
     for (auto c : p.customer_id) q.add("customer_id", c);
     for (auto c : p.external_customer_id) q.add("external_customer_id", c);
+    if (p.timezone) q.add("timezone", *p.timezone);
+    if (p.customer_aggregation_function) {
+        if (*p.customer_aggregation_function == aggregation_function::unknown) {
+            call.precheck = make_error_code(errc::invalid_argument);
+            call.precheck_message = "customer_aggregation_function: unknown aggregation function";
+            return call;
+        }
+        q.add("customer_aggregation_function", to_string(*p.customer_aggregation_function));
+    }
+    for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
     call.target = std::move(target);
     return call;
 }
@@ -5055,6 +6915,15 @@ struct client_options {
     /// Base URL overriding `server`, e.g. an emulator's `http://127.0.0.1:8080`.
     /// A path prefix is kept; a trailing slash is removed.
     std::string server_url{};
+    /**
+     * The API version every request speaks (override per call with
+     * `request_options::api_version`). Dated versions send `Polar-Version`;
+     * `api_version::v2025_03` sends none and speaks the March 2025
+     * contract. A server that does not serve the version answers 404 without
+     * a `Polar-Version` header: `errc::unsupported_api_version`. An invalid
+     * value makes the constructor throw (`errc::invalid_argument`).
+     */
+    polar::api_version api_version = polar::api_version::v2026_10;
 
     /// Connections kept to the server at most (in use, idle and connecting).
     std::size_t max_connections = 16;
@@ -5136,8 +7005,10 @@ public:
 
     /// Operations on meters.
     meters_service meters() const noexcept { return meters_service(state_); }
-    /// Event ingestion.
+    /// Events: ingestion, listing and reading.
     events_service events() const noexcept { return events_service(state_); }
+    /// Customer meters (consumed, credited, balance per customer and meter).
+    customer_meters_service customer_meters() const noexcept { return customer_meters_service(state_); }
 
     POLAR_DECL executor_type get_executor() const noexcept;
     /// The resolved base URL, e.g. "https://api.polar.sh".
@@ -5352,6 +7223,7 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 #ifndef POLAR_DETAIL_RESPONSE_HPP
 #define POLAR_DETAIL_RESPONSE_HPP
 
+// #include <polar/api_version.hpp>: inlined above
 // #include <polar/detail/config.hpp>: inlined above
 // #include <polar/error.hpp>: inlined above
 
@@ -5432,6 +7304,8 @@ struct received_response {
     std::string content_type;
     std::string request_id;
     std::string retry_after;
+    std::string polar_version;    ///< the `Polar-Version` response header
+    bool has_polar_version = false;
     bool keep_alive = false;
 };
 
@@ -5465,6 +7339,26 @@ using body_decoder = error_code (*)(std::string_view body, void* out, std::strin
  */
 POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
                                          void* out);
+
+/**
+ * @brief Tells a 404 of an unknown API version from a resource 404.
+ *
+ * @details Polar answers a request whose `Polar-Version` it does not serve
+ * with 404 and no `Polar-Version` header, whatever the path; every other
+ * response, a route's or a resource's 404 included, echoes the version.
+ * When `sent` is a dated version, `ec` is errc::not_found and `r` has no
+ * such header, turns `ec` into errc::unsupported_api_version and explains it
+ * in `diag.message`.
+ */
+POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag);
+
+/**
+ * @brief For meters().events() on the dated versions: a 422 whose only error
+ * is the events list's unknown `meter_id` becomes errc::not_found (the
+ * status and validation errors stay in `diag`), as the meter's own events
+ * route answered.
+ */
+POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag);
 
 /// Whether a Content-Type is application/json (any case, optional parameters).
 POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;
@@ -5529,6 +7423,7 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
     // One pass over the fields (the first of a repeated name counts), not a
     // lookup per name.
     bool content_type = false, request_id = false, retry_after = false;
+    out.has_polar_version = false;
     for (const auto& f : res) {
         const auto name = f.name();
         if (name == http::field::content_type && !content_type) {
@@ -5537,14 +7432,31 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
         } else if (name == http::field::retry_after && !retry_after) {
             retry_after = true;
             out.retry_after.assign(f.value());
-        } else if (name == http::field::unknown && !request_id &&
-                   boost::beast::iequals(f.name_string(), "x-request-id")) {
-            request_id = true;
-            out.request_id.assign(f.value());
+        } else if (name == http::field::unknown) {
+            if (!request_id && boost::beast::iequals(f.name_string(), "x-request-id")) {
+                request_id = true;
+                out.request_id.assign(f.value());
+            } else if (!out.has_polar_version && boost::beast::iequals(f.name_string(), "polar-version")) {
+                out.has_polar_version = true;
+                out.polar_version.assign(f.value());
+            }
         }
     }
     out.keep_alive = parser.keep_alive();
     out.body = std::move(res.body());
+}
+
+POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag) {
+    if (ec != errc::not_found || !sent.is_dated() || r.has_polar_version) return;
+    ec = make_error_code(errc::unsupported_api_version);
+    diag.message = "the server does not serve API version " + std::string(sent.str()) +
+                   "; set client_options::api_version (or request_options::api_version) to one it serves";
+}
+
+POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag) {
+    if (diag.validation_errors.size() != 1 || diag.validation_errors.front().type != "meter_id") return;
+    ec = make_error_code(errc::not_found);
+    diag.message = "no meter with this id is visible to the token (the events list answered 422 meter_id)";
 }
 
 POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept {
@@ -6738,6 +8650,7 @@ inline void write_request(const client_state& st, const http_call& call, std::st
     };
     if (call.headers.empty() || !overridden("user-agent")) wire.append(st.user_agent_field);
     if (call.headers.empty() || !overridden("accept")) wire.append("Accept: application/json\r\n");
+    if (call.version && call.version->is_dated()) wire.append("Polar-Version: ").append(call.version->str()).append("\r\n");
     for (std::size_t i = 0; i < call.headers.size(); ++i) {
         const auto& [name, value] = call.headers[i];
         bool repeated = false;
@@ -6874,7 +8787,9 @@ public:
     operation_base& operator=(const operation_base&) = delete;
 
 protected:
-    operation_base(std::shared_ptr<client_state> st, http_call&& call) : st_(std::move(st)), call_(std::move(call)) {}
+    operation_base(std::shared_ptr<client_state> st, http_call&& call) : st_(std::move(st)), call_(std::move(call)) {
+        if (!call_.version) call_.version = st_->opts.api_version;
+    }
     virtual ~operation_base() = default;
 
     /// Interprets a complete response (see interpret_response); a 2xx body
@@ -7076,6 +8991,8 @@ protected:
             ec = asio::error::operation_aborted;
         } else if (!ec) {
             ec = interpret(out, diag);
+            if (ec == errc::not_found) check_api_version(out, *call_.version, ec, diag);
+            else if (ec == errc::validation_failed && call_.unknown_meter_is_not_found) unknown_meter(ec, diag);
             if (out.status >= 200 && out.status <= 299) {
                 if (!ec) st_->refill_budget();
             } else {
@@ -7087,6 +9004,8 @@ protected:
 
         diag.content_type = std::move(out.content_type);
         diag.request_id = std::move(out.request_id);
+        if (out.has_polar_version) diag.server_api_version = std::move(out.polar_version);
+        else diag.server_api_version.clear();
 
         // A connection that delivered something unusable is not trusted again.
         if (conn_)
@@ -7192,6 +9111,7 @@ protected:
         if (call_.user_diag || call_.diagnostics_sink) {
             diag_.method = std::string(verb_name(call_.verb));
             diag_.path = call_.target;
+            if (call_.version->is_dated()) diag_.api_version = call_.version->str();
             if (call_.user_diag) *call_.user_diag = diag_;
             if (call_.diagnostics_sink) *call_.diagnostics_sink = std::move(diag_);
         }
@@ -7300,6 +9220,15 @@ template void async_execute<std::optional<page<event>>>(
     std::shared_ptr<client_state>, http_call&&, asio::any_completion_handler<void(error_code, std::optional<page<event>>)>);
 template void async_execute<events_ingest_response>(
     std::shared_ptr<client_state>, http_call&&, asio::any_completion_handler<void(error_code, events_ingest_response)>);
+template void async_execute<event>(std::shared_ptr<client_state>, http_call&&,
+                                   asio::any_completion_handler<void(error_code, event)>);
+template void async_execute<customer_meter>(std::shared_ptr<client_state>, http_call&&,
+                                            asio::any_completion_handler<void(error_code, customer_meter)>);
+template void async_execute<page<customer_meter>>(
+    std::shared_ptr<client_state>, http_call&&, asio::any_completion_handler<void(error_code, page<customer_meter>)>);
+template void async_execute<std::optional<page<customer_meter>>>(
+    std::shared_ptr<client_state>, http_call&&,
+    asio::any_completion_handler<void(error_code, std::optional<page<customer_meter>>)>);
 #endif
 
 } // namespace detail
@@ -7320,6 +9249,9 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
     for (unsigned char c : opts.access_token)
         if (c < 0x20 || c == 0x7F) fail_option("client_options::access_token contains control characters");
     if (opts.max_connections == 0) fail_option("client_options::max_connections must be at least 1");
+    if (!opts.api_version.valid())
+        fail_option("client_options::api_version: not a YYYY-MM version (month 01-12); "
+                    "use e.g. polar::api_version::v2026_10");
     if (opts.max_body_size == 0) fail_option("client_options::max_body_size must be positive");
     for (auto d : {opts.connect_timeout, opts.attempt_timeout, opts.total_timeout, opts.pool_wait_timeout,
                    opts.idle_timeout})
@@ -7375,6 +9307,13 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
     }
     state_ = std::move(st);
 }
+
+namespace detail {
+POLAR_DECL polar::api_version effective_api_version(const client_state* st, const request_options& opts) noexcept {
+    if (opts.api_version) return *opts.api_version;
+    return st ? st->opts.api_version : polar::api_version{};
+}
+} // namespace detail
 
 POLAR_DECL client::executor_type client::get_executor() const noexcept { return state_->ex_; }
 
@@ -7763,14 +9702,40 @@ POLAR_DECL generator<page<event>> meters_service::events_pages(std::string_view 
                                                                const request_options& opts,
                                                                const generator_options& gen) const {
     return generator<page<event>>(std::make_shared<detail::stream_impl::stream<event, false>>(
-        state_, detail::make_meter_events_call(id, params, opts), gen.prefetch));
+        state_, detail::make_meter_events_call(id, params, opts, detail::effective_api_version(state_.get(), opts)), gen.prefetch));
 }
 
 POLAR_DECL generator<event> meters_service::events_items(std::string_view id, const meter_events_params& params,
                                                          const request_options& opts,
                                                          const generator_options& gen) const {
     return generator<event>(std::make_shared<detail::stream_impl::stream<event, true>>(
-        state_, detail::make_meter_events_call(id, params, opts), gen.prefetch));
+        state_, detail::make_meter_events_call(id, params, opts, detail::effective_api_version(state_.get(), opts)), gen.prefetch));
+}
+
+POLAR_DECL generator<page<event>> events_service::list_pages(const list_events_params& params,
+                                                             const request_options& opts,
+                                                             const generator_options& gen) const {
+    return generator<page<event>>(std::make_shared<detail::stream_impl::stream<event, false>>(
+        state_, detail::make_list_events_call(params, opts), gen.prefetch));
+}
+
+POLAR_DECL generator<event> events_service::list_items(const list_events_params& params, const request_options& opts,
+                                                       const generator_options& gen) const {
+    return generator<event>(std::make_shared<detail::stream_impl::stream<event, true>>(
+        state_, detail::make_list_events_call(params, opts), gen.prefetch));
+}
+
+POLAR_DECL generator<page<customer_meter>> customer_meters_service::list_pages(
+    const list_customer_meters_params& params, const request_options& opts, const generator_options& gen) const {
+    return generator<page<customer_meter>>(std::make_shared<detail::stream_impl::stream<customer_meter, false>>(
+        state_, detail::make_list_customer_meters_call(params, opts), gen.prefetch));
+}
+
+POLAR_DECL generator<customer_meter> customer_meters_service::list_items(const list_customer_meters_params& params,
+                                                                         const request_options& opts,
+                                                                         const generator_options& gen) const {
+    return generator<customer_meter>(std::make_shared<detail::stream_impl::stream<customer_meter, true>>(
+        state_, detail::make_list_customer_meters_call(params, opts), gen.prefetch));
 }
 
 } // namespace polar
@@ -7978,6 +9943,7 @@ POLAR_DECL void async_quantities_many(
 
 #endif
 // ---- end <polar/client.hpp> ----
+// #include <polar/customer_meters.hpp>: inlined above
 // #include <polar/error.hpp>: inlined above
 // #include <polar/events.hpp>: inlined above
 // #include <polar/fan_out.hpp>: inlined above

@@ -127,7 +127,13 @@ struct emulator_demo {
     std::vector<std::string> external_customer_ids; ///< external ids of Acme's customers that have one
     std::vector<std::string> meter_ids;             ///< Acme's meters, in creation order
     std::string second_meter_id;                    ///< Globex's meter
-    std::size_t event_count = 0;                    ///< events created (both organizations)
+    std::size_t event_count = 0;                    ///< events created (both organizations), 2025-03 view
+    /// Extras that only the dated versions (2026-04, 2026-10) show, so the
+    /// 2025-03 demo stays as it was: Acme's team customer (no email), system
+    /// events (`customer.created`, `meter.credited`) and user events with
+    /// float, `_llm` and `_cost` metadata and a parent/child chain.
+    std::string team_customer_id;
+    std::size_t dated_event_count = 0;              ///< the dated-only events among them
 };
 
 /// An event added directly by a test (no ingest validation, no future check).
@@ -139,6 +145,13 @@ struct emulator_event {
     std::optional<std::string> external_customer_id;
     std::string metadata_json = "{}";                ///< a JSON object, stored as given
     std::string source = "user";                     ///< "user" or "system"
+    /// The dated versions' fields (MeterAPI-2026-10.md §4.2): the parent
+    /// event's id (stored as given, not resolved), member ids, and the
+    /// `external_id` that ingest deduplicates on (never serialized).
+    std::optional<std::string> parent_id;
+    std::optional<std::string> member_id;
+    std::optional<std::string> external_member_id;
+    std::optional<std::string> external_id;
 };
 
 /**
@@ -155,8 +168,12 @@ struct emulator_event {
  * - `2026-04` and `2026-10`: the dated API of `MeterAPI-2026-10.md` (the
  *   version middleware, 411/413 body checks, meter units and archiving, the
  *   `unique` aggregation, the new filter semantics, quantities with `total`,
- *   `timezone`, `customer_aggregation_function` and `metadata` filters; the
- *   old `/v1/meters/{id}/events` route is gone).
+ *   `timezone`, `customer_aggregation_function` and `metadata` filters,
+ *   `GET /v1/events/` and `/v1/events/{id}` with the Event and Customer
+ *   unions, ingest with `external_id` deduplication and parents, and
+ *   `GET /v1/customer-meters/` and `/{id}`; the old `/v1/meters/{id}/events`
+ *   route is gone). Time zones come from the TZif files of
+ *   /usr/share/zoneinfo (see emulator_state_tz.ipp for what happens without).
  * Every response under a resolved version carries `Polar-Version`, except a
  * 2025-03 default serving a request without the header (the seed-era wire is
  * unchanged) and the generic 500.
@@ -211,6 +228,10 @@ public:
     /// Creates a customer; returns its id.
     POLAR_DECL std::string add_customer(std::string organization_id, std::optional<std::string> external_id,
                                         std::string email, std::string name);
+    /// Creates a team customer without an email (the dated versions show it
+    /// with `type: "team"` and `email: null`; 2025-03 shows `email: ""`).
+    POLAR_DECL std::string add_team_customer(std::string organization_id, std::optional<std::string> external_id,
+                                             std::string name);
     /// Stores an event as given (bypasses ingest validation); returns its id.
     POLAR_DECL std::string add_event(const emulator_event& event);
 
@@ -220,7 +241,10 @@ public:
      * and aggregation type guard) and is linked to an existing customer (by
      * `customer_id`, or by `external_customer_id` through the customer's
      * `external_id`) as the meter's last billed event. Such a meter rejects
-     * updates of `filter` and `aggregation` from then on.
+     * updates of `filter` and `aggregation` from then on. Archived meters are
+     * skipped. A meter created on a dated version is matched with the dated
+     * filter semantics (MeterAPI-2026-10.md §5.1), one created on 2025-03 with
+     * the seed-era ones.
      * @returns how many meters got a (new) last billed event.
      */
     POLAR_DECL std::size_t run_billing_job();
@@ -228,6 +252,8 @@ public:
     /// True when the meter has a last billed event (it is update-locked).
     POLAR_DECL bool meter_locked(const std::string& meter_id) const;
     POLAR_DECL std::size_t meter_count() const;
+    /// Events and customers stored, not counting the demo's dated-only
+    /// extras (emulator_demo::dated_event_count, team_customer_id).
     POLAR_DECL std::size_t event_count() const;
     POLAR_DECL std::size_t customer_count() const;
 
@@ -1271,9 +1297,10 @@ struct filter_node {
     json::value value;  // string, int64 or bool
 };
 
-enum class agg_func { count, sum, max, min, avg };
+// `unique` exists on the dated versions only (validation keeps it out of 2025-03).
+enum class agg_func { count, sum, max, min, avg, unique };
 
-inline constexpr std::string_view agg_func_names[] = {"count", "sum", "max", "min", "avg"};
+inline constexpr std::string_view agg_func_names[] = {"count", "sum", "max", "min", "avg", "unique"};
 
 struct aggregation {
     agg_func func = agg_func::count;
@@ -1330,6 +1357,11 @@ struct customer {
     micros created_at = 0;
     json::object metadata;
     std::string json_text;  // the Customer schema, cached
+    // Dated versions (§4.3): a team customer has no email (null on the wire;
+    // the 2025-03 form writes the empty string then).
+    bool team = false;
+    // Seeded for the dated versions only: not counted by customer_count().
+    bool dated_only = false;
 };
 
 struct event {
@@ -1341,6 +1373,15 @@ struct event {
     std::optional<std::string> customer_id;
     std::optional<std::string> external_customer_id;
     json::object metadata;
+    // Dated versions (§3.9, §4.2).
+    std::optional<std::string> external_id;       // dedup key per organization, never serialized
+    std::optional<std::string> parent_id;         // resolved parent event id
+    std::optional<std::string> parent_reference;  // parent_id as ingested while unresolved
+    std::optional<std::string> member_id;
+    std::optional<std::string> external_member_id;
+    // Seeded system events that only the dated versions show (the 2025-03
+    // demo stays as it was).
+    bool dated_only = false;
 };
 
 struct meter {
@@ -1354,6 +1395,14 @@ struct meter {
     std::optional<micros> modified_at;
     std::optional<std::string> last_billed_event_id;
     std::string json_text;  // the Meter schema, cached (the GET fast path)
+    // Dated versions (§4.1).
+    std::string unit = "scalar";
+    std::optional<std::string> custom_label;
+    std::optional<std::int64_t> custom_multiplier;
+    std::optional<micros> archived_at;
+    // Created on a dated version: the billing job evaluates it with the
+    // dated semantics (§5.1, §5.2), as today's server does.
+    bool dated = false;
 };
 
 // Per organization: its events in insertion order.
@@ -1456,6 +1505,9 @@ struct state_data {
 
     string_map<org_events> events;  // by organization id
     std::size_t total_events = 0;
+    string_map<std::size_t> event_by_id;                 // id -> index in its organization's list
+    string_map<std::string> event_by_external;           // organization id + '\n' + external id -> event id
+    std::size_t pending_parents = 0;                     // events whose parent_id is not resolved yet
 
     const customer* find_customer(std::string_view id) const {
         auto it = customer_by_id.find(id);
@@ -1495,8 +1547,27 @@ struct state_data {
 
     void add_event(event e) {
         auto& bucket = events[e.organization_id];
+        event_by_id[e.id] = bucket.events.size();
+        if (e.external_id) event_by_external[e.organization_id + '\n' + *e.external_id] = e.id;
         bucket.events.push_back(std::move(e));
-        ++total_events;
+        if (!bucket.events.back().dated_only) ++total_events;
+    }
+
+    const event* find_event(std::string_view org_id, std::string_view id) const {
+        auto it = event_by_id.find(id);
+        if (it == event_by_id.end()) return nullptr;
+        const auto& list = org_event_list(org_id);
+        if (it->second >= list.size() || list[it->second].id != id) return nullptr;
+        return &list[it->second];
+    }
+    const event* find_event_any(std::string_view id) const {
+        auto it = event_by_id.find(id);
+        if (it == event_by_id.end()) return nullptr;
+        for (const auto& kv : events) {
+            const auto& list = kv.second.events;
+            if (it->second < list.size() && list[it->second].id == id) return &list[it->second];
+        }
+        return nullptr;
     }
 
     const std::vector<event>& org_event_list(std::string_view org_id) const {
@@ -1542,14 +1613,19 @@ inline std::string event_json(const state_data& st, const event& e) {
 namespace polar::testing::emu {
 
 // The scopes an operation accepts (a token needs at least one).
-enum class required_scope { meters_read, meters_write, events_write };
+enum class required_scope { meters_read, meters_write, events_write, events_read, customer_meters_read };
 
 inline const std::vector<std::string_view>& accepted_scopes(required_scope r) {
     // Sorted, as they appear in WWW-Authenticate.
     static const std::vector<std::string_view> read{"meters:read", "meters:write", "web_default"};
     static const std::vector<std::string_view> write{"meters:write", "web_default"};
     static const std::vector<std::string_view> events{"events:write", "web_default"};
+    // The dated versions' events list/get and customer meters (§1.1).
+    static const std::vector<std::string_view> events_read{"events:read", "events:write", "web_default"};
+    static const std::vector<std::string_view> customer_meters{"customer_meters:read", "web_default"};
     switch (r) {
+    case required_scope::events_read: return events_read;
+    case required_scope::customer_meters_read: return customer_meters;
     case required_scope::meters_read: return read;
     case required_scope::meters_write: return write;
     case required_scope::events_write: return events;
@@ -1681,17 +1757,16 @@ inline std::optional<std::string> resolve_organization(const auth_subject& subje
 
 #endif
 // ---- end <polar/testing/impl/emulator_state_auth.ipp> ----
-// ---- begin <polar/testing/impl/emulator_state_quantities.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_dated_filters.ipp> ----
 //
-// polar-cpp testing: meter quantities (MeterAPI.md §5.3, §5.4).
+// polar-cpp testing: filter evaluation of the dated versions
+// (MeterAPI-2026-10.md §5.1 and §5.1a). Two evaluators: PostgreSQL's (meter
+// quantities, billing, customer meters) and ClickHouse's (the events list's
+// `filter` and `meter_id`). The 2025-03 evaluator (emulator_state_filters.ipp)
+// is untouched.
 //
-// The server joins generate_series(start, end, '1 <interval>') with the
-// events on date_trunc(interval, ...) equality, in UTC. Here the points are
-// built once, their units sorted, and every candidate event is dropped into
-// its unit with one binary search: one pass over the organization's events.
-//
-#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_QUANTITIES_IPP
-#define POLAR_TESTING_IMPL_EMULATOR_STATE_QUANTITIES_IPP
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_DATED_FILTERS_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_DATED_FILTERS_IPP
 
 // ---- begin <polar/testing/impl/emulator_state_filters.ipp> ----
 //
@@ -1710,6 +1785,16 @@ inline std::optional<std::string> resolve_organization(const auth_subject& subje
 //
 #ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_VALIDATION_IPP
 #define POLAR_TESTING_IMPL_EMULATOR_STATE_VALIDATION_IPP
+
+// ---- begin <polar/testing/impl/emulator_state_body.ipp> ----
+//
+// polar-cpp testing: request bodies as FastAPI hands them to validation:
+// Python's json.loads errors (json_invalid with its messages and
+// positions), UTF-8 checks, and Python string lengths. Split out of
+// emulator_state_validation.ipp, which includes it.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_BODY_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_BODY_IPP
 
 // ---- begin <polar/testing/impl/emulator_state_query.ipp> ----
 //
@@ -1884,7 +1969,6 @@ inline std::vector<std::string> uuid4_list_param(const parsed_target& t, std::st
 // ---- end <polar/testing/impl/emulator_state_query.ipp> ----
 
 namespace polar::testing::emu {
-
 // Python string length: code points.
 inline std::int64_t py_len(std::string_view s) {
     std::int64_t n = 0;
@@ -2149,6 +2233,13 @@ inline body_outcome decode_body(const emulator_request& req) {
     return out;
 }
 
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_body.ipp> ----
+
+namespace polar::testing::emu {
+
 // ---------------------------------------------------------------------------
 // Field validators.
 
@@ -2205,7 +2296,10 @@ inline std::optional<bool> lax_bool(std::string_view s) {
 }
 
 // MetadataField: dict[str(1..40), str(1..500) | int | bool], at most 50 items.
-inline std::optional<json::object> validate_metadata(const json::value& v, const loc_t& loc, verrors& errors) {
+// `dated`: the dated versions add `float` (§2.4): a number with a fraction
+// is kept as a float, and 5.0 stays 5.0 (the float branch is the exact match).
+inline std::optional<json::object> validate_metadata(const json::value& v, const loc_t& loc, verrors& errors,
+                                                     bool dated = false) {
     if (!v.is_object()) {
         errors.push_back(make_error("dict_type", loc, "Input should be a valid dictionary", v));
         return std::nullopt;
@@ -2226,6 +2320,10 @@ inline std::optional<json::object> validate_metadata(const json::value& v, const
         case json::kind::int64:
         case json::kind::uint64: out[key] = val; break;
         case json::kind::double_:
+            if (dated && std::isfinite(val.get_double())) {
+                out[key] = val;
+                break;
+            }
             if (integral_double(val.get_double())) {
                 out[key] = static_cast<std::int64_t>(val.get_double());
                 break;
@@ -2269,9 +2367,72 @@ inline std::optional<json::object> validate_metadata(const json::value& v, const
     return out;
 }
 
-inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth = 0);
+inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth = 0,
+                                                  bool dated = false);
 
-inline std::optional<filter_node> validate_clause(const json::value& v, const loc_t& loc, verrors& errors) {
+// The dated versions' property: a leading `metadata.` is stripped (§4.1).
+inline std::string strip_metadata_prefix(std::string p) {
+    constexpr std::string_view prefix = "metadata.";
+    if (std::string_view(p).substr(0, prefix.size()) == prefix) p.erase(0, prefix.size());
+    return p;
+}
+
+// `dated`: FilterClause.value is `str(max 1000) | int32 | bool` (§4.1).
+// UNCONFIRMED: the union labels of the constrained branches
+// ("constrained-str", "constrained-int") follow Pydantic's naming.
+inline void dated_clause_value(const json::value& p, const loc_t& vl, filter_node& n, verrors& errors) {
+    const loc_t ls = loc_plus(vl, "constrained-str"), li = loc_plus(vl, "constrained-int"), lb = loc_plus(vl, "bool");
+    auto int_range_error = [&](const json::value& input, bool too_big) {
+        errors.push_back(string_type_error(ls, input));
+        if (too_big)
+            errors.push_back(make_error("less_than_equal", li, "Input should be less than or equal to 2147483647", input,
+                                        json::object{{"le", 2147483647}}));
+        else
+            errors.push_back(make_error("greater_than_equal", li,
+                                        "Input should be greater than or equal to -2147483648", input,
+                                        json::object{{"ge", -2147483648LL}}));
+        errors.push_back(make_error("bool_parsing", lb, "Input should be a valid boolean, unable to interpret input", input));
+    };
+    switch (p.kind()) {
+    case json::kind::string:
+        if (py_len(p.get_string()) <= 1000) {
+            n.value = p;
+            return;
+        }
+        errors.push_back(string_too_long(ls, p, 1000));
+        errors.push_back(make_error("int_parsing", li, "Input should be a valid integer, unable to parse string as an integer", p));
+        errors.push_back(make_error("bool_parsing", lb, "Input should be a valid boolean, unable to interpret input", p));
+        return;
+    case json::kind::bool_: n.value = p; return;
+    case json::kind::int64: {
+        const auto i = p.get_int64();
+        if (i >= INT32_MIN && i <= INT32_MAX) {
+            n.value = p;
+            return;
+        }
+        int_range_error(p, i > 0);
+        return;
+    }
+    case json::kind::uint64: int_range_error(p, true); return;
+    case json::kind::double_: {
+        const double d = p.get_double();
+        if (integral_double(d) && d >= INT32_MIN && d <= INT32_MAX) {
+            n.value = static_cast<std::int64_t>(d);
+            return;
+        }
+        if (integral_double(d)) {
+            int_range_error(p, d > 0);
+            return;
+        }
+        union_scalar_errors(p, vl, "constrained-str", errors, std::nullopt);
+        return;
+    }
+    default: union_scalar_errors(p, vl, "constrained-str", errors, std::nullopt);
+    }
+}
+
+inline std::optional<filter_node> validate_clause(const json::value& v, const loc_t& loc, verrors& errors,
+                                                  bool dated = false) {
     if (!v.is_object()) {
         errors.push_back(model_attributes_error(loc, v));
         return std::nullopt;
@@ -2281,7 +2442,8 @@ inline std::optional<filter_node> validate_clause(const json::value& v, const lo
     filter_node n;
     n.is_clause = true;
     if (auto p = field(o, "property")) {
-        if (auto s = validate_string(*p, loc_plus(loc, "property"), errors)) n.property = std::move(*s);
+        if (auto s = validate_string(*p, loc_plus(loc, "property"), errors))
+            n.property = dated ? strip_metadata_prefix(std::move(*s)) : std::move(*s);
     } else {
         errors.push_back(missing_error(loc_plus(loc, "property"), v));
     }
@@ -2296,7 +2458,9 @@ inline std::optional<filter_node> validate_clause(const json::value& v, const lo
     } else {
         errors.push_back(missing_error(loc_plus(loc, "operator"), v));
     }
-    if (auto p = field(o, "value")) {
+    if (auto p = field(o, "value"); p && dated) {
+        dated_clause_value(*p, loc_plus(loc, "value"), n, errors);
+    } else if (p) {
         const loc_t vl = loc_plus(loc, "value");
         switch (p->kind()) {
         case json::kind::string:
@@ -2322,7 +2486,8 @@ inline std::optional<filter_node> validate_clause(const json::value& v, const lo
     return n;
 }
 
-inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth) {
+inline std::optional<filter_node> validate_filter(const json::value& v, const loc_t& loc, verrors& errors, int depth,
+                                                  bool dated) {
     if (!v.is_object()) {
         errors.push_back(model_attributes_error(loc, v));
         return std::nullopt;
@@ -2347,11 +2512,11 @@ inline std::optional<filter_node> validate_filter(const json::value& v, const lo
                 const loc_t il = loc_plus(loc_plus(loc, "clauses"), static_cast<std::int64_t>(i));
                 // Smart union FilterClause | Filter: the first branch that validates wins.
                 verrors clause_errors, group_errors;
-                if (auto c = validate_clause(arr[i], loc_plus(il, "FilterClause"), clause_errors)) {
+                if (auto c = validate_clause(arr[i], loc_plus(il, "FilterClause"), clause_errors, dated)) {
                     n.clauses.push_back(std::move(*c));
                     continue;
                 }
-                if (auto g = validate_filter(arr[i], loc_plus(il, "Filter"), group_errors, depth + 1)) {
+                if (auto g = validate_filter(arr[i], loc_plus(il, "Filter"), group_errors, depth + 1, dated)) {
                     n.clauses.push_back(std::move(*g));
                     continue;
                 }
@@ -2366,9 +2531,14 @@ inline std::optional<filter_node> validate_filter(const json::value& v, const lo
     return n;
 }
 
-// Annotated[CountAggregation | PropertyAggregation, Discriminator("func")].
-inline std::optional<aggregation> validate_aggregation(const json::value& v, const loc_t& loc, verrors& errors) {
-    static constexpr std::string_view expected_tags = "'count', 'sum', 'max', 'min', 'avg'";
+// Annotated[CountAggregation | PropertyAggregation, Discriminator("func")];
+// `dated`: `| UniqueAggregation`, and a leading `metadata.` in `property` is
+// stripped (§4.1).
+inline std::optional<aggregation> validate_aggregation(const json::value& v, const loc_t& loc, verrors& errors,
+                                                       bool dated = false) {
+    const std::string_view expected_tags =
+        dated ? "'count', 'sum', 'max', 'min', 'avg', 'unique'" : "'count', 'sum', 'max', 'min', 'avg'";
+    const std::size_t tag_count = dated ? std::size(agg_func_names) : std::size(agg_func_names) - 1;
     if (!v.is_object()) {
         errors.push_back(model_attributes_error(loc, v));
         return std::nullopt;
@@ -2382,7 +2552,7 @@ inline std::optional<aggregation> validate_aggregation(const json::value& v, con
     }
     std::optional<agg_func> func;
     if (tag->is_string()) {
-        for (std::size_t i = 0; i < std::size(agg_func_names); ++i)
+        for (std::size_t i = 0; i < tag_count; ++i)
             if (agg_func_names[i] == tag->get_string()) func = static_cast<agg_func>(i);
     }
     if (!func) {
@@ -2404,7 +2574,7 @@ inline std::optional<aggregation> validate_aggregation(const json::value& v, con
     if (auto p = field(o, "property")) {
         auto s = validate_string(*p, loc_plus(bl, "property"), errors);
         if (!s) return std::nullopt;
-        a.property = std::move(*s);
+        a.property = dated ? strip_metadata_prefix(std::move(*s)) : std::move(*s);
     } else {
         errors.push_back(missing_error(loc_plus(bl, "property"), v));
         return std::nullopt;
@@ -2422,16 +2592,64 @@ inline std::optional<std::string> validate_optional_org(const json::object& o, c
     return validate_uuid4(*p, loc_plus(loc, "organization_id"), errors);
 }
 
+// The dated versions' unit fields of MeterCreate / MeterUpdate (§3.2, §3.4).
+struct meter_unit_fields {
+    bool unit_given = false, label_given = false, multiplier_given = false;
+    std::optional<std::string> unit;  // given and null: unit_given && !unit
+    std::optional<std::string> custom_label;
+    std::optional<std::int64_t> custom_multiplier;
+};
+
+inline void validate_unit_fields(const json::object& o, const loc_t& root, verrors& errors, meter_unit_fields& out) {
+    if (auto p = field(o, "unit")) {
+        out.unit_given = true;
+        if (p->is_string() && (p->get_string() == "scalar" || p->get_string() == "token" || p->get_string() == "custom"))
+            out.unit = std::string(p->get_string());
+        else if (!p->is_null())
+            errors.push_back(enum_error(loc_plus(root, "unit"), *p, {"scalar", "token", "custom"}));
+    }
+    if (auto p = field(o, "custom_label")) {
+        out.label_given = true;
+        if (!p->is_null()) out.custom_label = validate_string(*p, loc_plus(root, "custom_label"), errors);
+    }
+    if (auto p = field(o, "custom_multiplier")) {
+        out.multiplier_given = true;
+        const loc_t ml = loc_plus(root, "custom_multiplier");
+        if (p->is_null()) return;
+        std::optional<std::int64_t> v;
+        if (p->is_int64())
+            v = p->get_int64();
+        else if (p->is_double() && integral_double(p->get_double()))
+            v = static_cast<std::int64_t>(p->get_double());
+        else if (p->is_string())
+            v = parse_py_int(p->get_string());
+        if (!v) {
+            if (p->is_double())
+                errors.push_back(make_error("int_from_float", ml, "Input should be a valid integer, got a number with a fractional part", *p));
+            else if (p->is_string())
+                errors.push_back(make_error("int_parsing", ml, "Input should be a valid integer, unable to parse string as an integer", *p));
+            else
+                errors.push_back(make_error("int_type", ml, "Input should be a valid integer", *p));
+        } else if (*v <= 0) {
+            errors.push_back(make_error("greater_than", ml, "Input should be greater than 0", *p, json::object{{"gt", 0}}));
+        } else {
+            out.custom_multiplier = v;
+        }
+    }
+}
+
 struct meter_create_input {
     json::object metadata;
     std::string name;
+    meter_unit_fields units;  // dated versions only
     filter_node filter;
     aggregation agg;
     std::optional<std::string> organization_id;
     bool organization_id_given = false;
 };
 
-inline std::optional<meter_create_input> validate_meter_create(const json::value& body, verrors& errors) {
+inline std::optional<meter_create_input> validate_meter_create(const json::value& body, verrors& errors,
+                                                               bool dated = false) {
     const loc_t root{"body"};
     if (!body.is_object()) {
         errors.push_back(model_attributes_error(root, body));
@@ -2441,20 +2659,21 @@ inline std::optional<meter_create_input> validate_meter_create(const json::value
     const auto before = errors.size();
     meter_create_input in;
     if (auto p = field(o, "metadata")) {
-        if (auto m = validate_metadata(*p, loc_plus(root, "metadata"), errors)) in.metadata = std::move(*m);
+        if (auto m = validate_metadata(*p, loc_plus(root, "metadata"), errors, dated)) in.metadata = std::move(*m);
     }
     if (auto p = field(o, "name")) {
         if (auto s = validate_string(*p, loc_plus(root, "name"), errors, 3)) in.name = std::move(*s);
     } else {
         errors.push_back(missing_error(loc_plus(root, "name"), body));
     }
+    if (dated) validate_unit_fields(o, root, errors, in.units);
     if (auto p = field(o, "filter")) {
-        if (auto f = validate_filter(*p, loc_plus(root, "filter"), errors)) in.filter = std::move(*f);
+        if (auto f = validate_filter(*p, loc_plus(root, "filter"), errors, 0, dated)) in.filter = std::move(*f);
     } else {
         errors.push_back(missing_error(loc_plus(root, "filter"), body));
     }
     if (auto p = field(o, "aggregation")) {
-        if (auto a = validate_aggregation(*p, loc_plus(root, "aggregation"), errors)) in.agg = std::move(*a);
+        if (auto a = validate_aggregation(*p, loc_plus(root, "aggregation"), errors, dated)) in.agg = std::move(*a);
     } else {
         errors.push_back(missing_error(loc_plus(root, "aggregation"), body));
     }
@@ -2473,9 +2692,12 @@ struct meter_update_input {
     bool aggregation_given = false;
     std::optional<aggregation> agg;
     json::value aggregation_input;
+    meter_unit_fields units;            // dated versions only
+    std::optional<bool> is_archived;    // dated versions only; null: no change
 };
 
-inline std::optional<meter_update_input> validate_meter_update(const json::value& body, verrors& errors) {
+inline std::optional<meter_update_input> validate_meter_update(const json::value& body, verrors& errors,
+                                                               bool dated = false) {
     const loc_t root{"body"};
     if (!body.is_object()) {
         errors.push_back(model_attributes_error(root, body));
@@ -2485,25 +2707,41 @@ inline std::optional<meter_update_input> validate_meter_update(const json::value
     const auto before = errors.size();
     meter_update_input in;
     if (auto p = field(o, "metadata")) {
-        if (auto m = validate_metadata(*p, loc_plus(root, "metadata"), errors)) in.metadata = std::move(*m);
+        if (auto m = validate_metadata(*p, loc_plus(root, "metadata"), errors, dated)) in.metadata = std::move(*m);
     }
     if (auto p = field(o, "name")) {
         in.name_given = true;
         if (!p->is_null()) in.name = validate_string(*p, loc_plus(root, "name"), errors, 3);
     }
+    if (dated) validate_unit_fields(o, root, errors, in.units);
     if (auto p = field(o, "filter")) {
         in.filter_given = true;
         if (!p->is_null()) {
-            in.filter = validate_filter(*p, loc_plus(root, "filter"), errors);
+            in.filter = validate_filter(*p, loc_plus(root, "filter"), errors, 0, dated);
             if (in.filter) in.filter_input = filter_to_json(*in.filter);
         }
     }
     if (auto p = field(o, "aggregation")) {
         in.aggregation_given = true;
         if (!p->is_null()) {
-            in.agg = validate_aggregation(*p, loc_plus(root, "aggregation"), errors);
+            in.agg = validate_aggregation(*p, loc_plus(root, "aggregation"), errors, dated);
             if (in.agg) in.aggregation_input = aggregation_to_json(*in.agg);
         }
+    }
+    if (auto p = field(o, "is_archived"); p && dated && !p->is_null()) {
+        if (p->is_bool())
+            in.is_archived = p->get_bool();
+        else if (auto b = p->is_string() ? lax_bool(p->get_string()) : std::nullopt)
+            in.is_archived = b;
+        else if (p->is_int64() && (p->get_int64() == 0 || p->get_int64() == 1))
+            in.is_archived = p->get_int64() == 1;
+        else
+            errors.push_back(make_error(p->is_string() || p->is_number() ? "bool_parsing" : "bool_type",
+                                        loc_plus(root, "is_archived"),
+                                        p->is_string() || p->is_number()
+                                            ? "Input should be a valid boolean, unable to interpret input"
+                                            : "Input should be a valid boolean",
+                                        *p));
     }
     if (errors.size() != before) return std::nullopt;
     return in;
@@ -2725,7 +2963,10 @@ inline bool passes_guard(const aggregation& a, const event& e) {
     return it != e.metadata.end() && is_json_number(it->value());
 }
 
+// The demo's dated-only events never take part in the 2025-03 views (its
+// meter events, quantities and the billing job).
 inline bool meter_matches(const meter& m, const event& e) {
+    if (e.dated_only) return false;
     return passes_guard(m.agg, e) && eval_filter(m.filter, e);
 }
 
@@ -2756,6 +2997,7 @@ struct accumulator {
             ++count;
             return;
         }
+        if (a.func == agg_func::unique) return;
         const auto v = int32_value(a, e);
         if (count == 0 || v < min) min = v;
         if (count == 0 || v > max) max = v;
@@ -2772,6 +3014,9 @@ struct accumulator {
         case agg_func::max: return static_cast<double>(max);
         case agg_func::min: return static_cast<double>(min);
         case agg_func::avg: return static_cast<double>(sum) / static_cast<double>(count);
+        // A `unique` meter (created on a dated version) has no seed-era
+        // meaning: the 2025-03 quantities answer 0 for it.
+        case agg_func::unique: return 0;
         }
         return 0;
     }
@@ -2795,6 +3040,555 @@ inline const event* newest_matching_event(const state_data& st, const meter& m, 
 
 #endif
 // ---- end <polar/testing/impl/emulator_state_filters.ipp> ----
+
+namespace polar::testing::emu {
+
+enum class dated_engine { postgres, clickhouse };
+
+// A property path: a leading `metadata.` removed (validation of dated
+// filters and aggregations already stores it without), split on `.` and
+// walked into nested objects. Null when any step is missing or not an object.
+inline const json::value* metadata_path(const json::object& md, std::string_view property) {
+    constexpr std::string_view prefix = "metadata.";
+    if (property.substr(0, prefix.size()) == prefix) property.remove_prefix(prefix.size());
+    const json::object* obj = &md;
+    while (true) {
+        const auto dot = property.find('.');
+        const std::string_view key = property.substr(0, dot);
+        auto it = obj->find(key);
+        if (it == obj->end()) return nullptr;
+        if (dot == std::string_view::npos) return &it->value();
+        if (!it->value().is_object()) return nullptr;
+        obj = &it->value().get_object();
+        property.remove_prefix(dot + 1);
+    }
+}
+
+// The text form of a JSON scalar as the databases print it: strings as
+// themselves, numbers as JSON numbers (1.5, 5), booleans as true/false.
+inline std::string dated_text(const json::value& v) {
+    if (v.is_string()) return std::string(v.get_string());
+    return to_json_text(v);
+}
+
+// `like` is a literal, case-sensitive substring test since 2026-06-01 (`%`
+// and `_` are escaped); `not_like` is its negation.
+inline bool literal_contains(std::string_view text, std::string_view needle) {
+    return text.find(needle) != std::string_view::npos;
+}
+
+inline bool compare_text_literal(filter_op op, std::string_view column, std::string_view value) {
+    if (op == filter_op::like) return literal_contains(column, value);
+    if (op == filter_op::not_like) return !literal_contains(column, value);
+    return compare(op, column, value);
+}
+
+inline bool is_int_value(const json::value& v) { return v.is_int64() || v.is_uint64(); }
+
+inline std::int64_t epoch_seconds(micros t) {
+    return t >= 0 ? t / 1'000'000 : -((-t + 999'999) / 1'000'000);
+}
+
+// The column properties left on the dated versions: name, source (text) and
+// timestamp (Unix epoch seconds, compared with an integer value). A value of
+// another type gives false, not an error.
+inline std::optional<bool> eval_dated_column(const filter_node& c, const event& e) {
+    if (c.property == "name" || c.property == "source") {
+        if (!c.value.is_string()) return false;
+        return compare_text_literal(c.op, c.property == "name" ? e.name : e.source, c.value.get_string());
+    }
+    if (c.property == "timestamp") {
+        const std::int64_t secs = epoch_seconds(e.timestamp);
+        if (c.op == filter_op::like || c.op == filter_op::not_like)
+            return compare_text_literal(c.op, std::to_string(secs), dated_text(c.value));
+        if (!is_int_value(c.value)) return false;
+        return compare(c.op, static_cast<double>(secs), number_of(c.value));
+    }
+    return std::nullopt;
+}
+
+// §5.1: PostgreSQL. The JSON type of the stored value decides; a missing,
+// null, object or array value never matches (SQL NULL).
+inline bool eval_clause_pg(const filter_node& c, const event& e) {
+    if (auto col = eval_dated_column(c, e)) return *col;
+    const json::value* v = metadata_path(e.metadata, c.property);
+    if (!v || v->is_null() || v->is_object() || v->is_array()) return false;
+    if (c.op == filter_op::like || c.op == filter_op::not_like)
+        return compare_text_literal(c.op, dated_text(*v), dated_text(c.value));
+    if (v->is_string()) {
+        // The value as text; a boolean becomes PostgreSQL's t/f.
+        const std::string value = c.value.is_bool() ? (c.value.get_bool() ? "t" : "f") : dated_text(c.value);
+        return compare(c.op, std::string_view(v->get_string()), std::string_view(value));
+    }
+    if (is_json_number(*v)) {
+        if (c.value.is_string()) return false;
+        return compare(c.op, number_of(*v), number_of(c.value));  // a boolean value counts as 1/0
+    }
+    if (v->is_bool()) {
+        if (!c.value.is_bool()) return false;
+        return compare(c.op, static_cast<int>(v->get_bool()), static_cast<int>(c.value.get_bool()));
+    }
+    return false;
+}
+
+// §5.1a: ClickHouse (events list). A string value or like/not_like reads
+// the path with JSONExtractString ('' when missing or not a string), any
+// other value with JSONExtractFloat (0 when missing or not a number), so
+// ne/not_like/lt... can match events that lack the key.
+// UNCONFIRMED (the spec leaves it open): a stored boolean reads as 1/0 with
+// JSONExtractFloat, and a boolean value compares as 1/0.
+inline bool eval_clause_ch(const filter_node& c, const event& e) {
+    if (auto col = eval_dated_column(c, e)) return *col;
+    const json::value* v = metadata_path(e.metadata, c.property);
+    if (c.value.is_string() || c.op == filter_op::like || c.op == filter_op::not_like) {
+        const std::string_view extracted = v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+        return compare_text_literal(c.op, extracted, dated_text(c.value));
+    }
+    double extracted = 0;
+    if (v && (is_json_number(*v) || v->is_bool())) extracted = number_of(*v);
+    // _cost.amount is read from its denormalized Decimal column, while the
+    // stored metadata carries the amount as text.
+    if (v && v->is_string() && (c.property == "_cost.amount" || c.property == "metadata._cost.amount")) {
+        char* endp = nullptr;
+        const std::string text(v->get_string());
+        const double d = std::strtod(text.c_str(), &endp);
+        if (endp && *endp == '\0') extracted = d;
+    }
+    return compare(c.op, extracted, number_of(c.value));
+}
+
+inline bool eval_dated_filter(const filter_node& f, const event& e, dated_engine engine) {
+    if (f.is_clause) return engine == dated_engine::postgres ? eval_clause_pg(f, e) : eval_clause_ch(f, e);
+    if (f.clauses.empty()) return true;
+    if (f.conjunction_and) {
+        for (const auto& c : f.clauses)
+            if (!eval_dated_filter(c, e, engine)) return false;
+        return true;
+    }
+    for (const auto& c : f.clauses)
+        if (eval_dated_filter(c, e, engine)) return true;
+    return false;
+}
+
+inline bool is_dated_column(std::string_view p) { return p == "name" || p == "source" || p == "timestamp"; }
+
+// The aggregation type guard of the dated versions (§5.2). sum/max/min/avg
+// on a metadata path: only JSON numbers, booleans excluded. On `timestamp`
+// the guard holds; on name/source it does not. count and unique: no guard.
+inline bool dated_guard(const aggregation& a, const event& e) {
+    if (a.func == agg_func::count || a.func == agg_func::unique) return true;
+    if (a.property == "timestamp") return true;
+    if (a.property == "name" || a.property == "source") return false;
+    const json::value* v = metadata_path(e.metadata, a.property);
+    return v && is_json_number(*v);
+}
+
+// The events list's `meter_id` (§3.7): the meter's filter with ClickHouse
+// semantics, plus, for sum/max/min/avg on a metadata key, only events whose
+// value is a number (not for unique; not for the column properties).
+// UNCONFIRMED: "parses as a number" is read as "is a JSON number"; a numeric
+// string does not pass.
+inline bool events_list_meter_matches(const meter& m, const event& e) {
+    if (m.agg.func != agg_func::count && m.agg.func != agg_func::unique && !is_dated_column(m.agg.property)) {
+        const json::value* v = metadata_path(e.metadata, m.agg.property);
+        if (!v || !is_json_number(*v)) return false;
+    }
+    return eval_dated_filter(m.filter, e, dated_engine::clickhouse);
+}
+
+// Meter quantities, billing and customer meters (§5.1, §5.2): PostgreSQL.
+inline bool dated_meter_matches(const meter& m, const event& e) {
+    return dated_guard(m.agg, e) && eval_dated_filter(m.filter, e, dated_engine::postgres);
+}
+
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_dated_filters.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_dated_json.ipp> ----
+//
+// polar-cpp testing: the JSON forms of the dated versions (2026-04 and
+// 2026-10; MeterAPI-2026-10.md §4): the Meter with its unit fields and
+// `archived_at`, the Customer union (§4.3) and the Event union (§4.2). The
+// 2025-03 forms (emulator_state_model.ipp) are untouched.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_DATED_JSON_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_DATED_JSON_IPP
+
+// #include <polar/testing/impl/emulator_state_model.ipp>: inlined above
+
+namespace polar::testing::emu {
+
+inline void append_optional_time(std::string& out, const std::optional<micros>& t) {
+    if (!t) {
+        out.append("null");
+        return;
+    }
+    out.push_back('"');
+    append_utc(out, *t);
+    out.push_back('"');
+}
+
+// Meter (§4.1). The server always serializes `custom_label`,
+// `custom_multiplier` and `archived_at`, null when unset.
+inline std::string dated_meter_json(const meter& m) {
+    std::string s;
+    s.reserve(320 + m.name.size());
+    s.append("{\"metadata\":");
+    write_json(s, m.metadata);
+    s.append(",\"created_at\":\"");
+    append_utc(s, m.created_at);
+    s.append("\",\"modified_at\":");
+    append_optional_time(s, m.modified_at);
+    s.append(",\"id\":");
+    append_json_string(s, m.id);
+    s.append(",\"name\":");
+    append_json_string(s, m.name);
+    s.append(",\"unit\":");
+    append_json_string(s, m.unit);
+    s.append(",\"custom_label\":");
+    append_optional_string(s, m.custom_label);
+    s.append(",\"custom_multiplier\":");
+    if (m.custom_multiplier)
+        s.append(std::to_string(*m.custom_multiplier));
+    else
+        s.append("null");
+    s.append(",\"filter\":");
+    write_json(s, filter_to_json(m.filter));
+    s.append(",\"aggregation\":");
+    write_json(s, aggregation_to_json(m.agg));
+    s.append(",\"organization_id\":");
+    append_json_string(s, m.organization_id);
+    s.append(",\"archived_at\":");
+    append_optional_time(s, m.archived_at);
+    s.push_back('}');
+    return s;
+}
+
+// Per-response memo for the dated Event/Customer forms: the customers'
+// `first_user_event_at` and the events' `child_count` are derived from the
+// stored events, once per response.
+struct dated_render_cache {
+    const state_data& st;
+    string_map<std::optional<micros>> first_event;  // customer id -> first user event
+    string_map<std::int64_t> children;              // event id -> direct children
+    std::unordered_set<std::string> children_done;  // organizations counted
+
+    explicit dated_render_cache(const state_data& s) : st(s) {}
+
+    // The timestamp of the customer's first user event (by customer_id, or
+    // by external_customer_id through the customer's external id).
+    // UNCONFIRMED: the server keeps this in a column set at ingestion; here it
+    // is derived, so it also counts events added with add_event.
+    std::optional<micros> first_user_event_at(const customer& c) {
+        auto it = first_event.find(c.id);
+        if (it != first_event.end()) return it->second;
+        std::optional<micros> best;
+        for (const auto& e : st.org_event_list(c.organization_id)) {
+            if (e.source != "user") continue;
+            const bool mine = (e.customer_id && *e.customer_id == c.id) ||
+                              (c.external_id && e.external_customer_id && *e.external_customer_id == *c.external_id);
+            if (mine && (!best || e.timestamp < *best)) best = e.timestamp;
+        }
+        first_event.emplace(c.id, best);
+        return best;
+    }
+
+    std::int64_t child_count(const event& e) {
+        if (!children_done.count(e.organization_id)) {
+            children_done.insert(e.organization_id);
+            for (const auto& x : st.org_event_list(e.organization_id))
+                if (x.parent_id) ++children[*x.parent_id];
+        }
+        auto it = children.find(e.id);
+        return it == children.end() ? 0 : it->second;
+    }
+};
+
+inline std::string gravatar_url(std::string_view email) {
+    std::string lower(email);
+    for (auto& ch : lower)
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    return "https://www.gravatar.com/avatar/" + sha256_hex(lower) + "?d=blank";
+}
+
+// Customer (§4.3): CustomerIndividual | CustomerTeam by `type`. A team
+// customer without an email has `email: null` and `avatar_url: null` (the
+// avatar is derived from the email). The emulator stores no billing name,
+// locale or payment method: they are null.
+inline void append_dated_customer(std::string& s, const customer& c, dated_render_cache& cache) {
+    const bool has_email = !c.email.empty();
+    s.append("{\"id\":");
+    append_json_string(s, c.id);
+    s.append(",\"created_at\":\"");
+    append_utc(s, c.created_at);
+    s.append("\",\"modified_at\":null,\"metadata\":");
+    write_json(s, c.metadata);
+    s.append(",\"external_id\":");
+    append_optional_string(s, c.external_id);
+    s.append(",\"email\":");
+    if (has_email)
+        append_json_string(s, c.email);
+    else
+        s.append("null");
+    s.append(",\"email_verified\":false,\"type\":");
+    s.append(c.team ? "\"team\"" : "\"individual\"");
+    s.append(",\"name\":");
+    append_json_string(s, c.name);
+    s.append(",\"billing_name\":null,\"billing_address\":null,\"tax_id\":null,\"locale\":null,\"organization_id\":");
+    append_json_string(s, c.organization_id);
+    s.append(",\"default_payment_method_id\":null,\"deleted_at\":null,\"first_user_event_at\":");
+    append_optional_time(s, cache.first_user_event_at(c));
+    s.append(",\"avatar_url\":");
+    if (has_email)
+        append_json_string(s, gravatar_url(c.email));
+    else
+        s.append("null");
+    s.push_back('}');
+}
+
+// The event type's label. User events get their name (the server creates
+// the event type on demand with the name as its label). For system events
+// the label comes from the server's own event-type table: UNCONFIRMED
+// wording, these are the emulator's.
+inline std::string_view event_label(const event& e) {
+    if (e.source == "system") {
+        static constexpr std::pair<std::string_view, std::string_view> labels[] = {
+            {"meter.credited", "Meter credited"},       {"meter.reset", "Meter reset"},
+            {"customer.created", "Customer created"},   {"customer.updated", "Customer updated"},
+            {"customer.deleted", "Customer deleted"},   {"order.paid", "Order paid"},
+            {"benefit.granted", "Benefit granted"},     {"subscription.created", "Subscription created"},
+        };
+        for (const auto& [name, label] : labels)
+            if (name == e.name) return label;
+    }
+    return e.name;
+}
+
+// Event (§4.2): UserEvent | SystemEvent by `source`. System events list
+// `source` before `name` (their schemas declare it so); `external_id` is not
+// part of the output.
+inline void append_dated_event(std::string& s, const event& e, dated_render_cache& cache) {
+    const state_data& st = cache.st;
+    s.append("{\"id\":");
+    append_json_string(s, e.id);
+    s.append(",\"timestamp\":\"");
+    append_utc(s, e.timestamp);
+    s.append("\",\"organization_id\":");
+    append_json_string(s, e.organization_id);
+    s.append(",\"customer_id\":");
+    append_optional_string(s, e.customer_id);
+    s.append(",\"customer\":");
+    if (auto c = st.event_customer(e))
+        append_dated_customer(s, *c, cache);
+    else
+        s.append("null");
+    s.append(",\"external_customer_id\":");
+    append_optional_string(s, e.external_customer_id);
+    s.append(",\"member_id\":");
+    append_optional_string(s, e.member_id);
+    s.append(",\"external_member_id\":");
+    append_optional_string(s, e.external_member_id);
+    s.append(",\"child_count\":");
+    s.append(std::to_string(cache.child_count(e)));
+    s.append(",\"parent_id\":");
+    append_optional_string(s, e.parent_id);
+    s.append(",\"label\":");
+    append_json_string(s, event_label(e));
+    if (e.source == "system") {
+        s.append(",\"source\":\"system\",\"name\":");
+        append_json_string(s, e.name);
+    } else {
+        s.append(",\"name\":");
+        append_json_string(s, e.name);
+        s.append(",\"source\":");
+        append_json_string(s, e.source);
+    }
+    s.append(",\"metadata\":");
+    write_json(s, e.metadata);
+    s.push_back('}');
+}
+
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_dated_json.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_tz.ipp> ----
+//
+// polar-cpp testing: IANA time zones for the dated quantities' `timezone`
+// (MeterAPI-2026-10.md §3.6, §5.3). libstdc++ 12 has no std::chrono time
+// zone database, so the emulator reads the TZif files of the system's
+// zoneinfo directory (Debian package `tzdata`, /usr/share/zoneinfo).
+//
+// Limits, chosen and documented here:
+// - Only the transitions listed in the file are used; after the last one the
+//   last offset stays. Debian's "fat" files list transitions up to 2037, so
+//   this matters only for later dates (or "slim" files, whose POSIX footer
+//   rule is not evaluated).
+// - Without a zoneinfo directory the emulator cannot tell valid names from
+//   invalid ones: it then accepts every name made of the characters IANA
+//   names use (plus "UTC") and buckets in UTC.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_TZ_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_TZ_IPP
+
+// #include <polar/testing/impl/emulator_state_datetime.ipp>: inlined above
+
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sys/stat.h>
+
+namespace polar::testing::emu {
+
+struct tz_zone {
+    std::vector<std::int64_t> transitions;  // UTC seconds, ascending
+    std::vector<std::int32_t> offsets;      // the offset from each transition on
+    std::int32_t initial_offset = 0;        // before the first transition
+
+    std::int64_t offset_at(micros utc) const {
+        const std::int64_t secs = floor_div(utc, us_per_second);
+        auto it = std::upper_bound(transitions.begin(), transitions.end(), secs);
+        if (it == transitions.begin()) return initial_offset;
+        return offsets[static_cast<std::size_t>(it - transitions.begin() - 1)];
+    }
+    // A local wall time back to UTC (PostgreSQL-like: a time in a gap moves
+    // forward by the gap, an ambiguous time takes the earlier offset's
+    // reading after one refinement).
+    micros to_utc(micros local) const {
+        const micros guess = local - offset_at(local) * us_per_second;
+        return local - offset_at(guess) * us_per_second;
+    }
+    micros to_local(micros utc) const { return utc + offset_at(utc) * us_per_second; }
+};
+
+inline constexpr const char* zoneinfo_dir = "/usr/share/zoneinfo";
+
+inline bool zoneinfo_available() {
+    struct stat sb {};
+    return ::stat(zoneinfo_dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+inline std::int64_t be_int(const unsigned char* p, int n) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+    if (n == 4) return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
+    return static_cast<std::int64_t>(v);
+}
+
+// Parses a TZif file (RFC 8536), preferring the 64-bit (version 2+) block.
+inline std::optional<tz_zone> parse_tzif(const std::string& data) {
+    auto header = [&](std::size_t at, std::int64_t counts[6]) {
+        if (data.size() < at + 44 || data.compare(at, 4, "TZif") != 0) return false;
+        const auto* p = reinterpret_cast<const unsigned char*>(data.data() + at + 20);
+        for (int i = 0; i < 6; ++i) counts[i] = be_int(p + 4 * i, 4);
+        return true;
+    };
+    std::int64_t c[6];  // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+    if (!header(0, c)) return std::nullopt;
+    std::size_t at = 44;
+    int tsize = 4;
+    const char version = data[4];
+    auto block_size = [&](int ts) {
+        return static_cast<std::size_t>(c[3] * ts + c[3] + c[4] * 6 + c[5] + c[2] * (ts + 4) + c[1] + c[0]);
+    };
+    if (version >= '2') {
+        const std::size_t next = at + block_size(4);
+        if (!header(next, c)) return std::nullopt;
+        at = next + 44;
+        tsize = 8;
+    }
+    if (data.size() < at + block_size(tsize) || c[4] < 1) return std::nullopt;
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data() + at);
+    tz_zone z;
+    std::vector<std::uint8_t> idx(static_cast<std::size_t>(c[3]));
+    for (std::int64_t i = 0; i < c[3]; ++i) z.transitions.push_back(be_int(p + i * tsize, tsize));
+    p += c[3] * tsize;
+    for (std::int64_t i = 0; i < c[3]; ++i) idx[static_cast<std::size_t>(i)] = p[i];
+    p += c[3];
+    std::vector<std::int32_t> type_off(static_cast<std::size_t>(c[4]));
+    for (std::int64_t i = 0; i < c[4]; ++i) type_off[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(be_int(p + i * 6, 4));
+    for (auto i : idx) {
+        if (i >= type_off.size()) return std::nullopt;
+        z.offsets.push_back(type_off[i]);
+    }
+    z.initial_offset = type_off[0];
+    return z;
+}
+
+// Characters of IANA zone names ("America/Argentina/Buenos_Aires",
+// "Etc/GMT+5"); no "..", no leading "/".
+inline bool plausible_zone_name(std::string_view name) {
+    if (name.empty() || name.size() > 64 || name.front() == '/' || name.back() == '/') return false;
+    if (name.find("..") != std::string_view::npos || name.find("//") != std::string_view::npos) return false;
+    for (char ch : name)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '/' && ch != '_' && ch != '-' && ch != '+')
+            return false;
+    return true;
+}
+
+// The zone named `name`, or nothing when the name is not a zone (422).
+// Files are read once per process and kept.
+inline std::optional<std::shared_ptr<const tz_zone>> find_zone(std::string_view name) {
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<const tz_zone>, std::less<>> cache;
+    if (name == "UTC") return std::make_shared<const tz_zone>();
+    if (!plausible_zone_name(name)) return std::nullopt;
+    // zoneinfo.available_timezones() leaves these out.
+    if (name == "posixrules" || name == "localtime" || name == "Factory" || name.substr(0, 6) == "posix/" ||
+        name.substr(0, 6) == "right/")
+        return std::nullopt;
+    std::lock_guard lock(mutex);
+    if (auto it = cache.find(name); it != cache.end()) {
+        if (!it->second) return std::nullopt;
+        return it->second;
+    }
+    std::shared_ptr<const tz_zone> zone;
+    if (!zoneinfo_available()) {
+        zone = std::make_shared<const tz_zone>();  // accepted, bucketed in UTC
+    } else {
+        std::ifstream in(std::string(zoneinfo_dir) + "/" + std::string(name), std::ios::binary);
+        if (in) {
+            std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            if (auto z = parse_tzif(data)) zone = std::make_shared<const tz_zone>(std::move(*z));
+        }
+    }
+    cache.emplace(std::string(name), zone);
+    if (!zone) return std::nullopt;
+    return zone;
+}
+
+// date_trunc(unit, t) in the zone (weeks start on Monday).
+inline micros date_trunc_tz(const tz_zone& z, time_interval unit, micros t) {
+    return z.to_utc(date_trunc(unit, z.to_local(t)));
+}
+
+// t + '1 <unit>' in the zone: an hour is absolute, the other steps are
+// calendar steps of the local wall time (a day across DST keeps midnight).
+inline micros add_interval_tz(const tz_zone& z, time_interval unit, micros t) {
+    if (unit == time_interval::hour) return t + 3600 * us_per_second;
+    return z.to_utc(add_interval(unit, z.to_local(t)));
+}
+
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_tz.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_quantities.ipp> ----
+//
+// polar-cpp testing: meter quantities (MeterAPI.md §5.3, §5.4).
+//
+// The server joins generate_series(start, end, '1 <interval>') with the
+// events on date_trunc(interval, ...) equality, in UTC. Here the points are
+// built once, their units sorted, and every candidate event is dropped into
+// its unit with one binary search: one pass over the organization's events.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_QUANTITIES_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_QUANTITIES_IPP
+
+// #include <polar/testing/impl/emulator_state_filters.ipp>: inlined above
 
 namespace polar::testing::emu {
 
@@ -2982,6 +3776,10 @@ inline std::string snapshot_state(const state_data& st) {
                                          {"name", c.name},
                                          {"created_at", format_utc(c.created_at)},
                                          {"metadata", c.metadata}});
+        // The dated versions' fields are written only when set, so a
+        // 2025-03 state's snapshot reads as it always did.
+        if (c.team) customers.back().as_object()["team"] = true;
+        if (c.dated_only) customers.back().as_object()["dated_only"] = true;
     }
     root["customers"] = std::move(customers);
 
@@ -2997,6 +3795,12 @@ inline std::string snapshot_state(const state_data& st) {
             {"created_at", format_utc(m.created_at)},
             {"modified_at", m.modified_at ? json::value(json::string(format_utc(*m.modified_at))) : json::value()},
             {"last_billed_event_id", optional_json(m.last_billed_event_id)}});
+        auto& mo = meters.back().as_object();
+        if (m.unit != "scalar") mo["unit"] = m.unit;
+        if (m.custom_label) mo["custom_label"] = *m.custom_label;
+        if (m.custom_multiplier) mo["custom_multiplier"] = *m.custom_multiplier;
+        if (m.archived_at) mo["archived_at"] = format_utc(*m.archived_at);
+        if (m.dated) mo["dated"] = true;
     }
     root["meters"] = std::move(meters);
 
@@ -3019,6 +3823,16 @@ inline std::string snapshot_state(const state_data& st) {
                                           {"customer_id", optional_json(e.customer_id)},
                                           {"external_customer_id", optional_json(e.external_customer_id)},
                                           {"metadata", e.metadata}});
+            auto& eo = events.back().as_object();
+            auto put = [&](std::string_view k, const std::optional<std::string>& v) {
+                if (v) eo[k] = *v;
+            };
+            put("external_id", e.external_id);
+            put("parent_id", e.parent_id);
+            put("parent_reference", e.parent_reference);
+            put("member_id", e.member_id);
+            put("external_member_id", e.external_member_id);
+            if (e.dated_only) eo["dated_only"] = true;
         }
     }
     root["events"] = std::move(events);
@@ -3133,6 +3947,8 @@ inline state_data restore_state(std::string_view text) {
         c.name = req_string(o, "name");
         c.created_at = req_time(o, "created_at");
         c.metadata = req_object(o, "metadata");
+        if (auto it = o.find("team"); it != o.end()) c.team = it->value().is_bool() && it->value().get_bool();
+        if (auto it = o.find("dated_only"); it != o.end()) c.dated_only = it->value().is_bool() && it->value().get_bool();
         st.add_customer(std::move(c));
     }
     for (const auto& v : req_array(root, "meters")) {
@@ -3144,6 +3960,12 @@ inline state_data restore_state(std::string_view text) {
         verrors errors;
         auto f = validate_filter(req_field(o, "filter"), loc_t{"filter"}, errors);
         auto a = validate_aggregation(req_field(o, "aggregation"), loc_t{"aggregation"}, errors);
+        if (!a) {
+            // A dated meter's `unique` aggregation.
+            verrors dated_errors;
+            a = validate_aggregation(req_field(o, "aggregation"), loc_t{"aggregation"}, dated_errors, true);
+            if (a) errors.clear();
+        }
         if (!f || !a) bad_snapshot("invalid filter or aggregation in meter " + m.id);
         m.filter = std::move(*f);
         m.agg = std::move(*a);
@@ -3151,6 +3973,12 @@ inline state_data restore_state(std::string_view text) {
         m.created_at = req_time(o, "created_at");
         if (auto it = o.find("modified_at"); it != o.end() && !it->value().is_null()) m.modified_at = req_time(o, "modified_at");
         m.last_billed_event_id = opt_string(o, "last_billed_event_id");
+        if (auto u = opt_string(o, "unit")) m.unit = *u;
+        m.custom_label = opt_string(o, "custom_label");
+        if (auto it = o.find("custom_multiplier"); it != o.end() && it->value().is_int64())
+            m.custom_multiplier = it->value().get_int64();
+        if (auto it = o.find("archived_at"); it != o.end() && !it->value().is_null()) m.archived_at = req_time(o, "archived_at");
+        if (auto it = o.find("dated"); it != o.end()) m.dated = it->value().is_bool() && it->value().get_bool();
         st.add_meter(std::move(m));
     }
     for (const auto& v : req_array(root, "events")) {
@@ -3164,6 +3992,13 @@ inline state_data restore_state(std::string_view text) {
         e.customer_id = opt_string(o, "customer_id");
         e.external_customer_id = opt_string(o, "external_customer_id");
         e.metadata = req_object(o, "metadata");
+        e.external_id = opt_string(o, "external_id");
+        e.parent_id = opt_string(o, "parent_id");
+        e.parent_reference = opt_string(o, "parent_reference");
+        e.member_id = opt_string(o, "member_id");
+        e.external_member_id = opt_string(o, "external_member_id");
+        if (auto it = o.find("dated_only"); it != o.end()) e.dated_only = it->value().is_bool() && it->value().get_bool();
+        if (e.parent_reference && !e.parent_id) ++st.pending_parents;
         st.add_event(std::move(e));
     }
     return st;
@@ -3200,6 +4035,105 @@ inline filter_node group(bool conjunction_and, std::vector<filter_node> clauses)
     return n;
 }
 
+// The demo's dated-only extras (see emulator_demo): flagged `dated_only`,
+// so the 2025-03 views and counters do not see them.
+// Micro-dollars as a decimal text ("0.004000").
+inline std::string cost_text(std::int64_t micro_usd) {
+    std::string frac = std::to_string(micro_usd % 1'000'000);
+    return std::to_string(micro_usd / 1'000'000) + "." + std::string(6 - frac.size(), '0') + frac;
+}
+
+inline void seed_dated_extras(state_data& st, emulator_demo& demo, std::mt19937_64& rng, micros now) {
+    auto uniform = [&](std::int64_t lo, std::int64_t hi) {
+        return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+    };
+    const micros day = us_per_day;
+    auto add = [&](event e) {
+        e.id = random_uuid4(rng);
+        e.organization_id = demo.organization_id;
+        e.dated_only = true;
+        st.add_event(std::move(e));
+        ++demo.dated_event_count;
+        return st.org_event_list(demo.organization_id).back().id;
+    };
+
+    customer team;
+    team.id = demo.team_customer_id = random_uuid4(rng);
+    team.organization_id = demo.organization_id;
+    team.external_id = "team_42";
+    team.name = "Initech Platform Team";
+    team.team = true;
+    team.dated_only = true;
+    team.created_at = now - 35 * day;
+    st.add_customer(std::move(team));
+
+    // customer.created for every Acme customer, at its creation.
+    for (const auto& c : st.customers) {
+        if (c.organization_id != demo.organization_id) continue;
+        event e;
+        e.name = "customer.created";
+        e.source = "system";
+        e.timestamp = c.created_at;
+        e.customer_id = c.id;
+        e.metadata = json::object{{"customer_id", c.id},
+                                  {"customer_email", c.email.empty() ? json::value(nullptr) : json::value(c.email)},
+                                  {"customer_name", c.name},
+                                  {"customer_external_id", c.external_id ? json::value(*c.external_id) : json::value()}};
+        add(std::move(e));
+    }
+    // meter.credited: token credits for the team and the first customer.
+    for (const auto& cid : {demo.team_customer_id, demo.customer_ids.front()}) {
+        event e;
+        e.name = "meter.credited";
+        e.source = "system";
+        e.timestamp = now - 30 * day;
+        e.customer_id = cid;
+        e.metadata = json::object{{"meter_id", demo.meter_ids.front()}, {"units", 100000}, {"rollover", false}};
+        add(std::move(e));
+    }
+    // The team's agent runs: a parent with an external_id, LLM calls as
+    // children with float, _llm and _cost metadata, and a tool call below.
+    static constexpr const char* models[] = {"lite", "pro", "max"};
+    for (int run = 0; run < 20; ++run) {
+        const micros at = now - uniform(2 * day, 29 * day);
+        event parent;
+        parent.name = "agent.run";
+        parent.timestamp = at;
+        parent.external_customer_id = "team_42";
+        parent.external_id = "run_" + std::to_string(run + 1);
+        parent.external_member_id = run % 2 == 0 ? "member_ana" : "member_raj";
+        parent.metadata = json::object{{"duration_s", static_cast<double>(uniform(50, 9000)) / 10.0}};
+        const std::string parent_id = add(std::move(parent));
+        for (int call = 0; call < 3; ++call) {
+            const char* model = models[uniform(0, 2)];
+            const std::int64_t in = uniform(100, 3000), out = uniform(20, 900);
+            event e;
+            e.name = "llm.call";
+            e.timestamp = at + (call + 1) * 1'000'000;
+            e.external_customer_id = "team_42";
+            e.parent_id = parent_id;
+            e.metadata = json::object{
+                {"model", model},
+                {"tokens", in + out},
+                {"latency_ms", static_cast<double>(uniform(50, 20000)) / 10.0},
+                {"region", "eu-west"},
+                {"_llm", json::object{{"vendor", "openai"}, {"model", model}, {"input_tokens", in},
+                                      {"output_tokens", out}, {"total_tokens", in + out}}},
+                {"_cost", json::object{{"amount", cost_text((in + out) * 2)}, {"currency", "usd"}}}};
+            const std::string call_id = add(std::move(e));
+            if (call == 2) {
+                event tool;
+                tool.name = "tool.call";
+                tool.timestamp = at + 4'000'000;
+                tool.external_customer_id = "team_42";
+                tool.parent_id = call_id;
+                tool.metadata = json::object{{"tool", "search"}, {"score", 0.87}};
+                add(std::move(tool));
+            }
+        }
+    }
+}
+
 inline emulator_demo seed_demo_data(state_data& st, micros now) {
     std::mt19937_64 rng(0x706f6c6172646d6full);  // fixed: the same demo every time
     auto uniform = [&](std::int64_t lo, std::int64_t hi) {
@@ -3229,7 +4163,8 @@ inline emulator_demo seed_demo_data(state_data& st, micros now) {
         st.tokens[tok] = access_token{kind, std::move(subject), std::move(scopes)};
         return tok;
     };
-    const std::vector<std::string> all_scopes{"meters:read", "meters:write", "events:write"};
+    const std::vector<std::string> all_scopes{"meters:read", "meters:write", "events:read", "events:write",
+                                              "customer_meters:read"};
     demo.organization_token = add_token("polar_demo_token", token_kind::organization, demo.organization_id, all_scopes);
     demo.read_only_token = add_token("polar_demo_read_token", token_kind::organization, demo.organization_id, {"meters:read"});
     demo.user_token = add_token("polar_demo_user_token", token_kind::user, demo.user_id, all_scopes);
@@ -3358,6 +4293,8 @@ inline emulator_demo seed_demo_data(state_data& st, micros now) {
     };
     make_events(demo.organization_id, acme, 3000);
     make_events(demo.second_organization_id, globex, 400);
+    // Last, so the random draws above (and the 2025-03 demo) do not change.
+    seed_dated_extras(st, demo, rng, now);
     return demo;
 }
 
@@ -3515,7 +4452,10 @@ struct engine {
     std::string new_id() { return random_uuid4(rng); }
 };
 
-enum class route { none, meters_root, meter, meter_events, meter_quantities, events_ingest };
+enum class route {
+    none, meters_root, meter, meter_events, meter_quantities, events_ingest, events_root, event,
+    customer_meters_root, customer_meter
+};
 
 struct route_match {
     route r = route::none;
@@ -3535,6 +4475,36 @@ inline route_match match_route(std::string_view path, api_contract contract) {
     if (path == "/v1/events/ingest") {
         m.r = route::events_ingest;
         return m;
+    }
+    // The dated versions' events list and get (§3.7, §3.8).
+    if (contract == api_contract::dated) {
+        constexpr std::string_view events_prefix = "/v1/events/";
+        if (path == events_prefix) {
+            m.r = route::events_root;
+            return m;
+        }
+        if (path.substr(0, events_prefix.size()) == events_prefix) {
+            const std::string_view id = path.substr(events_prefix.size());
+            if (id.find('/') == std::string_view::npos) {
+                m.r = route::event;
+                m.id = std::string(id);
+            }
+            return m;
+        }
+        // §3.10
+        constexpr std::string_view cm_prefix = "/v1/customer-meters/";
+        if (path == cm_prefix) {
+            m.r = route::customer_meters_root;
+            return m;
+        }
+        if (path.substr(0, cm_prefix.size()) == cm_prefix) {
+            const std::string_view id = path.substr(cm_prefix.size());
+            if (id.find('/') == std::string_view::npos) {
+                m.r = route::customer_meter;
+                m.id = std::string(id);
+            }
+            return m;
+        }
     }
     constexpr std::string_view prefix = "/v1/meters/";
     if (path.substr(0, prefix.size()) != prefix) return m;
@@ -3749,7 +4719,7 @@ inline emulator_response get_meter(handler_context& cx, const std::string& raw_i
     if (!id) return validation_response(errors);
     const meter* m = visible_meter(cx.st, subject, *id);
     if (!m) return resource_not_found();
-    return json_response(200, m->json_text);
+    return json_response(200, cx.dated() ? dated_meter_json(*m) : m->json_text);
 }
 
 // ---------------------------------------------------------------------------
@@ -3966,6 +4936,1478 @@ inline emulator_response ingest_events(handler_context& cx) {
     return json_response(200, "{\"inserted\":" + std::to_string(n) + "}");
 }
 
+} // namespace emu
+} // namespace polar::testing
+
+// ---- begin <polar/testing/impl/emulator_state_events.ipp> ----
+//
+// polar-cpp testing: the events endpoints of the dated versions
+// (MeterAPI-2026-10.md §3.7 GET /v1/events/, §3.8 GET /v1/events/{id}).
+// Included by emulator_state.ipp after the handler context.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_EVENTS_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_EVENTS_IPP
+
+namespace polar::testing::emu {
+
+// The number of parent steps from `e` up to its root (0 for a root). A
+// cycle or a chain longer than 64 stops the walk.
+inline int event_depth(const state_data& st, const event& e) {
+    int d = 0;
+    const event* cur = &e;
+    while (cur->parent_id && d < 64) {
+        const event* p = st.find_event(cur->organization_id, *cur->parent_id);
+        ++d;
+        if (!p) break;
+        cur = p;
+    }
+    return d;
+}
+
+// True when `ancestor_id` is 1..max_levels parent steps above `e`.
+inline bool descends_from(const state_data& st, const event& e, std::string_view ancestor_id, int max_levels) {
+    const event* cur = &e;
+    for (int level = 1; level <= max_levels && cur->parent_id; ++level) {
+        if (*cur->parent_id == ancestor_id) return true;
+        cur = st.find_event(cur->organization_id, *cur->parent_id);
+        if (!cur) return false;
+    }
+    return false;
+}
+
+// An integer query parameter with bounds (depth).
+inline std::optional<std::int64_t> bounded_int_param(const parsed_target& t, std::string_view key, std::int64_t lo,
+                                                     std::int64_t hi, verrors& errors) {
+    const std::string* raw = t.last(key);
+    if (!raw) return std::nullopt;
+    const loc_t loc{"query", key};
+    auto v = parse_py_int(*raw);
+    if (!v) {
+        errors.push_back(make_error("int_parsing", loc,
+                                    "Input should be a valid integer, unable to parse string as an integer",
+                                    json::string(*raw)));
+        return std::nullopt;
+    }
+    if (*v < lo) {
+        errors.push_back(make_error("greater_than_equal", loc,
+                                    "Input should be greater than or equal to " + std::to_string(lo),
+                                    json::string(*raw), json::object{{"ge", lo}}));
+        return std::nullopt;
+    }
+    if (*v > hi) {
+        errors.push_back(make_error("less_than_equal", loc, "Input should be less than or equal to " + std::to_string(hi),
+                                    json::string(*raw), json::object{{"le", hi}}));
+        return std::nullopt;
+    }
+    return v;
+}
+
+// The `filter` query parameter: JSON text parsed with
+// Filter.model_validate_json, whose errors are re-raised as they are (their
+// `loc` is not prefixed with "query"). UNCONFIRMED: the wording of the
+// json_invalid message (serde_json's) is not reproduced; the emulator says
+// "Invalid JSON: <reason>".
+inline std::optional<filter_node> parse_filter_param(const std::string& text, verrors& errors) {
+    std::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec) {
+        const std::string reason = ec.message();
+        errors.push_back(make_error("json_invalid", loc_t{}, "Invalid JSON: " + reason, json::string(text),
+                                    json::object{{"error", reason}}));
+        return std::nullopt;
+    }
+    return validate_filter(v, loc_t{}, errors, 0, true);
+}
+
+// Customer filters of the events list (§3.7): customer_id also matches
+// events carrying those customers' external id; external_customer_id also
+// matches events whose customer has that external id; both given: union.
+struct event_customer_filter {
+    bool active = false;
+    std::unordered_set<std::string> ids, external_ids;
+
+    bool matches(const event& e) const {
+        if (!active) return true;
+        return (e.customer_id && ids.count(*e.customer_id)) ||
+               (e.external_customer_id && external_ids.count(*e.external_customer_id));
+    }
+};
+
+inline event_customer_filter make_event_customer_filter(const state_data& st, const auth_subject& subject,
+                                                        const std::vector<std::string>& customer_ids,
+                                                        const std::vector<std::string>& external_ids) {
+    event_customer_filter f;
+    f.active = !customer_ids.empty() || !external_ids.empty();
+    for (const auto& id : customer_ids) {
+        f.ids.insert(id);
+        if (auto c = st.find_customer(id); c && subject.sees(c->organization_id) && c->external_id)
+            f.external_ids.insert(*c->external_id);
+    }
+    for (const auto& x : external_ids) {
+        f.external_ids.insert(x);
+        for (const auto& org : subject.organizations)
+            if (auto c = st.find_customer_external(org, x)) f.ids.insert(c->id);
+    }
+    return f;
+}
+
+inline bool contains_ci(std::string_view text, std::string_view needle) {
+    auto lower = [](std::string_view s) {
+        std::string o(s);
+        for (auto& ch : o) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return o;
+    };
+    return lower(text).find(lower(needle)) != std::string::npos;
+}
+
+// GET /v1/events/
+inline emulator_response list_events(handler_context& cx) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::events_read, subject)) return *r;
+    const auto& t = cx.target;
+    verrors errors;
+    auto read_time = [&](std::string_view key) -> std::optional<micros> {
+        const std::string* raw = t.last(key);
+        if (!raw) return std::nullopt;
+        auto v = validate_aware_datetime(json::string(*raw), loc_t{"query", key}, errors);
+        return v ? std::optional<micros>(v->utc()) : std::nullopt;
+    };
+    const auto start = read_time("start_timestamp");
+    const auto end = read_time("end_timestamp");
+    const auto org_filter = uuid4_list_param(t, "organization_id", errors);
+    const auto customer_ids = uuid4_list_param(t, "customer_id", errors);
+    const auto external_ids = t.all("external_customer_id");
+    std::optional<std::string> meter_id;
+    if (const std::string* raw = t.last("meter_id"))
+        meter_id = validate_uuid4(json::string(*raw), loc_t{"query", "meter_id"}, errors);
+    const auto names = t.all("name");
+    const auto sources = t.all("source");
+    for (std::size_t i = 0; i < sources.size(); ++i)
+        if (sources[i] != "system" && sources[i] != "user")
+            errors.push_back(enum_error(loc_t{"query", "source", static_cast<std::int64_t>(i)},
+                                        json::string(sources[i]), {"system", "user"}));
+    const std::string* query = t.last("query");
+    std::optional<std::string> parent_id;
+    if (const std::string* raw = t.last("parent_id"))
+        parent_id = validate_uuid4(json::string(*raw), loc_t{"query", "parent_id"}, errors);
+    const auto depth = bounded_int_param(t, "depth", 0, 5, errors);
+    const auto page = positive_int_param(t, "page", 1, errors);
+    const auto limit = clamp_limit(positive_int_param(t, "limit", 10, errors));
+    bool descending = true;  // only the first value's direction is used (§2.3)
+    const auto sort_values = t.all("sorting");
+    for (std::size_t i = 0; i < sort_values.size(); ++i) {
+        const auto& s = sort_values[i];
+        if (s != "timestamp" && s != "-timestamp")
+            errors.push_back(enum_error(loc_t{"query", "sorting", static_cast<std::int64_t>(i)}, json::string(s),
+                                        {"timestamp", "-timestamp"}));
+    }
+    if (!sort_values.empty()) descending = sort_values.front() == "-timestamp";
+    const auto metadata = metadata_query(t);
+    // The hidden cursor mode (§2.2, not in the public schema).
+    // UNCONFIRMED: how its cursor is passed; the emulator pages with
+    // page/limit as usual and only changes the envelope.
+    bool cursor_mode = false;
+    if (const std::string* raw = t.last("cursor_pagination")) {
+        if (auto b = lax_bool(*raw))
+            cursor_mode = *b;
+        else
+            errors.push_back(make_error("bool_parsing", loc_t{"query", "cursor_pagination"},
+                                        "Input should be a valid boolean, unable to interpret input",
+                                        json::string(*raw)));
+    }
+    if (!errors.empty()) return validation_response(errors);
+
+    // The endpoint's own checks, in its order: the filter text, then query.
+    std::optional<filter_node> filter;
+    if (const std::string* raw = t.last("filter")) {
+        filter = parse_filter_param(*raw, errors);
+        if (!filter) return validation_response(errors);
+    }
+    if (query) {
+        const json::value input = json::string(*query);
+        if (org_filter.empty())
+            errors.push_back(make_error("value_error", loc_t{"query", "query"},
+                                        "Query is only supported when organization_id is provided.", input));
+        else if (py_len(*query) < 3)
+            // UNCONFIRMED: the message of the length check (type "query" per the spec).
+            errors.push_back(make_error("query", loc_t{"query", "query"}, "Query must be at least 3 characters long.",
+                                        input));
+        if (!errors.empty()) return validation_response(errors);
+    }
+    const meter* m = nullptr;
+    if (meter_id) {
+        // Archived meters are accepted; an unknown or invisible one is a 422.
+        m = visible_meter(cx.st, subject, *meter_id);
+        if (!m) {
+            errors.push_back(make_error("meter_id", loc_t{"query", "meter_id"}, "Meter not found.",
+                                        json::string(*meter_id)));
+            return validation_response(errors, "PolarRequestValidationError");
+        }
+    }
+
+    const auto customers = make_event_customer_filter(cx.st, subject, customer_ids, external_ids);
+    std::vector<const event*> rows;
+    for (const auto& org : subject.organizations) {
+        if (!org_filter.empty() && std::find(org_filter.begin(), org_filter.end(), org) == org_filter.end()) continue;
+        if (m && m->organization_id != org) continue;
+        for (const auto& e : cx.st.org_event_list(org)) {
+            if (start && e.timestamp <= *start) continue;  // both bounds exclusive
+            if (end && e.timestamp >= *end) continue;
+            if (!names.empty() && std::find(names.begin(), names.end(), e.name) == names.end()) continue;
+            if (!sources.empty() && std::find(sources.begin(), sources.end(), e.source) == sources.end()) continue;
+            if (!customers.matches(e)) continue;
+            if (parent_id) {
+                if (depth ? !descends_from(cx.st, e, *parent_id, static_cast<int>(*depth))
+                          : !(e.parent_id && *e.parent_id == *parent_id))
+                    continue;
+            } else if (depth && event_depth(cx.st, e) > *depth) {
+                continue;
+            }
+            // metadata[k]: JSONExtractString of the top-level key, so a
+            // stored number or boolean reads as '' (UNCONFIRMED, §3.7), as
+            // does a missing key.
+            bool ok = true;
+            for (const auto& [key, values] : metadata) {
+                auto it = e.metadata.find(key);
+                const std::string_view text =
+                    it != e.metadata.end() && it->value().is_string() ? std::string_view(it->value().get_string())
+                                                                      : std::string_view();
+                if (std::find(values.begin(), values.end(), text) == values.end()) {
+                    ok = false;
+                    break;
+                }
+            }
+            if (!ok) continue;
+            if (query) {
+                // UNCONFIRMED: the text search's fields. The emulator looks
+                // for the text (case-insensitively) in the event name, the
+                // external customer id and the customer's name, email and
+                // external id.
+                const customer* c = cx.st.event_customer(e);
+                const bool hit = contains_ci(e.name, *query) ||
+                                 (e.external_customer_id && contains_ci(*e.external_customer_id, *query)) ||
+                                 (c && (contains_ci(c->name, *query) || contains_ci(c->email, *query) ||
+                                        (c->external_id && contains_ci(*c->external_id, *query))));
+                if (!hit) continue;
+            }
+            if (filter && !eval_dated_filter(*filter, e, dated_engine::clickhouse)) continue;
+            if (m && !events_list_meter_matches(*m, e)) continue;
+            rows.push_back(&e);
+        }
+    }
+    std::stable_sort(rows.begin(), rows.end(), [&](const event* a, const event* b) {
+        return descending ? a->timestamp > b->timestamp : a->timestamp < b->timestamp;
+    });
+    // The count comes from Tinybird but an empty page short-circuits to
+    // ([], 0): past the end, total_count and max_page are 0 (§2.2).
+    const auto w = paginate(rows.size(), page, limit);
+    dated_render_cache cache(cx.st);
+    std::string body;
+    body.reserve(64 + (w.end - w.begin) * 1200);
+    body.append("{\"items\":[");
+    for (std::size_t i = w.begin; i < w.end; ++i) {
+        if (i > w.begin) body.push_back(',');
+        append_dated_event(body, *rows[i], cache);
+    }
+    if (cursor_mode) {
+        body.append(w.end < rows.size() && w.end > 0 ? "],\"pagination\":{\"has_next_page\":true}}"
+                                                     : "],\"pagination\":{\"has_next_page\":false}}");
+        return json_response(200, std::move(body));
+    }
+    append_page_envelope_end(body, w.total, limit);
+    return json_response(200, std::move(body));
+}
+
+// GET /v1/events/{id}: 404 ResourceNotFound when missing or not visible.
+inline emulator_response get_event(handler_context& cx, const std::string& raw_id) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::events_read, subject)) return *r;
+    verrors errors;
+    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+    if (!id) return validation_response(errors);
+    const event* e = cx.st.find_event_any(*id);
+    if (!e || !subject.sees(e->organization_id)) return resource_not_found();
+    dated_render_cache cache(cx.st);
+    std::string body;
+    append_dated_event(body, *e, cache);
+    return json_response(200, std::move(body));
+}
+
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_events.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_ingest.ipp> ----
+//
+// polar-cpp testing: POST /v1/events/ingest on the dated versions
+// (MeterAPI-2026-10.md §3.9): external_id deduplication, parent_id,
+// member_id / external_member_id, float metadata, the `_llm` and `_cost`
+// structured keys, name max 128, all-or-nothing 422. Included by
+// emulator_state.ipp after the handler context. The 2025-03 ingest is
+// unchanged (emulator_state.ipp).
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_INGEST_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_INGEST_IPP
+
+namespace polar::testing::emu {
+
+// A Pydantic (lax) int: JSON integers, integral floats, integer strings.
+inline std::optional<std::int64_t> validate_int(const json::value& v, const loc_t& loc, verrors& errors) {
+    switch (v.kind()) {
+    case json::kind::int64: return v.get_int64();
+    case json::kind::double_:
+        if (integral_double(v.get_double())) return static_cast<std::int64_t>(v.get_double());
+        errors.push_back(make_error("int_from_float", loc, "Input should be a valid integer, got a number with a fractional part", v));
+        return std::nullopt;
+    case json::kind::string:
+        if (auto i = parse_py_int(v.get_string())) return i;
+        errors.push_back(make_error("int_parsing", loc, "Input should be a valid integer, unable to parse string as an integer", v));
+        return std::nullopt;
+    default: errors.push_back(make_error("int_type", loc, "Input should be a valid integer", v)); return std::nullopt;
+    }
+}
+
+// LLMMetadata (a TypedDict): kept in the schema's key order, absent
+// optional keys left out.
+inline std::optional<json::object> validate_llm(const json::value& v, const loc_t& loc, verrors& errors) {
+    if (!v.is_object()) {
+        errors.push_back(make_error("dict_type", loc, "Input should be a valid dictionary", v));
+        return std::nullopt;
+    }
+    const auto& o = v.get_object();
+    const auto before = errors.size();
+    json::object out;
+    struct spec {
+        std::string_view key;
+        int kind;  // 0 str, 1 int, 2 str|null
+        bool required;
+    };
+    static constexpr spec fields[] = {{"vendor", 0, true},       {"model", 0, true},
+                                      {"prompt", 2, false},      {"response", 2, false},
+                                      {"input_tokens", 1, true}, {"cached_input_tokens", 1, false},
+                                      {"output_tokens", 1, true}, {"total_tokens", 1, true}};
+    for (const auto& f : fields) {
+        const json::value* p = field(o, f.key);
+        const loc_t fl = loc_plus(loc, json::string(f.key));
+        if (!p) {
+            if (f.required) errors.push_back(missing_error(fl, v));
+            continue;
+        }
+        if (f.kind == 1) {
+            if (auto i = validate_int(*p, fl, errors)) out[f.key] = *i;
+        } else if (f.kind == 2 && p->is_null()) {
+            out[f.key] = nullptr;
+        } else if (auto s = validate_string(*p, fl, errors)) {
+            out[f.key] = std::move(*s);
+        }
+    }
+    if (errors.size() != before) return std::nullopt;
+    return out;
+}
+
+// A Decimal with max_digits 17 and decimal_places 12, as its text.
+inline std::optional<std::string> validate_cost_amount(const json::value& v, const loc_t& loc, verrors& errors) {
+    std::string text;
+    if (v.is_int64() || v.is_uint64()) {
+        text = to_json_text(v);
+    } else if (v.is_double()) {
+        append_py_float(text, v.get_double());
+        if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) text.resize(text.size() - 2);
+    } else if (v.is_string()) {
+        text = std::string(v.get_string());
+    } else {
+        errors.push_back(make_error("decimal_type", loc, "Decimal input should be an integer, float, string or Decimal object", v));
+        return std::nullopt;
+    }
+    std::string_view s = text;
+    if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
+    const auto dot = s.find('.');
+    const std::string_view whole = s.substr(0, dot), frac = dot == std::string_view::npos ? "" : s.substr(dot + 1);
+    const bool digits_only = whole.find_first_not_of("0123456789") == std::string_view::npos &&
+                             frac.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits_only || (whole.empty() && frac.empty())) {
+        errors.push_back(make_error("decimal_parsing", loc, "Input should be a valid decimal", v));
+        return std::nullopt;
+    }
+    std::string_view w = whole;
+    while (!w.empty() && w.front() == '0') w.remove_prefix(1);
+    std::string_view fr = frac;
+    while (!fr.empty() && fr.back() == '0') fr.remove_suffix(1);
+    if (fr.size() > 12) {
+        errors.push_back(make_error("decimal_max_places", loc, "Decimal input should have no more than 12 decimal places",
+                                    v, json::object{{"decimal_places", 12}}));
+        return std::nullopt;
+    }
+    if (w.size() + fr.size() > 17) {
+        errors.push_back(make_error("decimal_max_digits", loc, "Decimal input should have no more than 17 digits in total",
+                                    v, json::object{{"max_digits", 17}}));
+        return std::nullopt;
+    }
+    return text;
+}
+
+// CostMetadata: {amount: Decimal, currency: pattern "usd"}; the output
+// carries the amount as a string.
+inline std::optional<json::object> validate_cost(const json::value& v, const loc_t& loc, verrors& errors) {
+    if (!v.is_object()) {
+        errors.push_back(make_error("dict_type", loc, "Input should be a valid dictionary", v));
+        return std::nullopt;
+    }
+    const auto& o = v.get_object();
+    const auto before = errors.size();
+    json::object out;
+    if (auto p = field(o, "amount")) {
+        if (auto a = validate_cost_amount(*p, loc_plus(loc, "amount"), errors)) out["amount"] = std::move(*a);
+    } else {
+        errors.push_back(missing_error(loc_plus(loc, "amount"), v));
+    }
+    if (auto p = field(o, "currency")) {
+        // Pydantic's pattern is a regex search: "usd" anywhere.
+        if (auto s = validate_string(*p, loc_plus(loc, "currency"), errors)) {
+            if (s->find("usd") == std::string::npos)
+                errors.push_back(make_error("string_pattern_mismatch", loc_plus(loc, "currency"),
+                                            "String should match pattern 'usd'", *p, json::object{{"pattern", "usd"}}));
+            else
+                out["currency"] = std::move(*s);
+        }
+    } else {
+        errors.push_back(missing_error(loc_plus(loc, "currency"), v));
+    }
+    if (errors.size() != before) return std::nullopt;
+    return out;
+}
+
+// EventMetadataInput: `_llm`, `_cost`, and free keys of
+// str(1..500) | int | float | bool. No key count or key length limit.
+inline std::optional<json::object> validate_event_metadata(const json::value& v, const loc_t& loc, verrors& errors) {
+    if (!v.is_object()) {
+        errors.push_back(make_error("dict_type", loc, "Input should be a valid dictionary", v));
+        return std::nullopt;
+    }
+    const auto before = errors.size();
+    json::object out;
+    for (const auto& kv : v.get_object()) {
+        const std::string_view key = kv.key();
+        const json::value& val = kv.value();
+        const loc_t kloc = loc_plus(loc, json::string(key));
+        if (key == "_llm") {
+            if (auto o = validate_llm(val, kloc, errors)) out[key] = std::move(*o);
+            continue;
+        }
+        if (key == "_cost") {
+            if (auto o = validate_cost(val, kloc, errors)) out[key] = std::move(*o);
+            continue;
+        }
+        const loc_t ls = loc_plus(kloc, "constrained-str"), li = loc_plus(kloc, "int"),
+                    lf = loc_plus(kloc, "float"), lb = loc_plus(kloc, "bool");
+        switch (val.kind()) {
+        case json::kind::bool_:
+        case json::kind::int64:
+        case json::kind::uint64:
+        case json::kind::double_: out[key] = val; continue;
+        case json::kind::string: {
+            const auto len = py_len(val.get_string());
+            if (len >= 1 && len <= 500) {
+                out[key] = val;
+                continue;
+            }
+            if (auto i = parse_py_int(val.get_string()); i && len > 500) {
+                out[key] = *i;
+                continue;
+            }
+            if (auto b = lax_bool(val.get_string())) {
+                out[key] = *b;
+                continue;
+            }
+            errors.push_back(len < 1 ? string_too_short(ls, val, 1) : string_too_long(ls, val, 500));
+            errors.push_back(make_error("int_parsing", li, "Input should be a valid integer, unable to parse string as an integer", val));
+            errors.push_back(make_error("float_parsing", lf, "Input should be a valid number, unable to parse string as a number", val));
+            errors.push_back(make_error("bool_parsing", lb, "Input should be a valid boolean, unable to interpret input", val));
+            continue;
+        }
+        default:
+            errors.push_back(string_type_error(ls, val));
+            errors.push_back(make_error("int_type", li, "Input should be a valid integer", val));
+            errors.push_back(make_error("float_type", lf, "Input should be a valid number", val));
+            errors.push_back(make_error("bool_type", lb, "Input should be a valid boolean", val));
+        }
+    }
+    if (errors.size() != before) return std::nullopt;
+    return out;
+}
+
+struct dated_event_input {
+    event_create_input base;
+    std::optional<std::string> external_id, parent_id, member_id, external_member_id;
+};
+
+inline std::optional<std::string> optional_string_field(const json::object& o, std::string_view key, const loc_t& loc,
+                                                        verrors& errors) {
+    const json::value* p = field(o, key);
+    if (!p || p->is_null()) return std::nullopt;
+    return validate_string(*p, loc_plus(loc, json::string(key)), errors);
+}
+
+inline std::optional<dated_event_input> validate_dated_event_branch(const json::value& v, const loc_t& loc,
+                                                                    bool external, micros now, verrors& errors) {
+    if (!v.is_object()) {
+        errors.push_back(model_attributes_error(loc, v));
+        return std::nullopt;
+    }
+    const auto& o = v.get_object();
+    const auto before = errors.size();
+    dated_event_input in;
+    if (auto p = field(o, "metadata")) {
+        if (auto m = validate_event_metadata(*p, loc_plus(loc, "metadata"), errors)) in.base.metadata = std::move(*m);
+    }
+    if (auto p = field(o, "timestamp")) {
+        const loc_t tl = loc_plus(loc, "timestamp");
+        if (auto t = validate_aware_datetime(*p, tl, errors)) {
+            if (t->utc() > now)
+                errors.push_back(make_error("value_error", tl, "Value error, Timestamp must be in the past.", *p,
+                                            json::object{{"error", json::object{}}}));
+            else
+                in.base.timestamp = t->utc();
+        }
+    }
+    if (auto p = field(o, "name")) {
+        if (auto s = validate_string(*p, loc_plus(loc, "name"), errors)) {
+            if (py_len(*s) > 128)
+                errors.push_back(string_too_long(loc_plus(loc, "name"), *p, 128));
+            else
+                in.base.name = std::move(*s);
+        }
+    } else {
+        errors.push_back(missing_error(loc_plus(loc, "name"), v));
+    }
+    in.base.organization_id = validate_optional_org(o, loc, errors, in.base.organization_id_given);
+    in.external_id = optional_string_field(o, "external_id", loc, errors);
+    in.parent_id = optional_string_field(o, "parent_id", loc, errors);
+    if (!external) {
+        if (auto p = field(o, "customer_id"))
+            in.base.customer_id = validate_uuid4(*p, loc_plus(loc, "customer_id"), errors);
+        else
+            errors.push_back(missing_error(loc_plus(loc, "customer_id"), v));
+        if (auto p = field(o, "member_id"); p && !p->is_null())
+            in.member_id = validate_uuid4(*p, loc_plus(loc, "member_id"), errors);
+    } else {
+        if (auto p = field(o, "external_customer_id"))
+            in.base.external_customer_id = validate_string(*p, loc_plus(loc, "external_customer_id"), errors);
+        else
+            errors.push_back(missing_error(loc_plus(loc, "external_customer_id"), v));
+        in.external_member_id = optional_string_field(o, "external_member_id", loc, errors);
+    }
+    if (errors.size() != before) return std::nullopt;
+    return in;
+}
+
+// Resolves `parent_reference` (an event UUID or an external id of the
+// organization) into `parent_id`. Unknown references stay pending: the event
+// is a root until a matching event arrives (§3.9).
+inline void resolve_pending_parents(state_data& st, const std::string& org) {
+    if (st.pending_parents == 0) return;
+    auto it = st.events.find(org);
+    if (it == st.events.end()) return;
+    for (auto& e : it->second.events) {
+        if (e.parent_id || !e.parent_reference) continue;
+        const std::string& ref = *e.parent_reference;
+        const event* p = st.find_event(org, ref);
+        if (!p) {
+            auto x = st.event_by_external.find(org + '\n' + ref);
+            if (x != st.event_by_external.end()) p = st.find_event(org, x->second);
+        }
+        if (p && p->id != e.id) {
+            e.parent_id = p->id;
+            e.parent_reference.reset();
+            --st.pending_parents;
+        }
+    }
+}
+
+// POST /v1/events/ingest (dated)
+inline emulator_response ingest_events_dated(handler_context& cx) {
+    const auto body = decode_body(cx.req);
+    if (body.what == body_outcome::json_error || body.what == body_outcome::unreadable)
+        return body_decode_failure(body);
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::events_write, subject)) return *r;
+    const micros now = cx.self.now();
+    verrors errors;
+    std::vector<dated_event_input> in;
+    if (body_present(body, errors)) {
+        const json::value& doc = body.doc;
+        const loc_t root{"body"};
+        const json::value* p = doc.is_object() ? field(doc.get_object(), "events") : nullptr;
+        if (!doc.is_object())
+            errors.push_back(model_attributes_error(root, doc));
+        else if (!p)
+            errors.push_back(missing_error(loc_plus(root, "events"), doc));
+        else if (!p->is_array())
+            errors.push_back(make_error("list_type", loc_plus(root, "events"), "Input should be a valid list", *p));
+        else {
+            const auto& arr = p->get_array();
+            for (std::size_t i = 0; i < arr.size(); ++i) {
+                const loc_t il = loc_plus(loc_plus(root, "events"), static_cast<std::int64_t>(i));
+                verrors e1, e2;
+                if (auto c = validate_dated_event_branch(arr[i], loc_plus(il, "EventCreateCustomer"), false, now, e1)) {
+                    in.push_back(std::move(*c));
+                    continue;
+                }
+                if (auto c = validate_dated_event_branch(arr[i], loc_plus(il, "EventCreateExternalCustomer"), true,
+                                                         now, e2)) {
+                    in.push_back(std::move(*c));
+                    continue;
+                }
+                errors.insert(errors.end(), e1.begin(), e1.end());
+                errors.insert(errors.end(), e2.begin(), e2.end());
+            }
+        }
+    }
+    if (!errors.empty()) return validation_response(errors);
+
+    // Business rules per event, every error collected; nothing is inserted
+    // when any item fails.
+    std::vector<event> events;
+    events.reserve(in.size());
+    const auto& items = body.doc.get_object().find("events")->value().get_array();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        auto& ev = in[i];
+        const loc_t base{"body", "events", static_cast<std::int64_t>(i)};
+        const json::value* org_input = field(items[i].get_object(), "organization_id");
+        auto org = resolve_organization(subject, ev.base.organization_id, ev.base.organization_id_given,
+                                        org_input ? *org_input : json::value(nullptr),
+                                        loc_plus(base, "organization_id"), errors);
+        if (!org) continue;
+        if (ev.base.customer_id) {
+            const customer* c = cx.st.find_customer(*ev.base.customer_id);
+            if (!c || c->organization_id != *org) {
+                errors.push_back(make_error("customer_id", loc_plus(base, "customer_id"), "Customer not found.",
+                                            json::string(*ev.base.customer_id)));
+                continue;
+            }
+        }
+        if (ev.member_id) {
+            // The emulator has no members (team seats): every member_id is
+            // unknown. UNCONFIRMED message, after the customer_id check.
+            errors.push_back(make_error("member_id", loc_plus(base, "member_id"), "Member not found.",
+                                        json::string(*ev.member_id)));
+            continue;
+        }
+        event e;
+        e.organization_id = *org;
+        e.name = std::move(ev.base.name);
+        e.source = "user";
+        e.timestamp = ev.base.timestamp.value_or(now);
+        e.customer_id = std::move(ev.base.customer_id);
+        e.external_customer_id = std::move(ev.base.external_customer_id);
+        e.metadata = std::move(ev.base.metadata);
+        e.external_id = std::move(ev.external_id);
+        e.parent_reference = std::move(ev.parent_id);
+        e.external_member_id = std::move(ev.external_member_id);
+        events.push_back(std::move(e));
+    }
+    if (!errors.empty()) return validation_response(errors, "PolarRequestValidationError");
+
+    // ON CONFLICT (organization, external_id) DO NOTHING: repeats of stored
+    // events and repeats within the batch are dropped and counted.
+    std::int64_t inserted = 0, duplicates = 0;
+    std::unordered_set<std::string> batch_keys, orgs;
+    for (auto& e : events) {
+        if (e.external_id) {
+            std::string key = e.organization_id + '\n' + *e.external_id;
+            if (cx.st.event_by_external.count(key) || !batch_keys.insert(key).second) {
+                ++duplicates;
+                continue;
+            }
+        }
+        e.id = cx.self.new_id();
+        orgs.insert(e.organization_id);
+        if (e.parent_reference) ++cx.st.pending_parents;
+        cx.st.add_event(std::move(e));
+        ++inserted;
+    }
+    for (const auto& org : orgs) resolve_pending_parents(cx.st, org);
+    return json_response(200,
+                         "{\"inserted\":" + std::to_string(inserted) + ",\"duplicates\":" + std::to_string(duplicates) + "}");
+}
+
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_ingest.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_meters.ipp> ----
+//
+// polar-cpp testing: the meters endpoints of the dated versions
+// (MeterAPI-2026-10.md §3.1-§3.4, §4.1): the unit fields and `archived_at`
+// in the output, create with the unit rules and the `unique` aggregation,
+// list with `is_archived` and real totals past the end, update of the unit
+// fields and archiving. Included by emulator_state.ipp after the handler
+// context; the 2025-03 handlers there are unchanged.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_METERS_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_METERS_IPP
+
+namespace polar::testing::emu {
+
+// The newest event matching the meter with the dated (PostgreSQL)
+// semantics, optionally only among events linked to an existing customer.
+inline const event* newest_dated_matching_event(const state_data& st, const meter& m, bool require_customer) {
+    const event* best = nullptr;
+    for (const auto& e : st.org_event_list(m.organization_id)) {
+        if (best && e.timestamp < best->timestamp) continue;
+        if (require_customer && !st.event_customer(e)) continue;
+        if (!dated_meter_matches(m, e)) continue;
+        best = &e;
+    }
+    return best;
+}
+
+// A boolean query parameter (Pydantic's lax bool from text).
+inline std::optional<bool> bool_param(const parsed_target& t, std::string_view key, verrors& errors) {
+    const std::string* raw = t.last(key);
+    if (!raw) return std::nullopt;
+    if (auto b = lax_bool(*raw)) return b;
+    errors.push_back(make_error("bool_parsing", loc_t{"query", key},
+                                "Input should be a valid boolean, unable to interpret input", json::string(*raw)));
+    return std::nullopt;
+}
+
+// The page [offset, offset + limit) of `n` items with the real total: the
+// dated lists count with a separate query, so a page past the end keeps
+// total_count and max_page (§2.2).
+inline page_window paginate_counted(std::size_t n, std::int64_t page, std::int64_t limit) {
+    page_window w;
+    w.total = static_cast<std::int64_t>(n);
+    const auto skip = static_cast<std::uint64_t>(page - 1) * static_cast<std::uint64_t>(limit);
+    if (static_cast<std::uint64_t>(page - 1) > n || skip >= n) {
+        w.begin = w.end = 0;
+        return w;
+    }
+    w.begin = static_cast<std::size_t>(skip);
+    w.end = std::min<std::size_t>(n, w.begin + static_cast<std::size_t>(limit));
+    return w;
+}
+
+// GET /v1/meters/ (dated)
+inline emulator_response list_meters_dated(handler_context& cx) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_read, subject)) return *r;
+    const auto& t = cx.target;
+    verrors errors;
+    const auto page = positive_int_param(t, "page", 1, errors);
+    const auto limit = clamp_limit(positive_int_param(t, "limit", 10, errors));
+    std::vector<std::pair<bool, bool>> sorting;  // (descending, by_name)
+    const auto sort_values = t.all("sorting");
+    for (std::size_t i = 0; i < sort_values.size(); ++i) {
+        const auto& s = sort_values[i];
+        if (s == "created_at" || s == "-created_at" || s == "name" || s == "-name")
+            sorting.emplace_back(s.front() == '-', s.find("name") != std::string::npos);
+        else
+            errors.push_back(enum_error(loc_t{"query", "sorting", static_cast<std::int64_t>(i)}, json::string(s),
+                                        {"created_at", "-created_at", "name", "-name"}));
+    }
+    if (sort_values.empty()) sorting.emplace_back(false, true);
+    const auto metadata = metadata_query(t);
+    const auto org_filter = uuid4_list_param(t, "organization_id", errors);
+    const auto is_archived = bool_param(t, "is_archived", errors);
+    const std::string* query = t.last("query");
+    if (!errors.empty()) return validation_response(errors);
+
+    std::vector<const meter*> rows;
+    for (const auto& m : cx.st.meters) {
+        if (!subject.sees(m.organization_id)) continue;
+        if (!org_filter.empty() &&
+            std::find(org_filter.begin(), org_filter.end(), m.organization_id) == org_filter.end())
+            continue;
+        if (is_archived && m.archived_at.has_value() != *is_archived) continue;
+        // ILIKE '%q%': this query is not escaped, `%`/`_` stay wildcards (§3.1).
+        if (query && !like_contains(m.name, *query, true)) continue;
+        bool ok = true;
+        for (const auto& [key, values] : metadata) {
+            auto it = m.metadata.find(key);
+            if (it == m.metadata.end() || it->value().is_null() ||
+                std::find(values.begin(), values.end(), jsonb_text(it->value())) == values.end()) {
+                ok = false;
+                break;
+            }
+        }
+        if (ok) rows.push_back(&m);
+    }
+    std::stable_sort(rows.begin(), rows.end(), [&](const meter* a, const meter* b) {
+        for (const auto& [desc, by_name] : sorting) {
+            if (by_name) {
+                if (a->name == b->name) continue;
+                return desc ? b->name < a->name : a->name < b->name;
+            }
+            if (a->created_at == b->created_at) continue;
+            return desc ? b->created_at < a->created_at : a->created_at < b->created_at;
+        }
+        return false;
+    });
+    const auto w = paginate_counted(rows.size(), page, limit);
+    std::string body = "{\"items\":[";
+    for (std::size_t i = w.begin; i < w.end; ++i) {
+        if (i > w.begin) body.push_back(',');
+        body.append(dated_meter_json(*rows[i]));
+    }
+    append_page_envelope_end(body, w.total, limit);
+    return json_response(200, std::move(body));
+}
+
+// The MeterCreate model validator (mode "after"): only custom_label is
+// checked, so a custom_multiplier with another unit is accepted and stored.
+// UNCONFIRMED: the loc (["body"]) and the end of both messages.
+inline void check_meter_units(const meter_create_input& in, const json::value& body, verrors& errors) {
+    const std::string unit = in.units.unit.value_or("scalar");
+    if (unit == "custom" && !in.units.custom_label)
+        errors.push_back(make_error("value_error", loc_t{"body"},
+                                    "Value error, custom_label is required when unit is custom.", body,
+                                    json::object{{"error", json::object{}}}));
+    else if (unit != "custom" && in.units.custom_label)
+        errors.push_back(make_error("value_error", loc_t{"body"},
+                                    "Value error, custom_label and custom_multiplier are only allowed when unit is custom.",
+                                    body, json::object{{"error", json::object{}}}));
+}
+
+// POST /v1/meters/ (dated)
+inline emulator_response create_meter_dated(handler_context& cx) {
+    const auto body = decode_body(cx.req);
+    if (body.what == body_outcome::json_error || body.what == body_outcome::unreadable)
+        return body_decode_failure(body);
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_write, subject)) return *r;
+    verrors errors;
+    std::optional<meter_create_input> in;
+    if (body_present(body, errors)) in = validate_meter_create(body.doc, errors, true);
+    if (in && in->units.unit_given && !in->units.unit) {
+        // `unit` is not nullable on create.
+        errors.push_back(enum_error(loc_t{"body", "unit"}, nullptr, {"scalar", "token", "custom"}));
+        in.reset();
+    }
+    if (in) check_meter_units(*in, body.doc, errors);
+    if (!errors.empty() || !in) return validation_response(errors);
+
+    const json::value* org_input = field(body.doc.get_object(), "organization_id");
+    auto org = resolve_organization(subject, in->organization_id, in->organization_id_given,
+                                    org_input ? *org_input : json::value(nullptr), loc_t{"body", "organization_id"},
+                                    errors);
+    if (!org) return validation_response(errors, "PolarRequestValidationError");
+
+    meter m;
+    m.id = cx.self.new_id();
+    m.organization_id = *org;
+    m.name = std::move(in->name);
+    m.unit = in->units.unit.value_or("scalar");
+    m.custom_label = std::move(in->units.custom_label);
+    m.custom_multiplier = in->units.custom_multiplier;
+    m.filter = std::move(in->filter);
+    m.agg = std::move(in->agg);
+    m.metadata = std::move(in->metadata);
+    m.created_at = cx.self.now();
+    m.dated = true;
+    if (const event* e = newest_dated_matching_event(cx.st, m, false)) m.last_billed_event_id = e->id;
+    cx.st.add_meter(std::move(m));
+    return json_response(201, dated_meter_json(cx.st.meters.back()));
+}
+
+// PATCH /v1/meters/{id} (dated)
+inline emulator_response update_meter_dated(handler_context& cx, const std::string& raw_id) {
+    const auto body = decode_body(cx.req);
+    if (body.what == body_outcome::json_error || body.what == body_outcome::unreadable)
+        return body_decode_failure(body);
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_write, subject)) return *r;
+    verrors errors;
+    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+    std::optional<meter_update_input> in;
+    if (body_present(body, errors)) in = validate_meter_update(body.doc, errors, true);
+    if (!errors.empty() || !id || !in) return validation_response(errors);
+
+    if (!visible_meter(cx.st, subject, *id)) return resource_not_found();
+    meter& m = cx.st.meters[cx.st.meter_by_id.find(*id)->second];
+
+    if (m.last_billed_event_id) {
+        static constexpr std::string_view msg = "This field can't be updated because the meter is already aggregating events.";
+        if (in->filter_given)
+            errors.push_back(make_error("forbidden", loc_t{"body", "filter"}, std::string(msg), in->filter_input));
+        if (in->aggregation_given)
+            errors.push_back(
+                make_error("forbidden", loc_t{"body", "aggregation"}, std::string(msg), in->aggregation_input));
+        if (!errors.empty()) return validation_response(errors, "PolarRequestValidationError");
+    }
+    // The archive rules (a metered price on an active product, a meter_credit
+    // benefit) never trigger: the emulator has no products or benefits.
+    //
+    // `name: null` and `unit: null` are written into NOT NULL columns: an
+    // unhandled database error (UNCONFIRMED status in the spec): 500.
+    if ((in->name_given && !in->name) || (in->units.unit_given && !in->units.unit)) return server_error_response();
+
+    bool changed = false;
+    auto set = [&](auto& field_ref, auto value) {
+        if (field_ref != value) {
+            field_ref = std::move(value);
+            changed = true;
+        }
+    };
+    if (in->name) set(m.name, std::move(*in->name));
+    // Set as given, explicit null included; no cross-field check on update.
+    if (in->units.unit) set(m.unit, *in->units.unit);
+    if (in->units.label_given) set(m.custom_label, in->units.custom_label);
+    if (in->units.multiplier_given) set(m.custom_multiplier, in->units.custom_multiplier);
+    if (in->metadata) set(m.metadata, std::move(*in->metadata));
+    if (in->filter && filter_to_json(*in->filter) != filter_to_json(m.filter)) {
+        m.filter = std::move(*in->filter);
+        changed = true;
+    }
+    if (in->agg && aggregation_to_json(*in->agg) != aggregation_to_json(m.agg)) {
+        m.agg = std::move(*in->agg);
+        changed = true;
+    }
+    if (in->is_archived) {
+        // Archiving re-stamps archived_at even when already archived.
+        if (*in->is_archived)
+            set(m.archived_at, std::optional<micros>(cx.self.now()));
+        else
+            set(m.archived_at, std::optional<micros>());
+    }
+    if (changed) {
+        m.modified_at = cx.self.now();
+        m.json_text = meter_json(m);
+    }
+    return json_response(200, dated_meter_json(m));
+}
+
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_meters.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_quantities_dated.ipp> ----
+//
+// polar-cpp testing: GET /v1/meters/{id}/quantities on the dated versions
+// (MeterAPI-2026-10.md §3.6, §5.1-§5.4): `total`, `timezone` bucketing,
+// `customer_aggregation_function`, the `metadata` filter, the customer
+// filters as a union, float aggregates, `unique`, and the start <= end /
+// range check with its new message. Included by emulator_state.ipp after
+// the handler context; the 2025-03 handler there is unchanged.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_QUANTITIES_DATED_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_QUANTITIES_DATED_IPP
+
+#include <set>
+
+namespace polar::testing::emu {
+
+// §3.6: the week cap grew to 371 days (7 * 53).
+inline std::int64_t dated_max_range_days(time_interval i) {
+    return i == time_interval::week ? 371 : max_range_days(i);
+}
+
+// §5.4: every customer of the meter's organization whose id is in
+// customer_id or whose external id is in external_customer_id, plus the
+// external ids that match no customer; an event matches by customer_id in
+// the resolved ids or external_customer_id in the resolved external ids.
+struct union_customer_filter {
+    bool active = false;
+    std::unordered_set<std::string> ids, external_ids;
+
+    bool matches(const event& e) const {
+        if (!active) return true;
+        return (e.customer_id && ids.count(*e.customer_id)) ||
+               (e.external_customer_id && external_ids.count(*e.external_customer_id));
+    }
+};
+
+inline union_customer_filter make_union_customer_filter(const state_data& st, const std::string& org,
+                                                        const std::vector<std::string>& customer_ids,
+                                                        const std::vector<std::string>& external_ids) {
+    union_customer_filter f;
+    f.active = !customer_ids.empty() || !external_ids.empty();
+    for (const auto& id : customer_ids) {
+        if (auto c = st.find_customer(id); c && c->organization_id == org) {
+            f.ids.insert(c->id);
+            if (c->external_id) f.external_ids.insert(*c->external_id);
+        }
+    }
+    for (const auto& x : external_ids) {
+        f.external_ids.insert(x);
+        if (auto c = st.find_customer_external(org, x)) f.ids.insert(c->id);
+    }
+    return f;
+}
+
+// The aggregated value of an event (§5.2): the metadata path's number, or
+// the timestamp column as epoch seconds; only called when dated_guard holds.
+inline double dated_value(const aggregation& a, const event& e) {
+    if (a.property == "timestamp") return static_cast<double>(e.timestamp) / 1e6;
+    const json::value* v = metadata_path(e.metadata, a.property);
+    return v ? number_of(*v) : 0;
+}
+
+// count(DISTINCT value) key: numbers compare numerically (jsonb 1 = 1.0).
+// UNCONFIRMED: a stored JSON null counts as one distinct value.
+inline std::optional<std::string> unique_key(const aggregation& a, const event& e) {
+    const json::value* v = metadata_path(e.metadata, a.property);
+    if (!v) return std::nullopt;
+    std::string key;
+    if (is_json_number(*v)) {
+        key = "n:";
+        append_py_float(key, number_of(*v));
+    } else {
+        key = "j:" + to_json_text(*v);
+    }
+    return key;
+}
+
+struct dated_accumulator {
+    std::int64_t count = 0;
+    double sum = 0, min = 0, max = 0;
+    std::set<std::string> distinct;
+
+    void add(const aggregation& a, const event& e) {
+        if (a.func == agg_func::count) {
+            ++count;
+            return;
+        }
+        if (a.func == agg_func::unique) {
+            if (auto k = unique_key(a, e)) distinct.insert(std::move(*k));
+            return;
+        }
+        const double v = dated_value(a, e);
+        if (count == 0 || v < min) min = v;
+        if (count == 0 || v > max) max = v;
+        sum += v;
+        ++count;
+    }
+    double result(agg_func f) const {
+        if (f == agg_func::unique) return static_cast<double>(distinct.size());
+        if (count == 0) return 0;
+        switch (f) {
+        case agg_func::count: return static_cast<double>(count);
+        case agg_func::sum: return sum;
+        case agg_func::max: return max;
+        case agg_func::min: return min;
+        case agg_func::avg: return sum / static_cast<double>(count);
+        case agg_func::unique: break;
+        }
+        return 0;
+    }
+};
+
+// Combines per-customer values of one bucket with the
+// customer_aggregation_function (§5.2). UNCONFIRMED: `unique` counts the
+// distinct per-customer values.
+inline double combine_customers(agg_func f, const std::vector<double>& values) {
+    if (values.empty()) return 0;
+    switch (f) {
+    case agg_func::count: return static_cast<double>(values.size());
+    case agg_func::sum:
+    case agg_func::avg: {
+        double s = 0;
+        for (double v : values) s += v;
+        return f == agg_func::sum ? s : s / static_cast<double>(values.size());
+    }
+    case agg_func::max: return *std::max_element(values.begin(), values.end());
+    case agg_func::min: return *std::min_element(values.begin(), values.end());
+    case agg_func::unique: return static_cast<double>(std::set<double>(values.begin(), values.end()).size());
+    }
+    return 0;
+}
+
+// The customer an event is grouped under: its customer, else its external
+// id (UNCONFIRMED for unresolved external ids: each is its own group), else
+// one group for events without a customer.
+inline std::string customer_group(const state_data& st, const event& e) {
+    if (auto c = st.event_customer(e)) return c->id;
+    if (e.external_customer_id) return "x:" + *e.external_customer_id;
+    return std::string();
+}
+
+struct dated_quantities_query {
+    micros start = 0, end = 0;
+    time_interval interval = time_interval::day;
+    std::shared_ptr<const tz_zone> zone;
+    union_customer_filter customers;
+    std::vector<std::pair<std::string, std::vector<std::string>>> metadata;
+    std::optional<agg_func> per_customer;
+};
+
+inline bool dated_quantity_candidate(const state_data& st, const meter& m, const dated_quantities_query& q,
+                                     const event& e) {
+    (void)st;
+    if (!q.customers.matches(e)) return false;
+    for (const auto& [key, values] : q.metadata) {
+        auto it = e.metadata.find(key);
+        if (it == e.metadata.end() || it->value().is_null() ||
+            std::find(values.begin(), values.end(), jsonb_text(it->value())) == values.end())
+            return false;
+    }
+    return dated_meter_matches(m, e);
+}
+
+inline std::string compute_dated_quantities(const state_data& st, const meter& m, const dated_quantities_query& q) {
+    const tz_zone& z = *q.zone;
+    std::vector<micros> points, units;
+    for (micros t = q.start; t <= q.end; t = add_interval_tz(z, q.interval, t)) {
+        points.push_back(t);
+        units.push_back(date_trunc_tz(z, q.interval, t));
+    }
+    std::vector<dated_accumulator> acc(points.size());
+    std::vector<std::map<std::string, dated_accumulator>> per(q.per_customer ? points.size() : 0);
+    dated_accumulator all_time;
+    const bool all_time_total = m.agg.func == agg_func::avg || m.agg.func == agg_func::unique;
+    for (const auto& e : st.org_event_list(m.organization_id)) {
+        if (!dated_quantity_candidate(st, m, q, e)) continue;
+        if (all_time_total) all_time.add(m.agg, e);
+        if (points.empty()) continue;
+        const micros u = date_trunc_tz(z, q.interval, e.timestamp);
+        auto it = std::lower_bound(units.begin(), units.end(), u);
+        if (it == units.end() || *it != u) continue;
+        const auto i = static_cast<std::size_t>(it - units.begin());
+        if (q.per_customer)
+            per[i][customer_group(st, e)].add(m.agg, e);
+        else
+            acc[i].add(m.agg, e);
+    }
+    std::vector<double> values(points.size());
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        if (q.per_customer) {
+            std::vector<double> vs;
+            for (const auto& kv : per[i]) vs.push_back(kv.second.result(m.agg.func));
+            values[i] = combine_customers(*q.per_customer, vs);
+        } else {
+            values[i] = acc[i].result(m.agg.func);
+        }
+    }
+    // §5.3 `total`: sums for count/sum, extremes for max/min, and an
+    // all-time figure for avg/unique (the server's subquery has no time
+    // bound and ignores the per-customer step: UNCONFIRMED, looks like a bug).
+    double total = 0;
+    switch (m.agg.func) {
+    case agg_func::count:
+    case agg_func::sum:
+        for (double v : values) total += v;
+        break;
+    case agg_func::max:
+        if (!values.empty()) total = *std::max_element(values.begin(), values.end());
+        break;
+    case agg_func::min:
+        if (!values.empty()) total = *std::min_element(values.begin(), values.end());
+        break;
+    case agg_func::avg:
+    case agg_func::unique: total = all_time.result(m.agg.func); break;
+    }
+    std::string body;
+    body.reserve(48 + points.size() * 56);
+    body.append("{\"quantities\":[");
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        if (i > 0) body.push_back(',');
+        body.append("{\"timestamp\":\"");
+        append_utc(body, points[i]);
+        body.append("\",\"quantity\":");
+        append_py_float(body, values[i]);
+        body.push_back('}');
+    }
+    body.append("],\"total\":");
+    append_py_float(body, total);
+    body.push_back('}');
+    return body;
+}
+
+// GET /v1/meters/{id}/quantities (dated)
+inline emulator_response meter_quantities_dated(handler_context& cx, const std::string& raw_id) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_read, subject)) return *r;
+    const auto& t = cx.target;
+    verrors errors;
+    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+    // The lower bound is an aware UTC datetime now (§5.3a). UNCONFIRMED:
+    // Pydantic prints it with a Z in the message and ctx.
+    static const micros min_start = days_from_civil(2023, 1, 1) * us_per_day;
+    auto read_timestamp = [&](std::string_view key, bool lower_bound) -> std::optional<local_datetime> {
+        const std::string* raw = t.last(key);
+        const loc_t loc{"query", key};
+        if (!raw) {
+            errors.push_back(missing_error(loc, nullptr));
+            return std::nullopt;
+        }
+        auto v = validate_aware_datetime(json::string(*raw), loc, errors);
+        if (v && lower_bound && v->utc() < min_start) {
+            errors.push_back(make_error("greater_than_equal", loc,
+                                        "Input should be greater than or equal to 2023-01-01T00:00:00Z",
+                                        json::string(*raw), json::object{{"ge", "2023-01-01T00:00:00Z"}}));
+            return std::nullopt;
+        }
+        return v;
+    };
+    auto start = read_timestamp("start_timestamp", true);
+    auto end = read_timestamp("end_timestamp", false);
+    std::optional<time_interval> interval;
+    if (const std::string* raw = t.last("interval")) {
+        interval = parse_interval(*raw);
+        if (!interval)
+            errors.push_back(enum_error(loc_t{"query", "interval"}, json::string(*raw),
+                                        {"year", "month", "week", "day", "hour"}));
+    } else {
+        errors.push_back(missing_error(loc_t{"query", "interval"}, nullptr));
+    }
+    dated_quantities_query q;
+    if (const std::string* raw = t.last("timezone")) {
+        if (auto z = find_zone(*raw))
+            q.zone = *z;
+        else
+            // UNCONFIRMED: pydantic-extra-types' TimeZoneName error.
+            errors.push_back(make_error("TimeZoneName", loc_t{"query", "timezone"}, "Invalid timezone name.",
+                                        json::string(*raw)));
+    } else {
+        q.zone = *find_zone("UTC");
+    }
+    const auto customer_ids = uuid4_list_param(t, "customer_id", errors);
+    const auto external_ids = t.all("external_customer_id");
+    if (const std::string* raw = t.last("customer_aggregation_function")) {
+        for (std::size_t i = 0; i < std::size(agg_func_names); ++i)
+            if (agg_func_names[i] == *raw) q.per_customer = static_cast<agg_func>(i);
+        if (!q.per_customer)
+            errors.push_back(enum_error(loc_t{"query", "customer_aggregation_function"}, json::string(*raw),
+                                        {"count", "sum", "max", "min", "avg", "unique"}));
+    }
+    q.metadata = metadata_query(t);
+    if (!errors.empty() || !id || !start || !end || !interval) return validation_response(errors);
+
+    const meter* m = visible_meter(cx.st, subject, *id);
+    if (!m) return resource_not_found();
+
+    // The range check runs after the 404 check: start after end (full
+    // comparison), or too many calendar days for the interval.
+    if (start->utc() > end->utc() || end->local_days() - start->local_days() > dated_max_range_days(*interval)) {
+        json::array input{json::string(start->isoformat()), json::string(end->isoformat()),
+                          json::string(interval_name(*interval))};
+        errors.push_back(make_error(
+            "value_error", loc_t{"query"},
+            "The interval is too small for the given date range. Use a larger interval or reduce the date range.",
+            std::move(input)));
+        return validation_response(errors, "PolarRequestValidationError");
+    }
+    q.start = start->utc();
+    q.end = end->utc();
+    q.interval = *interval;
+    q.customers = make_union_customer_filter(cx.st, m->organization_id, customer_ids, external_ids);
+    return json_response(200, compute_dated_quantities(cx.st, *m, q));
+}
+
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_quantities_dated.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_customer_meters.ipp> ----
+//
+// polar-cpp testing: GET /v1/customer-meters/ and /v1/customer-meters/{id}
+// on the dated versions (MeterAPI-2026-10.md §3.10). Included by
+// emulator_state.ipp after the handler context.
+//
+// The server keeps these rows up to date with background jobs; the emulator
+// derives them from the stored events on each request (no lag):
+// - a row exists for each (customer, meter) of an organization where the
+//   customer has at least one event matching the meter (UNCONFIRMED: the
+//   server's job may also create rows without usage);
+// - consumed_units is the meter's all-time aggregate over that customer's
+//   events (customer_id, or external_customer_id = the customer's external
+//   id), credited_units is 0 (the emulator has no credits), balance is
+//   credited - consumed;
+// - created_at / modified_at are the first / last matching event's
+//   timestamps (UNCONFIRMED: the server stamps the job's run);
+// - the row id is a UUID v4 derived from the customer and meter ids, so it
+//   is stable across requests and restores.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_CUSTOMER_METERS_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_CUSTOMER_METERS_IPP
+
+namespace polar::testing::emu {
+
+struct customer_meter_row {
+    std::string id;
+    const customer* c = nullptr;
+    const meter* m = nullptr;
+    micros created_at = 0, modified_at = 0;
+    double consumed = 0;
+};
+
+inline std::string customer_meter_id(std::string_view customer_id, std::string_view meter_id) {
+    std::string h = sha256_hex(std::string(customer_id) + "/" + std::string(meter_id));
+    h[12] = '4';
+    static constexpr char variant[] = "89ab";
+    h[16] = variant[hex_value(h[16]) & 3];
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
+}
+
+// Every row of the organizations `orgs`, optionally only for one meter.
+inline std::vector<customer_meter_row> customer_meter_rows(const state_data& st,
+                                                           const std::vector<std::string>& orgs) {
+    std::vector<customer_meter_row> rows;
+    for (const auto& org : orgs) {
+        for (const auto& m : st.meters) {
+            if (m.organization_id != org) continue;
+            // Per customer: the accumulator and the first/last event.
+            std::map<std::string, std::pair<dated_accumulator, std::pair<micros, micros>>> per;
+            for (const auto& e : st.org_event_list(org)) {
+                const customer* c = st.event_customer(e);
+                if (!c || !dated_meter_matches(m, e)) continue;
+                auto [it, fresh] = per.try_emplace(c->id);
+                auto& [acc, span] = it->second;
+                if (fresh) span = {e.timestamp, e.timestamp};
+                span.first = std::min(span.first, e.timestamp);
+                span.second = std::max(span.second, e.timestamp);
+                acc.add(m.agg, e);
+            }
+            for (const auto& [cid, data] : per) {
+                customer_meter_row r;
+                r.c = st.find_customer(cid);
+                r.m = &m;
+                r.id = customer_meter_id(cid, m.id);
+                r.created_at = data.second.first;
+                r.modified_at = data.second.second;
+                r.consumed = data.first.result(m.agg.func);
+                rows.push_back(std::move(r));
+            }
+        }
+    }
+    return rows;
+}
+
+inline void append_customer_meter(std::string& s, const customer_meter_row& r, dated_render_cache& cache) {
+    s.append("{\"id\":");
+    append_json_string(s, r.id);
+    s.append(",\"created_at\":\"");
+    append_utc(s, r.created_at);
+    s.append("\",\"modified_at\":\"");
+    append_utc(s, r.modified_at);
+    s.append("\",\"customer_id\":");
+    append_json_string(s, r.c->id);
+    s.append(",\"meter_id\":");
+    append_json_string(s, r.m->id);
+    s.append(",\"consumed_units\":");
+    append_py_float(s, r.consumed);
+    s.append(",\"credited_units\":0,\"balance\":");
+    append_py_float(s, 0.0 - r.consumed);
+    s.append(",\"customer\":");
+    append_dated_customer(s, *r.c, cache);
+    s.append(",\"meter\":");
+    s.append(dated_meter_json(*r.m));
+    s.push_back('}');
+}
+
+inline constexpr std::string_view customer_meter_sort_names[] = {
+    "created_at",  "modified_at", "customer_id",    "customer_name", "meter_id",
+    "meter_name",  "consumed_units", "credited_units", "balance"};
+
+// GET /v1/customer-meters/
+inline emulator_response list_customer_meters(handler_context& cx) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::customer_meters_read, subject)) return *r;
+    const auto& t = cx.target;
+    verrors errors;
+    const auto org_filter = uuid4_list_param(t, "organization_id", errors);
+    const auto customer_ids = uuid4_list_param(t, "customer_id", errors);
+    const auto external_ids = t.all("external_customer_id");
+    const auto meter_ids = uuid4_list_param(t, "meter_id", errors);
+    const auto page = positive_int_param(t, "page", 1, errors);
+    const auto limit = clamp_limit(positive_int_param(t, "limit", 10, errors));
+    std::vector<std::pair<bool, std::size_t>> sorting;  // (descending, property)
+    const auto sort_values = t.all("sorting");
+    for (std::size_t i = 0; i < sort_values.size(); ++i) {
+        std::string_view s = sort_values[i];
+        const bool desc = !s.empty() && s.front() == '-';
+        if (desc) s.remove_prefix(1);
+        const auto* it = std::find(std::begin(customer_meter_sort_names), std::end(customer_meter_sort_names), s);
+        if (it == std::end(customer_meter_sort_names))
+            errors.push_back(enum_error(
+                loc_t{"query", "sorting", static_cast<std::int64_t>(i)}, json::string(sort_values[i]),
+                {"created_at", "-created_at", "modified_at", "-modified_at", "customer_id", "-customer_id",
+                 "customer_name", "-customer_name", "meter_id", "-meter_id", "meter_name", "-meter_name",
+                 "consumed_units", "-consumed_units", "credited_units", "-credited_units", "balance", "-balance"}));
+        else
+            sorting.emplace_back(desc, static_cast<std::size_t>(it - std::begin(customer_meter_sort_names)));
+    }
+    if (sort_values.empty()) sorting.emplace_back(true, 1);  // -modified_at
+    if (!errors.empty()) return validation_response(errors);
+
+    std::vector<std::string> orgs;
+    for (const auto& org : subject.organizations)
+        if (org_filter.empty() || std::find(org_filter.begin(), org_filter.end(), org) != org_filter.end())
+            orgs.push_back(org);
+    auto all = customer_meter_rows(cx.st, orgs);
+    std::vector<const customer_meter_row*> rows;
+    for (const auto& r : all) {
+        if (!customer_ids.empty() && std::find(customer_ids.begin(), customer_ids.end(), r.c->id) == customer_ids.end())
+            continue;
+        if (!external_ids.empty() &&
+            (!r.c->external_id ||
+             std::find(external_ids.begin(), external_ids.end(), *r.c->external_id) == external_ids.end()))
+            continue;
+        if (!meter_ids.empty()) {
+            if (std::find(meter_ids.begin(), meter_ids.end(), r.m->id) == meter_ids.end()) continue;
+        } else if (r.m->archived_at) {
+            continue;  // archived meters only when meter_id is given
+        }
+        rows.push_back(&r);
+    }
+    auto key_less = [](std::size_t p, const customer_meter_row& a, const customer_meter_row& b) -> int {
+        auto cmp = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
+        switch (p) {
+        case 0: return cmp(a.created_at, b.created_at);
+        case 1: return cmp(a.modified_at, b.modified_at);
+        case 2: return cmp(a.c->id, b.c->id);
+        case 3: return cmp(a.c->name, b.c->name);
+        case 4: return cmp(a.m->id, b.m->id);
+        case 5: return cmp(a.m->name, b.m->name);
+        case 6: return cmp(a.consumed, b.consumed);
+        case 7: return 0;
+        case 8: return cmp(-a.consumed, -b.consumed);
+        }
+        return 0;
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&](const customer_meter_row* a, const customer_meter_row* b) {
+        for (const auto& [desc, p] : sorting) {
+            const int c = key_less(p, *a, *b);
+            if (c != 0) return desc ? c > 0 : c < 0;
+        }
+        return false;
+    });
+    const auto w = paginate_counted(rows.size(), page, limit);
+    dated_render_cache cache(cx.st);
+    std::string body = "{\"items\":[";
+    for (std::size_t i = w.begin; i < w.end; ++i) {
+        if (i > w.begin) body.push_back(',');
+        append_customer_meter(body, *rows[i], cache);
+    }
+    append_page_envelope_end(body, w.total, limit);
+    return json_response(200, std::move(body));
+}
+
+// GET /v1/customer-meters/{id}
+inline emulator_response get_customer_meter(handler_context& cx, const std::string& raw_id) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::customer_meters_read, subject)) return *r;
+    verrors errors;
+    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+    if (!id) return validation_response(errors);
+    for (const auto& r : customer_meter_rows(cx.st, subject.organizations)) {
+        if (r.id != *id) continue;
+        dated_render_cache cache(cx.st);
+        std::string body;
+        append_customer_meter(body, r, cache);
+        return json_response(200, std::move(body));
+    }
+    return resource_not_found();
+}
+
+} // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_customer_meters.ipp> ----
+
+namespace polar::testing {
+namespace emu {
+
 inline emulator_response dispatch(engine& self, const emulator_request& req, api_contract contract) {
     const parsed_target target = parse_target(req.target);
     handler_context cx{self, req, target, self.st, contract};
@@ -3973,21 +6415,36 @@ inline emulator_response dispatch(engine& self, const emulator_request& req, api
     const std::string_view method = req.method;
     switch (m.r) {
     case route::meters_root:
-        if (method == "GET") return list_meters(cx);
-        if (method == "POST") return create_meter(cx);
+        if (method == "GET") return cx.dated() ? list_meters_dated(cx) : list_meters(cx);
+        if (method == "POST") return cx.dated() ? create_meter_dated(cx) : create_meter(cx);
         break;
     case route::meter:
         if (method == "GET") return get_meter(cx, m.id);
-        if (method == "PATCH") return update_meter(cx, m.id);
+        if (method == "PATCH") return cx.dated() ? update_meter_dated(cx, m.id) : update_meter(cx, m.id);
         break;
     case route::meter_events:
         if (method == "GET") return meter_events(cx, m.id);
         break;
     case route::meter_quantities:
-        if (method == "GET") return meter_quantities(cx, m.id);
+        if (method == "GET") return cx.dated() ? meter_quantities_dated(cx, m.id) : meter_quantities(cx, m.id);
         break;
     case route::events_ingest:
-        if (method == "POST") return ingest_events(cx);
+        if (method == "POST") return cx.dated() ? ingest_events_dated(cx) : ingest_events(cx);
+        // Starlette keeps looking for a full match: GET /v1/events/ingest
+        // is the dated versions' GET /v1/events/{id} (422 on the id).
+        if (method == "GET" && cx.dated()) return get_event(cx, "ingest");
+        break;
+    case route::events_root:
+        if (method == "GET") return list_events(cx);
+        break;
+    case route::event:
+        if (method == "GET") return get_event(cx, m.id);
+        break;
+    case route::customer_meters_root:
+        if (method == "GET") return list_customer_meters(cx);
+        break;
+    case route::customer_meter:
+        if (method == "GET") return get_customer_meter(cx, m.id);
         break;
     case route::none: {
         // Starlette's redirect_slashes: toggle the trailing slash and
@@ -4029,6 +6486,18 @@ inline emulator_response dispatch(engine& self, const emulator_request& req, api
 }
 
 } // namespace emu
+} // namespace polar::testing
+
+// ---- begin <polar/testing/impl/emulator_state_members.ipp> ----
+//
+// polar-cpp testing: emulator_state's member functions (setup, counters,
+// handle, snapshots, the demo). Included at the end of emulator_state.ipp,
+// after the engine and the endpoints.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_MEMBERS_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_MEMBERS_IPP
+
+namespace polar::testing {
 
 struct emulator_state::impl : emu::engine {};
 
@@ -4117,6 +6586,21 @@ POLAR_DECL std::string emulator_state::add_customer(std::string organization_id,
     return id;
 }
 
+POLAR_DECL std::string emulator_state::add_team_customer(std::string organization_id,
+                                                         std::optional<std::string> external_id, std::string name) {
+    std::lock_guard lock(impl_->mutex);
+    emu::customer c;
+    c.id = impl_->new_id();
+    c.organization_id = std::move(organization_id);
+    c.external_id = std::move(external_id);
+    c.name = std::move(name);
+    c.team = true;
+    c.created_at = impl_->now();
+    auto id = c.id;
+    impl_->st.add_customer(std::move(c));
+    return id;
+}
+
 POLAR_DECL std::string emulator_state::add_event(const emulator_event& in) {
     std::error_code ec;
     auto v = boost::json::parse(in.metadata_json, ec);
@@ -4131,6 +6615,10 @@ POLAR_DECL std::string emulator_state::add_event(const emulator_event& in) {
     e.customer_id = in.customer_id;
     e.external_customer_id = in.external_customer_id;
     e.metadata = std::move(v.as_object());
+    e.parent_id = in.parent_id;
+    e.member_id = in.member_id;
+    e.external_member_id = in.external_member_id;
+    e.external_id = in.external_id;
     auto id = e.id;
     impl_->st.add_event(std::move(e));
     return id;
@@ -4140,9 +6628,11 @@ POLAR_DECL std::size_t emulator_state::run_billing_job() {
     std::lock_guard lock(impl_->mutex);
     std::size_t updated = 0;
     for (auto& m : impl_->st.meters) {
+        if (m.archived_at) continue;  // archived meters are skipped (dated §3.4)
         const emu::event* e = nullptr;
         try {
-            e = emu::newest_matching_event(impl_->st, m, true);
+            e = m.dated ? emu::newest_dated_matching_event(impl_->st, m, true)
+                        : emu::newest_matching_event(impl_->st, m, true);
         } catch (const emu::server_failure&) {
             continue;  // the job fails for this meter, as the server's would
         }
@@ -4172,7 +6662,8 @@ POLAR_DECL std::size_t emulator_state::event_count() const {
 
 POLAR_DECL std::size_t emulator_state::customer_count() const {
     std::lock_guard lock(impl_->mutex);
-    return impl_->st.customers.size();
+    return static_cast<std::size_t>(std::count_if(impl_->st.customers.begin(), impl_->st.customers.end(),
+                                                  [](const emu::customer& c) { return !c.dated_only; }));
 }
 
 POLAR_DECL void emulator_state::set_default_api_version(std::string_view version) {
@@ -4228,6 +6719,9 @@ POLAR_DECL emulator_demo emulator_state::seed_demo() {
 }
 
 } // namespace polar::testing
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_members.ipp> ----
 
 #endif
 // ---- end <polar/testing/impl/emulator_state.ipp> ----
@@ -4587,7 +7081,8 @@ struct emulator_options {
     std::shared_ptr<emulator_state> state;
     /// When the state has no access token at `start()`, create organization
     /// "Emulated Org" and the organization token "polar_test_token"
-    /// (`default_token`) with scopes `meters:read meters:write events:write`.
+    /// (`default_token`) with scopes `meters:read meters:write events:read
+    /// events:write customer_meters:read`.
     bool default_setup = true;
 
     /// Close a keep-alive connection after this long without a new request.
@@ -4941,6 +7436,15 @@ inline void canonical_route(std::string_view method, std::string_view path, std:
             out += tail;
             return;
         }
+    }
+    // The dated versions' GET /v1/events/{id} and /v1/customer-meters/{id}.
+    for (std::string_view prefix : {std::string_view("/v1/events/"), std::string_view("/v1/customer-meters/")}) {
+        if (path.substr(0, prefix.size()) != prefix || path.size() == prefix.size()) continue;
+        const std::string_view rest = path.substr(prefix.size());
+        if (rest.find('/') != std::string_view::npos || rest == "ingest") continue;
+        out += prefix;
+        out += "{id}";
+        return;
     }
     out += path;
 }
@@ -5404,8 +7908,9 @@ private:
         if (tokens ? *tokens != 0 : !created_state_)
             return;
         auto org = state_->add_organization(std::string(default_organization_name));
-        state_->add_organization_token(std::string(default_token), org,
-                                       {"meters:read", "meters:write", "events:write"});
+        state_->add_organization_token(
+            std::string(default_token), org,
+            {"meters:read", "meters:write", "events:read", "events:write", "customer_meters:read"});
     }
 
     void do_accept();
