@@ -69,7 +69,10 @@ private:
 
 // The three responses the throughput benchmarks fetch, produced by the
 // emulator's own logic from its demo data set, so they are what the API
-// returns (schema-valid, realistic sizes).
+// returns (schema-valid, realistic sizes). They are the 2025-03 contract's
+// answers, and the clients speak that version, so that every run since the
+// first measures the same bytes (the TypeScript SDK compared against speaks
+// only that contract too).
 struct canned_bodies {
     std::string token;      // the demo organization token
     std::string meter_id;   // the demo's first meter ("API tokens")
@@ -99,6 +102,7 @@ inline canned_bodies capture_bodies() {
         req.target = target;
         req.authorization = auth;
         req.host = "127.0.0.1";
+        req.polar_version = polar::testing::api_version_2025_03;
         auto res = state.handle(req);
         if (res.status != 200)
             throw std::runtime_error("emulator answered " + std::to_string(res.status) + " to " + target + ": " +
@@ -124,6 +128,7 @@ inline std::string read_text_file(const std::string& path) {
 inline polar::client_options client_options(const arguments& args, std::size_t max_connections) {
     polar::client_options o;
     o.access_token = args.required("token");
+    o.api_version = polar::api_version::v2025_03; // the canned bodies' contract (see capture_bodies)
     const bool tls = args.flag("tls");
     o.server_url = std::string(tls ? "https" : "http") + "://127.0.0.1:" + args.required("port");
     if (tls) o.ca_pem = read_text_file(args.required("ca"));
