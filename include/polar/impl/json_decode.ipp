@@ -21,6 +21,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <exception>
 #include <new>
 #include <optional>
@@ -88,12 +92,72 @@ inline std::size_t skip_ws(std::string_view s, std::size_t i) noexcept {
 }
 
 // s[i] is the opening quote; returns the offset after the closing one.
+// Most of a document's bytes are in strings: memchr jumps through them.
 inline std::size_t skip_string(std::string_view s, std::size_t i) noexcept {
-    for (++i; i < s.size();) {
-        if (s[i] == '\\') i += 2;
-        else if (s[i] == '"') return i + 1;
-        else ++i;
+    const char* const start = s.data() + i + 1;
+    const char* const end = s.data() + s.size();
+    for (const char* p = start; p < end;) {
+        const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+        if (!q) return npos;
+        const char* b = q; // the quote is escaped when an odd number of backslashes precede it
+        while (b > start && b[-1] == '\\') --b;
+        if (((q - b) & 1) == 0) return static_cast<std::size_t>(q - s.data()) + 1;
+        p = q + 1;
     }
+    return npos;
+}
+
+// The offset after the container (object or array) that starts at s[i],
+// or npos. Tracks strings (brackets inside them do not count) and escapes.
+inline std::size_t skip_container(std::string_view s, std::size_t i) noexcept {
+    const char* p = s.data() + i;
+    const char* const end = s.data() + s.size();
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false; // the previous byte was a backslash inside a string
+    // One byte; returns true when the container closes.
+    const auto step = [&](char c) noexcept {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            return false;
+        }
+        if (c == '"') in_string = true;
+        else if (c == '{' || c == '[') ++depth;
+        else if ((c == '}' || c == ']') && --depth == 0) return true;
+        return false;
+    };
+#if defined(__SSE2__)
+    // 16 bytes at a time: only quotes, backslashes and brackets (a small
+    // part of a document) are looked at one by one.
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), lbrace = _mm_set1_epi8('{'),
+                  rbrace = _mm_set1_epi8('}'), lbracket = _mm_set1_epi8('['), rbracket = _mm_set1_epi8(']');
+    while (end - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        __m128i any = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+        any = _mm_or_si128(any, _mm_or_si128(_mm_cmpeq_epi8(v, lbrace), _mm_cmpeq_epi8(v, rbrace)));
+        any = _mm_or_si128(any, _mm_or_si128(_mm_cmpeq_epi8(v, lbracket), _mm_cmpeq_epi8(v, rbracket)));
+        unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(any));
+        if (escaped) { // the escaped byte is the first of this block
+            escaped = false;
+            mask &= ~1u;
+        }
+        while (mask) {
+            const int k = __builtin_ctz(mask);
+            mask &= mask - 1;
+            if (step(p[k])) return static_cast<std::size_t>(p + k + 1 - s.data());
+            if (escaped) { // skip the escaped byte
+                if (k == 15) break; // first byte of the next block; `escaped` stays set
+                escaped = false;
+                mask &= ~(1u << (k + 1));
+            }
+        }
+        p += 16;
+    }
+#endif
+    for (; p < end; ++p)
+        if (step(*p)) return static_cast<std::size_t>(p + 1 - s.data());
     return npos;
 }
 
@@ -101,21 +165,7 @@ inline std::size_t skip_string(std::string_view s, std::size_t i) noexcept {
 inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
     if (i >= s.size()) return npos;
     if (s[i] == '"') return skip_string(s, i);
-    if (s[i] == '{' || s[i] == '[') {
-        std::size_t depth = 0;
-        while (i < s.size()) {
-            const char c = s[i];
-            if (c == '"') {
-                i = skip_string(s, i);
-                if (i == npos) return npos;
-                continue;
-            }
-            if (c == '{' || c == '[') ++depth;
-            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
-            ++i;
-        }
-        return npos;
-    }
+    if (s[i] == '{' || s[i] == '[') return skip_container(s, i);
     while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
            s[i] != '\n' && s[i] != '\r')
         ++i;
@@ -123,11 +173,12 @@ inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
 }
 
 // The spans of the items of the root object's `items` array (the last
-// `items` key wins, as in the DOM); false when the text has another shape.
+// `items` key wins, as in the DOM), in one pass over the text; false when
+// the text has another shape.
 inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out) {
     std::size_t i = skip_ws(s, 0);
     if (i >= s.size() || s[i] != '{') return false;
-    std::size_t items = npos;
+    bool found = false;
     for (i = skip_ws(s, i + 1); i < s.size() && s[i] != '}';) {
         if (s[i] != '"') return false;
         const std::size_t key_end = skip_string(s, i);
@@ -136,22 +187,27 @@ inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& o
         i = skip_ws(s, key_end);
         if (i >= s.size() || s[i] != ':') return false;
         i = skip_ws(s, i + 1);
-        if (key == "items") items = i;
-        i = skip_value(s, i);
-        if (i == npos) return false;
+        if (key == "items" && i < s.size() && s[i] == '[') {
+            found = true;
+            out.clear();
+            for (i = skip_ws(s, i + 1); i < s.size() && s[i] != ']';) {
+                const std::size_t end = skip_value(s, i);
+                if (end == npos) return false;
+                out.push_back(s.substr(i, end - i));
+                i = skip_ws(s, end);
+                if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+            }
+            if (i >= s.size()) return false;
+            ++i; // ']'
+        } else {
+            if (key == "items") found = false;
+            i = skip_value(s, i);
+            if (i == npos) return false;
+        }
         i = skip_ws(s, i);
         if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
     }
-    if (items == npos || s[items] != '[') return false;
-    out.clear();
-    for (i = skip_ws(s, items + 1); i < s.size() && s[i] != ']';) {
-        const std::size_t end = skip_value(s, i);
-        if (end == npos) return false;
-        out.push_back(s.substr(i, end - i));
-        i = skip_ws(s, end);
-        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
-    }
-    return true;
+    return found;
 }
 
 } // namespace text
