@@ -28,11 +28,15 @@ namespace polar {
  * are included.
  */
 struct list_customer_meters_params {
+    /// Restrict to these organizations.
     std::span<const std::string_view> organization_id{};
+    /// Rows of these customers (Polar customer UUIDs).
     std::span<const std::string_view> customer_id{};
     /// Matched against the customers' `external_id`.
     std::span<const std::string_view> external_customer_id{};
+    /// Rows of these meters (archived ones included).
     std::span<const std::string_view> meter_id{};
+    /// Page number, from 1.
     std::optional<std::int64_t> page{};
     /// Page size; the server clamps values above 100 to 100 (default 10).
     std::optional<std::int64_t> limit{};

@@ -122,9 +122,14 @@ struct update_meter_params {
     const polar::filter* filter = nullptr;
     const polar::aggregation* aggregation = nullptr;
     const polar::metadata* metadata = nullptr;
-    /// Dated versions: the display unit (no cross-field check on update).
+    /// Dated versions: the display unit. The server does no cross-field
+    /// check on update (a `custom` unit without a label is accepted).
     std::optional<meter_unit> unit{};
+    /// Dated versions: the label of a `custom` unit. To clear it (send
+    /// `null`) use the owning `meter_update`.
     std::optional<std::string_view> custom_label{};
+    /// Dated versions: the display scale of a `custom` unit (> 0). To clear
+    /// it use the owning `meter_update`.
     std::optional<std::int64_t> custom_multiplier{};
     /// Dated versions: `true` archives (re-stamping `archived_at` if already
     /// archived), `false` unarchives. Archiving fails with 422 while the

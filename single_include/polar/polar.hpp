@@ -200,6 +200,85 @@ inline constexpr api_version api_version::v2026_10{"2026-10"};
 
 // #include <polar/api_version.hpp>: inlined above
 // #include <polar/detail/config.hpp>: inlined above
+// ---- begin <polar/detail/url.hpp> ----
+#ifndef POLAR_DETAIL_URL_HPP
+#define POLAR_DETAIL_URL_HPP
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace polar::detail {
+
+// Appends `s` percent-encoded: everything but RFC 3986 unreserved characters
+// is escaped, so user input can neither change the path ('/', '..', '?',
+// '#') nor the query ('&', '=', '+') nor inject header lines (CR, LF).
+inline void append_encoded(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    static constexpr auto unreserved = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0; c < 256; ++c)
+            t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                   c == '.' || c == '_' || c == '~';
+        return t;
+    }();
+    // Runs of unreserved characters are appended whole.
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (unreserved[c]) continue;
+        const char escaped[3] = {'%', hex[c >> 4], hex[c & 0xF]};
+        out.append(s.data() + run, i - run).append(escaped, 3);
+        run = i + 1;
+    }
+    out.append(s.data() + run, s.size() - run);
+}
+
+// A query string under construction: `?a=1&b=2`.
+class query_builder {
+public:
+    explicit query_builder(std::string& out) : out_(out) {}
+
+    void add(std::string_view key, std::string_view value) {
+        out_ += first_ ? '?' : '&';
+        first_ = false;
+        append_encoded(out_, key);
+        out_ += '=';
+        append_encoded(out_, value);
+    }
+    void add(std::string_view key, std::int64_t value) { add(key, std::string_view(std::to_string(value))); }
+    // deepObject style: metadata[key]=value (brackets literal, key encoded).
+    void add_deep(std::string_view name, std::string_view key, std::string_view value) {
+        out_ += first_ ? '?' : '&';
+        first_ = false;
+        out_ += name;
+        out_ += '[';
+        append_encoded(out_, key);
+        out_ += ']';
+        out_ += '=';
+        append_encoded(out_, value);
+    }
+    bool empty() const { return first_; }
+
+private:
+    std::string& out_;
+    bool first_ = true;
+};
+
+// `base` with `page=N` appended as its last query parameter.
+inline std::string with_page(std::string_view base, std::int64_t page) {
+    std::string t(base);
+    t += base.find('?') == std::string_view::npos ? '?' : '&';
+    t += "page=";
+    t += std::to_string(page);
+    return t;
+}
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/detail/url.hpp> ----
 // ---- begin <polar/error.hpp> ----
 //
 // polar-cpp: error codes, diagnostics and the exception type.
@@ -796,6 +875,42 @@ struct page_request {
 /// A completion token passed where request_options may stand (overload selection).
 template <class Token>
 concept not_options = !std::is_convertible_v<Token, const request_options&>;
+
+/// Fails `call` before anything is sent: it completes with `ec` and `what`
+/// in diagnostics::message.
+inline void fail_precheck(http_call& call, error_code ec, std::string what) {
+    call.precheck = ec;
+    call.precheck_message = std::move(what);
+}
+
+/// Rejects an id that cannot name a `kind` without sending anything: an
+/// empty id would turn `/v1/{resource}/{id}` into the list route.
+inline bool check_id(http_call& call, std::string_view id, std::string_view kind) {
+    if (!id.empty()) return true;
+    fail_precheck(call, make_error_code(errc::invalid_argument), std::string(kind) + " id must not be empty");
+    return false;
+}
+
+/// Adds repeated `sorting` parameters; an `unknown` key fails the call.
+template <class SortProperty>
+void add_sorting(http_call& call, query_builder& q, std::span<const SortProperty> keys) {
+    for (SortProperty s : keys) {
+        if (s == SortProperty::unknown)
+            fail_precheck(call, make_error_code(errc::invalid_argument), "sorting: unknown sort property");
+        q.add("sorting", to_string(s));
+    }
+}
+
+/// Makes `call` a list request: `target` (path and query, without `page`),
+/// the page to start from and the page size, as a page's next() needs them.
+inline void set_paged(http_call& call, std::string target, std::optional<std::int64_t> page,
+                      std::optional<std::int64_t> limit) {
+    call.paged = true;
+    call.page = page.value_or(1);
+    call.limit = limit.value_or(10);
+    call.target = page ? with_page(target, *page) : target;
+    call.page_base = std::move(target);
+}
 
 /// Copies `opts` into `call`, validating extra headers and the version.
 POLAR_DECL void apply_options(http_call& call, const request_options& opts);
@@ -1836,7 +1951,7 @@ enum class tax_id_format {
     ng_tin, no_vat, no_voec, nz_gst, om_vat, pe_ruc, ph_tin, ro_tin, rs_pib, ru_inn,
     ru_kpp, sa_vat, sg_gst, sg_uen, si_tin, sv_nit, th_vat, tr_tin, tw_vat, ua_vat,
     us_ein, uy_ruc, ve_rif, vn_tin, za_vat,
-    mk_vat, mu_tan, ///< dated API; appended so the values above keep their numbers
+    mk_vat, mu_tan, ///< dated API; after the others so their numbers stay (unknown, always last, moves)
     unknown, ///< a value this SDK does not know
 };
 
@@ -3393,6 +3508,10 @@ inline std::size_t first_invalid(std::string_view s) noexcept {
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <exception>
 #include <new>
 #include <optional>
@@ -3460,12 +3579,72 @@ inline std::size_t skip_ws(std::string_view s, std::size_t i) noexcept {
 }
 
 // s[i] is the opening quote; returns the offset after the closing one.
+// Most of a document's bytes are in strings: memchr jumps through them.
 inline std::size_t skip_string(std::string_view s, std::size_t i) noexcept {
-    for (++i; i < s.size();) {
-        if (s[i] == '\\') i += 2;
-        else if (s[i] == '"') return i + 1;
-        else ++i;
+    const char* const start = s.data() + i + 1;
+    const char* const end = s.data() + s.size();
+    for (const char* p = start; p < end;) {
+        const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+        if (!q) return npos;
+        const char* b = q; // the quote is escaped when an odd number of backslashes precede it
+        while (b > start && b[-1] == '\\') --b;
+        if (((q - b) & 1) == 0) return static_cast<std::size_t>(q - s.data()) + 1;
+        p = q + 1;
     }
+    return npos;
+}
+
+// The offset after the container (object or array) that starts at s[i],
+// or npos. Tracks strings (brackets inside them do not count) and escapes.
+inline std::size_t skip_container(std::string_view s, std::size_t i) noexcept {
+    const char* p = s.data() + i;
+    const char* const end = s.data() + s.size();
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false; // the previous byte was a backslash inside a string
+    // One byte; returns true when the container closes.
+    const auto step = [&](char c) noexcept {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            return false;
+        }
+        if (c == '"') in_string = true;
+        else if (c == '{' || c == '[') ++depth;
+        else if ((c == '}' || c == ']') && --depth == 0) return true;
+        return false;
+    };
+#if defined(__SSE2__)
+    // 16 bytes at a time: only quotes, backslashes and brackets (a small
+    // part of a document) are looked at one by one.
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), lbrace = _mm_set1_epi8('{'),
+                  rbrace = _mm_set1_epi8('}'), lbracket = _mm_set1_epi8('['), rbracket = _mm_set1_epi8(']');
+    while (end - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        __m128i any = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+        any = _mm_or_si128(any, _mm_or_si128(_mm_cmpeq_epi8(v, lbrace), _mm_cmpeq_epi8(v, rbrace)));
+        any = _mm_or_si128(any, _mm_or_si128(_mm_cmpeq_epi8(v, lbracket), _mm_cmpeq_epi8(v, rbracket)));
+        unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(any));
+        if (escaped) { // the escaped byte is the first of this block
+            escaped = false;
+            mask &= ~1u;
+        }
+        while (mask) {
+            const int k = __builtin_ctz(mask);
+            mask &= mask - 1;
+            if (step(p[k])) return static_cast<std::size_t>(p + k + 1 - s.data());
+            if (escaped) { // skip the escaped byte
+                if (k == 15) break; // first byte of the next block; `escaped` stays set
+                escaped = false;
+                mask &= ~(1u << (k + 1));
+            }
+        }
+        p += 16;
+    }
+#endif
+    for (; p < end; ++p)
+        if (step(*p)) return static_cast<std::size_t>(p + 1 - s.data());
     return npos;
 }
 
@@ -3473,21 +3652,7 @@ inline std::size_t skip_string(std::string_view s, std::size_t i) noexcept {
 inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
     if (i >= s.size()) return npos;
     if (s[i] == '"') return skip_string(s, i);
-    if (s[i] == '{' || s[i] == '[') {
-        std::size_t depth = 0;
-        while (i < s.size()) {
-            const char c = s[i];
-            if (c == '"') {
-                i = skip_string(s, i);
-                if (i == npos) return npos;
-                continue;
-            }
-            if (c == '{' || c == '[') ++depth;
-            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
-            ++i;
-        }
-        return npos;
-    }
+    if (s[i] == '{' || s[i] == '[') return skip_container(s, i);
     while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
            s[i] != '\n' && s[i] != '\r')
         ++i;
@@ -3495,11 +3660,12 @@ inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
 }
 
 // The spans of the items of the root object's `items` array (the last
-// `items` key wins, as in the DOM); false when the text has another shape.
+// `items` key wins, as in the DOM), in one pass over the text; false when
+// the text has another shape.
 inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out) {
     std::size_t i = skip_ws(s, 0);
     if (i >= s.size() || s[i] != '{') return false;
-    std::size_t items = npos;
+    bool found = false;
     for (i = skip_ws(s, i + 1); i < s.size() && s[i] != '}';) {
         if (s[i] != '"') return false;
         const std::size_t key_end = skip_string(s, i);
@@ -3508,22 +3674,27 @@ inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& o
         i = skip_ws(s, key_end);
         if (i >= s.size() || s[i] != ':') return false;
         i = skip_ws(s, i + 1);
-        if (key == "items") items = i;
-        i = skip_value(s, i);
-        if (i == npos) return false;
+        if (key == "items" && i < s.size() && s[i] == '[') {
+            found = true;
+            out.clear();
+            for (i = skip_ws(s, i + 1); i < s.size() && s[i] != ']';) {
+                const std::size_t end = skip_value(s, i);
+                if (end == npos) return false;
+                out.push_back(s.substr(i, end - i));
+                i = skip_ws(s, end);
+                if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+            }
+            if (i >= s.size()) return false;
+            ++i; // ']'
+        } else {
+            if (key == "items") found = false;
+            i = skip_value(s, i);
+            if (i == npos) return false;
+        }
         i = skip_ws(s, i);
         if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
     }
-    if (items == npos || s[items] != '[') return false;
-    out.clear();
-    for (i = skip_ws(s, items + 1); i < s.size() && s[i] != ']';) {
-        const std::size_t end = skip_value(s, i);
-        if (end == npos) return false;
-        out.push_back(s.substr(i, end - i));
-        i = skip_ws(s, end);
-        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
-    }
-    return true;
+    return found;
 }
 
 } // namespace text
@@ -5714,11 +5885,15 @@ namespace polar {
  * are included.
  */
 struct list_customer_meters_params {
+    /// Restrict to these organizations.
     std::span<const std::string_view> organization_id{};
+    /// Rows of these customers (Polar customer UUIDs).
     std::span<const std::string_view> customer_id{};
     /// Matched against the customers' `external_id`.
     std::span<const std::string_view> external_customer_id{};
+    /// Rows of these meters (archived ones included).
     std::span<const std::string_view> meter_id{};
+    /// Page number, from 1.
     std::optional<std::int64_t> page{};
     /// Page size; the server clamps values above 100 to 100 (default 10).
     std::optional<std::int64_t> limit{};
@@ -5790,85 +5965,7 @@ private:
 #define POLAR_IMPL_CUSTOMER_METERS_IPP
 
 // #include <polar/customer_meters.hpp>: inlined above
-// ---- begin <polar/detail/url.hpp> ----
-#ifndef POLAR_DETAIL_URL_HPP
-#define POLAR_DETAIL_URL_HPP
-
-#include <array>
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-namespace polar::detail {
-
-// Appends `s` percent-encoded: everything but RFC 3986 unreserved characters
-// is escaped, so user input can neither change the path ('/', '..', '?',
-// '#') nor the query ('&', '=', '+') nor inject header lines (CR, LF).
-inline void append_encoded(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    static constexpr auto unreserved = [] {
-        std::array<bool, 256> t{};
-        for (int c = 0; c < 256; ++c)
-            t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                   c == '.' || c == '_' || c == '~';
-        return t;
-    }();
-    // Runs of unreserved characters are appended whole.
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (unreserved[c]) continue;
-        const char escaped[3] = {'%', hex[c >> 4], hex[c & 0xF]};
-        out.append(s.data() + run, i - run).append(escaped, 3);
-        run = i + 1;
-    }
-    out.append(s.data() + run, s.size() - run);
-}
-
-// A query string under construction: `?a=1&b=2`.
-class query_builder {
-public:
-    explicit query_builder(std::string& out) : out_(out) {}
-
-    void add(std::string_view key, std::string_view value) {
-        out_ += first_ ? '?' : '&';
-        first_ = false;
-        append_encoded(out_, key);
-        out_ += '=';
-        append_encoded(out_, value);
-    }
-    void add(std::string_view key, std::int64_t value) { add(key, std::string_view(std::to_string(value))); }
-    // deepObject style: metadata[key]=value (brackets literal, key encoded).
-    void add_deep(std::string_view name, std::string_view key, std::string_view value) {
-        out_ += first_ ? '?' : '&';
-        first_ = false;
-        out_ += name;
-        out_ += '[';
-        append_encoded(out_, key);
-        out_ += ']';
-        out_ += '=';
-        append_encoded(out_, value);
-    }
-    bool empty() const { return first_; }
-
-private:
-    std::string& out_;
-    bool first_ = true;
-};
-
-// `base` with `page=N` appended as its last query parameter.
-inline std::string with_page(std::string_view base, std::int64_t page) {
-    std::string t(base);
-    t += base.find('?') == std::string_view::npos ? '?' : '&';
-    t += "page=";
-    t += std::to_string(page);
-    return t;
-}
-
-} // namespace polar::detail
-
-#endif
-// ---- end <polar/detail/url.hpp> ----
+// #include <polar/detail/url.hpp>: inlined above
 
 namespace polar::detail {
 
@@ -5882,29 +5979,15 @@ POLAR_DECL http_call make_list_customer_meters_call(const list_customer_meters_p
     for (auto v : p.external_customer_id) q.add("external_customer_id", v);
     for (auto v : p.meter_id) q.add("meter_id", v);
     if (p.limit) q.add("limit", *p.limit);
-    for (auto s : p.sorting) {
-        if (s == customer_meter_sort_property::unknown) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "sorting: unknown sort property";
-        }
-        q.add("sorting", to_string(s));
-    }
-    call.paged = true;
-    call.page = p.page.value_or(1);
-    call.limit = p.limit.value_or(10);
-    call.target = p.page ? with_page(target, *p.page) : target;
-    call.page_base = std::move(target);
+    add_sorting(call, q, p.sorting);
+    set_paged(call, std::move(target), p.page, p.limit);
     return call;
 }
 
 POLAR_DECL http_call make_get_customer_meter_call(std::string_view id, const request_options& o) {
     http_call call;
     apply_options(call, o);
-    if (id.empty()) {
-        call.precheck = make_error_code(errc::invalid_argument);
-        call.precheck_message = "customer meter id must not be empty";
-        return call;
-    }
+    if (!check_id(call, id, "customer meter")) return call;
     call.target = "/v1/customer-meters/";
     append_encoded(call.target, id);
     return call;
@@ -6102,7 +6185,9 @@ POLAR_DECL http_call make_ingest_call(const events_ingest& body, const request_o
                       std::all_of(body.events.begin(), body.events.end(),
                                   [](const event_create& e) { return e.external_id && !e.external_id->empty(); });
     call.target = "/v1/events/ingest";
-    call.body = encode(body);
+    // A body that cannot be encoded (a NaN in metadata) fails before sending.
+    std::string what;
+    if (auto ec = encode(body, call.body, what)) fail_precheck(call, ec, std::move(what));
     return call;
 }
 
@@ -6121,8 +6206,7 @@ POLAR_DECL http_call make_list_events_call(const list_events_params& p, const re
     for (auto v : p.name) q.add("name", v);
     for (auto v : p.source) {
         if (v == event_source::unknown) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "source: unknown event source";
+            fail_precheck(call, make_error_code(errc::invalid_argument), "source: unknown event source");
         }
         q.add("source", to_string(v));
     }
@@ -6130,30 +6214,16 @@ POLAR_DECL http_call make_list_events_call(const list_events_params& p, const re
     if (p.parent_id) q.add("parent_id", *p.parent_id);
     if (p.depth) q.add("depth", *p.depth);
     if (p.limit) q.add("limit", *p.limit);
-    for (auto s : p.sorting) {
-        if (s == event_sort_property::unknown) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "sorting: unknown sort property";
-        }
-        q.add("sorting", to_string(s));
-    }
+    add_sorting(call, q, p.sorting);
     for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
-    call.paged = true;
-    call.page = p.page.value_or(1);
-    call.limit = p.limit.value_or(10);
-    call.target = p.page ? with_page(target, *p.page) : target;
-    call.page_base = std::move(target);
+    set_paged(call, std::move(target), p.page, p.limit);
     return call;
 }
 
 POLAR_DECL http_call make_get_event_call(std::string_view id, const request_options& o) {
     http_call call;
     apply_options(call, o);
-    if (id.empty()) {
-        call.precheck = make_error_code(errc::invalid_argument);
-        call.precheck_message = "event id must not be empty";
-        return call;
-    }
+    if (!check_id(call, id, "event")) return call;
     call.target = "/v1/events/";
     append_encoded(call.target, id);
     return call;
@@ -6292,9 +6362,14 @@ struct update_meter_params {
     const polar::filter* filter = nullptr;
     const polar::aggregation* aggregation = nullptr;
     const polar::metadata* metadata = nullptr;
-    /// Dated versions: the display unit (no cross-field check on update).
+    /// Dated versions: the display unit. The server does no cross-field
+    /// check on update (a `custom` unit without a label is accepted).
     std::optional<meter_unit> unit{};
+    /// Dated versions: the label of a `custom` unit. To clear it (send
+    /// `null`) use the owning `meter_update`.
     std::optional<std::string_view> custom_label{};
+    /// Dated versions: the display scale of a `custom` unit (> 0). To clear
+    /// it use the owning `meter_update`.
     std::optional<std::int64_t> custom_multiplier{};
     /// Dated versions: `true` archives (re-stamping `archived_at` if already
     /// archived), `false` unarchives. Archiving fails with 422 while the
@@ -6678,16 +6753,6 @@ auto meters_service::quantities_many(std::span<const quantities_request> request
 namespace polar::detail {
 
 namespace meters_impl {
-// Rejects ids that cannot name a meter without sending anything: an empty id
-// would turn `/v1/meters/{id}` into the list route.
-inline bool check_id(http_call& call, std::string_view id) {
-    if (id.empty()) {
-        call.precheck = make_error_code(errc::invalid_argument);
-        call.precheck_message = "meter id must not be empty";
-        return false;
-    }
-    return true;
-}
 
 inline std::string meter_path(std::string_view id, std::string_view suffix = {}) {
     constexpr std::string_view base = "/v1/meters/";
@@ -6709,27 +6774,17 @@ POLAR_DECL http_call make_list_meters_call(const list_meters_params& p, const re
     for (auto org : p.organization_id) q.add("organization_id", org);
     if (p.query) q.add("query", *p.query);
     if (p.limit) q.add("limit", *p.limit);
-    for (auto s : p.sorting) {
-        if (s == meter_sort_property::unknown) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "sorting: unknown sort property";
-        }
-        q.add("sorting", to_string(s));
-    }
+    add_sorting(call, q, p.sorting);
     for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
     if (p.is_archived) q.add("is_archived", *p.is_archived ? "true" : "false");
-    call.paged = true;
-    call.page = p.page.value_or(1);
-    call.limit = p.limit.value_or(10);
-    call.target = p.page ? with_page(target, *p.page) : target;
-    call.page_base = std::move(target);
+    set_paged(call, std::move(target), p.page, p.limit);
     return call;
 }
 
 POLAR_DECL http_call make_get_meter_call(std::string_view id, const request_options& o) {
     http_call call;
     apply_options(call, o);
-    if (check_id(call, id)) call.target = meter_path(id);
+    if (check_id(call, id, "meter")) call.target = meter_path(id);
     return call;
 }
 
@@ -6739,7 +6794,9 @@ POLAR_DECL http_call make_create_meter_call(const meter_create& body, const requ
     call.verb = http_verb::post;
     call.idempotent = false;
     call.target = "/v1/meters/";
-    call.body = encode(body);
+    // A body that cannot be encoded (a NaN in metadata) fails before sending.
+    std::string what;
+    if (auto ec = encode(body, call.body, what)) fail_precheck(call, ec, std::move(what));
     return call;
 }
 
@@ -6747,8 +6804,9 @@ POLAR_DECL http_call make_update_meter_call(std::string_view id, const meter_upd
     http_call call;
     apply_options(call, o);
     call.verb = http_verb::patch;
-    if (check_id(call, id)) call.target = meter_path(id);
-    call.body = encode(body);
+    if (check_id(call, id, "meter")) call.target = meter_path(id);
+    std::string what;
+    if (auto ec = encode(body, call.body, what)) fail_precheck(call, ec, std::move(what));
     return call;
 }
 
@@ -6770,7 +6828,7 @@ POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_eve
                                             const request_options& o, api_version version) {
     http_call call;
     apply_options(call, o);
-    if (!check_id(call, id)) return call;
+    if (!check_id(call, id, "meter")) return call;
     // The dated versions removed `/v1/meters/{id}/events` in favour of the
     // events list filtered by meter (newest first there too, its default
     // sorting `-timestamp`).
@@ -6781,11 +6839,7 @@ POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_eve
         call.unknown_meter_is_not_found = true;
     }
     if (p.limit) q.add("limit", *p.limit);
-    call.paged = true;
-    call.page = p.page.value_or(1);
-    call.limit = p.limit.value_or(10);
-    call.target = p.page ? with_page(target, *p.page) : target;
-    call.page_base = std::move(target);
+    set_paged(call, std::move(target), p.page, p.limit);
     return call;
 }
 
@@ -6793,10 +6847,9 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
                                                 const request_options& o) {
     http_call call;
     apply_options(call, o);
-    if (!check_id(call, id)) return call;
+    if (!check_id(call, id, "meter")) return call;
     if (p.interval.value() == time_interval::unknown) {
-        call.precheck = make_error_code(errc::invalid_argument);
-        call.precheck_message = "interval: unknown time interval";
+        fail_precheck(call, make_error_code(errc::invalid_argument), "interval: unknown time interval");
         return call;
     }
     std::string target = meter_path(id, "/quantities");
@@ -6809,8 +6862,7 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
     if (p.timezone) q.add("timezone", *p.timezone);
     if (p.customer_aggregation_function) {
         if (*p.customer_aggregation_function == aggregation_function::unknown) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "customer_aggregation_function: unknown aggregation function";
+            fail_precheck(call, make_error_code(errc::invalid_argument), "customer_aggregation_function: unknown aggregation function");
             return call;
         }
         q.add("customer_aggregation_function", to_string(*p.customer_aggregation_function));
@@ -6823,8 +6875,7 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
 POLAR_DECL http_call make_next_page_call(const page_request* req, std::int64_t number, std::int64_t max_page) {
     http_call call;
     if (!req) {
-        call.precheck = make_error_code(errc::invalid_argument);
-        call.precheck_message = "page::next(): this page did not come from a client";
+        fail_precheck(call, make_error_code(errc::invalid_argument), "page::next(): this page did not come from a client");
         return call;
     }
     call = req->call;
@@ -7346,9 +7397,10 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
  * @details Polar answers a request whose `Polar-Version` it does not serve
  * with 404 and no `Polar-Version` header, whatever the path; every other
  * response, a route's or a resource's 404 included, echoes the version.
- * When `sent` is a dated version, `ec` is errc::not_found and `r` has no
- * such header, turns `ec` into errc::unsupported_api_version and explains it
- * in `diag.message`.
+ * When `sent` is a dated version, `ec` is errc::not_found, `r` has no
+ * such header and its body (already read into `diag`) is that 404's
+ * `{"detail":"Not Found"}`, turns `ec` into errc::unsupported_api_version and
+ * explains it in `diag.message`.
  */
 POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag);
 
@@ -7447,7 +7499,11 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
 }
 
 POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag) {
+    // The version 404 is the framework's plain `{"detail":"Not Found"}`; a 404
+    // of another shape without the header (a proxy's, a wrong path prefix's)
+    // stays not_found.
     if (ec != errc::not_found || !sent.is_dated() || r.has_polar_version) return;
+    if (diag.detail != "Not Found" || !diag.error.empty() || !diag.validation_errors.empty()) return;
     ec = make_error_code(errc::unsupported_api_version);
     diag.message = "the server does not serve API version " + std::string(sent.str()) +
                    "; set client_options::api_version (or request_options::api_version) to one it serves";

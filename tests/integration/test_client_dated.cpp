@@ -12,6 +12,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <limits>
 #include <array>
 #include <set>
 #include <string>
@@ -271,6 +272,30 @@ TEST_CASE("dated: quantities with total, time zone, per-customer aggregation and
     });
 }
 
+TEST_CASE("dated: a sum beyond the double range is the server's 500, never invalid JSON") {
+    client_fixture fx = dated();
+    auto& c = fx.client();
+    fx.run([&]() -> asio::awaitable<void> {
+        const polar::meter m = co_await c.meters().create(llm_meter("Huge"));
+        fx.server.state().add_customer(m.organization_id, "a", "a@example.com", "A");
+        const auto today = floor<days>(now_us());
+        polar::events_ingest batch;
+        for (int i = 0; i < 2; ++i)
+            batch.add(polar::event_create::for_external_customer("a", "llm.call")
+                          .set_timestamp(today - hours(i + 1))
+                          .set_metadata({{"tokens", 1e308}}));
+        co_await c.events().ingest(batch);
+        polar::diagnostics d;
+        auto [ec, q] = co_await c.meters().quantities(
+            m.id, {.start_timestamp = today - days(1), .end_timestamp = today, .interval = polar::time_interval::day},
+            {.diag = &d}, asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::server_error);
+        CHECK(d.status == 500);
+        auto [ec2, rows] = co_await c.customer_meters().list({}, {.diag = &d}, asio::as_tuple(asio::deferred));
+        CHECK(ec2 == polar::errc::server_error);
+    });
+}
+
 TEST_CASE("dated: customer_meters().list, get and the generators") {
     client_fixture fx = dated();
     auto& c = fx.client();
@@ -287,6 +312,15 @@ TEST_CASE("dated: customer_meters().list, get and the generators") {
                       .set_timestamp(now - minutes(2))
                       .set_metadata({{"tokens", std::int64_t(30)}}));
         co_await c.events().ingest(batch);
+        // A credit of 100 units of this meter (what a meter-credit benefit records).
+        polar::testing::emulator_event credit;
+        credit.organization_id = m.organization_id;
+        credit.name = "meter.credited";
+        credit.source = "system";
+        credit.customer_id = alice;
+        credit.timestamp = system_clock::now() - minutes(1);
+        credit.metadata_json = R"({"meter_id":")" + m.id + R"(","units":100,"rollover":false})";
+        fx.server.state().add_event(credit);
 
         const std::array meters = {std::string_view(m.id)};
         polar::page<polar::customer_meter> rows = co_await c.customer_meters().list({.meter_id = meters});
@@ -295,7 +329,8 @@ TEST_CASE("dated: customer_meters().list, get and the generators") {
         CHECK(row.customer_id == alice);
         CHECK(row.meter_id == m.id);
         CHECK(row.consumed_units == 42);
-        CHECK(row.balance == row.credited_units - row.consumed_units);
+        CHECK(row.credited_units == 100);
+        CHECK(row.balance == 58);
         CHECK(row.customer.email == "alice@example.com");
         CHECK(row.meter.id == m.id);
 
@@ -311,6 +346,22 @@ TEST_CASE("dated: customer_meters().list, get and the generators") {
         auto items = c.customer_meters().list_items({.limit = 1});
         while (auto cm = co_await items.next()) ++n;
         CHECK(n == rows.pagination.total_count);
+    });
+}
+
+TEST_CASE("dated: a body that cannot be encoded fails before sending, with a typed error") {
+    client_fixture fx = dated();
+    auto& c = fx.client();
+    fx.run([&]() -> asio::awaitable<void> {
+        polar::diagnostics d;
+        const polar::metadata nan = {{"ratio", std::numeric_limits<double>::quiet_NaN()}};
+        auto [ec, r] = co_await c.events().ingest(
+            polar::events_ingest().add(polar::event_create::for_external_customer("x", "llm.call").set_metadata(nan)),
+            {.diag = &d}, asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::invalid_argument);
+        CHECK(d.status == 0);
+        CHECK(d.message.find("ratio") != std::string::npos);
+        CHECK(fx.server.counters().requests("POST /v1/events/ingest") == 0);
     });
 }
 

@@ -3,6 +3,7 @@
 
 #include <polar/api_version.hpp>
 #include <polar/detail/config.hpp>
+#include <polar/detail/url.hpp>
 #include <polar/error.hpp>
 #include <polar/retry.hpp>
 
@@ -110,6 +111,42 @@ struct page_request {
 /// A completion token passed where request_options may stand (overload selection).
 template <class Token>
 concept not_options = !std::is_convertible_v<Token, const request_options&>;
+
+/// Fails `call` before anything is sent: it completes with `ec` and `what`
+/// in diagnostics::message.
+inline void fail_precheck(http_call& call, error_code ec, std::string what) {
+    call.precheck = ec;
+    call.precheck_message = std::move(what);
+}
+
+/// Rejects an id that cannot name a `kind` without sending anything: an
+/// empty id would turn `/v1/{resource}/{id}` into the list route.
+inline bool check_id(http_call& call, std::string_view id, std::string_view kind) {
+    if (!id.empty()) return true;
+    fail_precheck(call, make_error_code(errc::invalid_argument), std::string(kind) + " id must not be empty");
+    return false;
+}
+
+/// Adds repeated `sorting` parameters; an `unknown` key fails the call.
+template <class SortProperty>
+void add_sorting(http_call& call, query_builder& q, std::span<const SortProperty> keys) {
+    for (SortProperty s : keys) {
+        if (s == SortProperty::unknown)
+            fail_precheck(call, make_error_code(errc::invalid_argument), "sorting: unknown sort property");
+        q.add("sorting", to_string(s));
+    }
+}
+
+/// Makes `call` a list request: `target` (path and query, without `page`),
+/// the page to start from and the page size, as a page's next() needs them.
+inline void set_paged(http_call& call, std::string target, std::optional<std::int64_t> page,
+                      std::optional<std::int64_t> limit) {
+    call.paged = true;
+    call.page = page.value_or(1);
+    call.limit = limit.value_or(10);
+    call.target = page ? with_page(target, *page) : target;
+    call.page_base = std::move(target);
+}
 
 /// Copies `opts` into `call`, validating extra headers and the version.
 POLAR_DECL void apply_options(http_call& call, const request_options& opts);

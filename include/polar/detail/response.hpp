@@ -131,9 +131,10 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
  * @details Polar answers a request whose `Polar-Version` it does not serve
  * with 404 and no `Polar-Version` header, whatever the path; every other
  * response, a route's or a resource's 404 included, echoes the version.
- * When `sent` is a dated version, `ec` is errc::not_found and `r` has no
- * such header, turns `ec` into errc::unsupported_api_version and explains it
- * in `diag.message`.
+ * When `sent` is a dated version, `ec` is errc::not_found, `r` has no
+ * such header and its body (already read into `diag`) is that 404's
+ * `{"detail":"Not Found"}`, turns `ec` into errc::unsupported_api_version and
+ * explains it in `diag.message`.
  */
 POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag);
 

@@ -20,7 +20,9 @@ POLAR_DECL http_call make_ingest_call(const events_ingest& body, const request_o
                       std::all_of(body.events.begin(), body.events.end(),
                                   [](const event_create& e) { return e.external_id && !e.external_id->empty(); });
     call.target = "/v1/events/ingest";
-    call.body = encode(body);
+    // A body that cannot be encoded (a NaN in metadata) fails before sending.
+    std::string what;
+    if (auto ec = encode(body, call.body, what)) fail_precheck(call, ec, std::move(what));
     return call;
 }
 
@@ -39,8 +41,7 @@ POLAR_DECL http_call make_list_events_call(const list_events_params& p, const re
     for (auto v : p.name) q.add("name", v);
     for (auto v : p.source) {
         if (v == event_source::unknown) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "source: unknown event source";
+            fail_precheck(call, make_error_code(errc::invalid_argument), "source: unknown event source");
         }
         q.add("source", to_string(v));
     }
@@ -48,30 +49,16 @@ POLAR_DECL http_call make_list_events_call(const list_events_params& p, const re
     if (p.parent_id) q.add("parent_id", *p.parent_id);
     if (p.depth) q.add("depth", *p.depth);
     if (p.limit) q.add("limit", *p.limit);
-    for (auto s : p.sorting) {
-        if (s == event_sort_property::unknown) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "sorting: unknown sort property";
-        }
-        q.add("sorting", to_string(s));
-    }
+    add_sorting(call, q, p.sorting);
     for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
-    call.paged = true;
-    call.page = p.page.value_or(1);
-    call.limit = p.limit.value_or(10);
-    call.target = p.page ? with_page(target, *p.page) : target;
-    call.page_base = std::move(target);
+    set_paged(call, std::move(target), p.page, p.limit);
     return call;
 }
 
 POLAR_DECL http_call make_get_event_call(std::string_view id, const request_options& o) {
     http_call call;
     apply_options(call, o);
-    if (id.empty()) {
-        call.precheck = make_error_code(errc::invalid_argument);
-        call.precheck_message = "event id must not be empty";
-        return call;
-    }
+    if (!check_id(call, id, "event")) return call;
     call.target = "/v1/events/";
     append_encoded(call.target, id);
     return call;

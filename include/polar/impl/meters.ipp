@@ -8,16 +8,6 @@
 namespace polar::detail {
 
 namespace meters_impl {
-// Rejects ids that cannot name a meter without sending anything: an empty id
-// would turn `/v1/meters/{id}` into the list route.
-inline bool check_id(http_call& call, std::string_view id) {
-    if (id.empty()) {
-        call.precheck = make_error_code(errc::invalid_argument);
-        call.precheck_message = "meter id must not be empty";
-        return false;
-    }
-    return true;
-}
 
 inline std::string meter_path(std::string_view id, std::string_view suffix = {}) {
     constexpr std::string_view base = "/v1/meters/";
@@ -39,27 +29,17 @@ POLAR_DECL http_call make_list_meters_call(const list_meters_params& p, const re
     for (auto org : p.organization_id) q.add("organization_id", org);
     if (p.query) q.add("query", *p.query);
     if (p.limit) q.add("limit", *p.limit);
-    for (auto s : p.sorting) {
-        if (s == meter_sort_property::unknown) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "sorting: unknown sort property";
-        }
-        q.add("sorting", to_string(s));
-    }
+    add_sorting(call, q, p.sorting);
     for (const auto& m : p.metadata) q.add_deep("metadata", m.key, m.value);
     if (p.is_archived) q.add("is_archived", *p.is_archived ? "true" : "false");
-    call.paged = true;
-    call.page = p.page.value_or(1);
-    call.limit = p.limit.value_or(10);
-    call.target = p.page ? with_page(target, *p.page) : target;
-    call.page_base = std::move(target);
+    set_paged(call, std::move(target), p.page, p.limit);
     return call;
 }
 
 POLAR_DECL http_call make_get_meter_call(std::string_view id, const request_options& o) {
     http_call call;
     apply_options(call, o);
-    if (check_id(call, id)) call.target = meter_path(id);
+    if (check_id(call, id, "meter")) call.target = meter_path(id);
     return call;
 }
 
@@ -69,7 +49,9 @@ POLAR_DECL http_call make_create_meter_call(const meter_create& body, const requ
     call.verb = http_verb::post;
     call.idempotent = false;
     call.target = "/v1/meters/";
-    call.body = encode(body);
+    // A body that cannot be encoded (a NaN in metadata) fails before sending.
+    std::string what;
+    if (auto ec = encode(body, call.body, what)) fail_precheck(call, ec, std::move(what));
     return call;
 }
 
@@ -77,8 +59,9 @@ POLAR_DECL http_call make_update_meter_call(std::string_view id, const meter_upd
     http_call call;
     apply_options(call, o);
     call.verb = http_verb::patch;
-    if (check_id(call, id)) call.target = meter_path(id);
-    call.body = encode(body);
+    if (check_id(call, id, "meter")) call.target = meter_path(id);
+    std::string what;
+    if (auto ec = encode(body, call.body, what)) fail_precheck(call, ec, std::move(what));
     return call;
 }
 
@@ -100,7 +83,7 @@ POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_eve
                                             const request_options& o, api_version version) {
     http_call call;
     apply_options(call, o);
-    if (!check_id(call, id)) return call;
+    if (!check_id(call, id, "meter")) return call;
     // The dated versions removed `/v1/meters/{id}/events` in favour of the
     // events list filtered by meter (newest first there too, its default
     // sorting `-timestamp`).
@@ -111,11 +94,7 @@ POLAR_DECL http_call make_meter_events_call(std::string_view id, const meter_eve
         call.unknown_meter_is_not_found = true;
     }
     if (p.limit) q.add("limit", *p.limit);
-    call.paged = true;
-    call.page = p.page.value_or(1);
-    call.limit = p.limit.value_or(10);
-    call.target = p.page ? with_page(target, *p.page) : target;
-    call.page_base = std::move(target);
+    set_paged(call, std::move(target), p.page, p.limit);
     return call;
 }
 
@@ -123,10 +102,9 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
                                                 const request_options& o) {
     http_call call;
     apply_options(call, o);
-    if (!check_id(call, id)) return call;
+    if (!check_id(call, id, "meter")) return call;
     if (p.interval.value() == time_interval::unknown) {
-        call.precheck = make_error_code(errc::invalid_argument);
-        call.precheck_message = "interval: unknown time interval";
+        fail_precheck(call, make_error_code(errc::invalid_argument), "interval: unknown time interval");
         return call;
     }
     std::string target = meter_path(id, "/quantities");
@@ -139,8 +117,7 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
     if (p.timezone) q.add("timezone", *p.timezone);
     if (p.customer_aggregation_function) {
         if (*p.customer_aggregation_function == aggregation_function::unknown) {
-            call.precheck = make_error_code(errc::invalid_argument);
-            call.precheck_message = "customer_aggregation_function: unknown aggregation function";
+            fail_precheck(call, make_error_code(errc::invalid_argument), "customer_aggregation_function: unknown aggregation function");
             return call;
         }
         q.add("customer_aggregation_function", to_string(*p.customer_aggregation_function));
@@ -153,8 +130,7 @@ POLAR_DECL http_call make_meter_quantities_call(std::string_view id, const meter
 POLAR_DECL http_call make_next_page_call(const page_request* req, std::int64_t number, std::int64_t max_page) {
     http_call call;
     if (!req) {
-        call.precheck = make_error_code(errc::invalid_argument);
-        call.precheck_message = "page::next(): this page did not come from a client";
+        fail_precheck(call, make_error_code(errc::invalid_argument), "page::next(): this page did not come from a client");
         return call;
     }
     call = req->call;

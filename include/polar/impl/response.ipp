@@ -75,7 +75,11 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
 }
 
 POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag) {
+    // The version 404 is the framework's plain `{"detail":"Not Found"}`; a 404
+    // of another shape without the header (a proxy's, a wrong path prefix's)
+    // stays not_found.
     if (ec != errc::not_found || !sent.is_dated() || r.has_polar_version) return;
+    if (diag.detail != "Not Found" || !diag.error.empty() || !diag.validation_errors.empty()) return;
     ec = make_error_code(errc::unsupported_api_version);
     diag.message = "the server does not serve API version " + std::string(sent.str()) +
                    "; set client_options::api_version (or request_options::api_version) to one it serves";

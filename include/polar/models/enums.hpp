@@ -130,7 +130,7 @@ enum class tax_id_format {
     ng_tin, no_vat, no_voec, nz_gst, om_vat, pe_ruc, ph_tin, ro_tin, rs_pib, ru_inn,
     ru_kpp, sa_vat, sg_gst, sg_uen, si_tin, sv_nit, th_vat, tr_tin, tw_vat, ua_vat,
     us_ein, uy_ruc, ve_rif, vn_tin, za_vat,
-    mk_vat, mu_tan, ///< dated API; appended so the values above keep their numbers
+    mk_vat, mu_tan, ///< dated API; after the others so their numbers stay (unknown, always last, moves)
     unknown, ///< a value this SDK does not know
 };
 

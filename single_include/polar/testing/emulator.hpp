@@ -3530,7 +3530,8 @@ inline bool plausible_zone_name(std::string_view name) {
 }
 
 // The zone named `name`, or nothing when the name is not a zone (422).
-// Files are read once per process and kept.
+// Files are read once per process and kept; only zones that exist are kept,
+// so the cache is bounded by the zone files however many names requests try.
 inline std::optional<std::shared_ptr<const tz_zone>> find_zone(std::string_view name) {
     static std::mutex mutex;
     static std::map<std::string, std::shared_ptr<const tz_zone>, std::less<>> cache;
@@ -3541,22 +3542,16 @@ inline std::optional<std::shared_ptr<const tz_zone>> find_zone(std::string_view 
         name.substr(0, 6) == "right/")
         return std::nullopt;
     std::lock_guard lock(mutex);
-    if (auto it = cache.find(name); it != cache.end()) {
-        if (!it->second) return std::nullopt;
-        return it->second;
-    }
+    if (auto it = cache.find(name); it != cache.end()) return it->second;
+    if (!zoneinfo_available()) return std::make_shared<const tz_zone>(); // accepted, bucketed in UTC
     std::shared_ptr<const tz_zone> zone;
-    if (!zoneinfo_available()) {
-        zone = std::make_shared<const tz_zone>();  // accepted, bucketed in UTC
-    } else {
-        std::ifstream in(std::string(zoneinfo_dir) + "/" + std::string(name), std::ios::binary);
-        if (in) {
-            std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-            if (auto z = parse_tzif(data)) zone = std::make_shared<const tz_zone>(std::move(*z));
-        }
+    std::ifstream in(std::string(zoneinfo_dir) + "/" + std::string(name), std::ios::binary);
+    if (in) {
+        std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (auto z = parse_tzif(data)) zone = std::make_shared<const tz_zone>(std::move(*z));
     }
-    cache.emplace(std::string(name), zone);
     if (!zone) return std::nullopt;
+    cache.emplace(std::string(name), zone);
     return zone;
 }
 
@@ -6044,6 +6039,9 @@ inline bool dated_quantity_candidate(const state_data& st, const meter& m, const
     return dated_meter_matches(m, e);
 }
 
+// The series as JSON; empty when a value is not finite (float metadata near
+// the double range can sum to infinity), which the server's JSON encoder
+// refuses (a 500: UNCONFIRMED, Starlette's JSONResponse uses allow_nan=False).
 inline std::string compute_dated_quantities(const state_data& st, const meter& m, const dated_quantities_query& q) {
     const tz_zone& z = *q.zone;
     std::vector<micros> points, units;
@@ -6096,6 +6094,9 @@ inline std::string compute_dated_quantities(const state_data& st, const meter& m
     case agg_func::avg:
     case agg_func::unique: total = all_time.result(m.agg.func); break;
     }
+    if (!std::isfinite(total) ||
+        !std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); }))
+        return {};
     std::string body;
     body.reserve(48 + points.size() * 56);
     body.append("{\"quantities\":[");
@@ -6191,7 +6192,9 @@ inline emulator_response meter_quantities_dated(handler_context& cx, const std::
     q.end = end->utc();
     q.interval = *interval;
     q.customers = make_union_customer_filter(cx.st, m->organization_id, customer_ids, external_ids);
-    return json_response(200, compute_dated_quantities(cx.st, *m, q));
+    std::string body = compute_dated_quantities(cx.st, *m, q);
+    if (body.empty()) return server_error_response();
+    return json_response(200, std::move(body));
 }
 
 } // namespace polar::testing::emu
@@ -6207,12 +6210,16 @@ inline emulator_response meter_quantities_dated(handler_context& cx, const std::
 // The server keeps these rows up to date with background jobs; the emulator
 // derives them from the stored events on each request (no lag):
 // - a row exists for each (customer, meter) of an organization where the
-//   customer has at least one event matching the meter (UNCONFIRMED: the
-//   server's job may also create rows without usage);
+//   customer has at least one event matching the meter or a credit of it
+//   (UNCONFIRMED: the server's job may also create rows without usage);
 // - consumed_units is the meter's all-time aggregate over that customer's
 //   events (customer_id, or external_customer_id = the customer's external
-//   id), credited_units is 0 (the emulator has no credits), balance is
-//   credited - consumed;
+//   id), credited_units the sum of the `units` of the customer's
+//   `meter.credited` system events naming the meter (the emulator has no
+//   benefits that grant credits; seeded or added events stand for them),
+//   balance is credited - consumed;
+// - a consumed figure that is not finite (float metadata near the double
+//   range) answers 500, as the server's JSON encoder refuses it;
 // - created_at / modified_at are the first / last matching event's
 //   timestamps (UNCONFIRMED: the server stamps the job's run);
 // - the row id is a UUID v4 derived from the customer and meter ids, so it
@@ -6229,7 +6236,18 @@ struct customer_meter_row {
     const meter* m = nullptr;
     micros created_at = 0, modified_at = 0;
     double consumed = 0;
+    std::int64_t credited = 0;
+    double balance() const { return static_cast<double>(credited) - consumed; }
 };
+
+// The `units` of a `meter.credited` event of meter `m`, if `e` is one.
+inline std::optional<std::int64_t> credited_units(const event& e, const meter& m) {
+    if (e.source != "system" || e.name != "meter.credited") return std::nullopt;
+    const auto* id = e.metadata.if_contains("meter_id");
+    const auto* units = e.metadata.if_contains("units");
+    if (!id || !id->is_string() || id->get_string() != m.id || !units || !units->is_int64()) return std::nullopt;
+    return units->get_int64();
+}
 
 inline std::string customer_meter_id(std::string_view customer_id, std::string_view meter_id) {
     std::string h = sha256_hex(std::string(customer_id) + "/" + std::string(meter_id));
@@ -6246,31 +6264,46 @@ inline std::vector<customer_meter_row> customer_meter_rows(const state_data& st,
     for (const auto& org : orgs) {
         for (const auto& m : st.meters) {
             if (m.organization_id != org) continue;
-            // Per customer: the accumulator and the first/last event.
-            std::map<std::string, std::pair<dated_accumulator, std::pair<micros, micros>>> per;
+            // Per customer: usage, credits and the first/last event of either.
+            struct tally {
+                dated_accumulator usage;
+                std::int64_t credited = 0;
+                micros first = 0, last = 0;
+            };
+            std::map<std::string, tally> per;
             for (const auto& e : st.org_event_list(org)) {
                 const customer* c = st.event_customer(e);
-                if (!c || !dated_meter_matches(m, e)) continue;
+                if (!c) continue;
+                const auto credit = credited_units(e, m);
+                if (!credit && !dated_meter_matches(m, e)) continue;
                 auto [it, fresh] = per.try_emplace(c->id);
-                auto& [acc, span] = it->second;
-                if (fresh) span = {e.timestamp, e.timestamp};
-                span.first = std::min(span.first, e.timestamp);
-                span.second = std::max(span.second, e.timestamp);
-                acc.add(m.agg, e);
+                tally& t = it->second;
+                if (fresh) t.first = t.last = e.timestamp;
+                t.first = std::min(t.first, e.timestamp);
+                t.last = std::max(t.last, e.timestamp);
+                if (credit)
+                    t.credited += *credit;
+                else
+                    t.usage.add(m.agg, e);
             }
-            for (const auto& [cid, data] : per) {
+            for (const auto& [cid, t] : per) {
                 customer_meter_row r;
                 r.c = st.find_customer(cid);
                 r.m = &m;
                 r.id = customer_meter_id(cid, m.id);
-                r.created_at = data.second.first;
-                r.modified_at = data.second.second;
-                r.consumed = data.first.result(m.agg.func);
+                r.created_at = t.first;
+                r.modified_at = t.last;
+                r.consumed = t.usage.result(m.agg.func);
+                r.credited = t.credited;
                 rows.push_back(std::move(r));
             }
         }
     }
     return rows;
+}
+
+inline bool all_finite(const std::vector<customer_meter_row>& rows) {
+    return std::all_of(rows.begin(), rows.end(), [](const customer_meter_row& r) { return std::isfinite(r.consumed); });
 }
 
 inline void append_customer_meter(std::string& s, const customer_meter_row& r, dated_render_cache& cache) {
@@ -6286,8 +6319,10 @@ inline void append_customer_meter(std::string& s, const customer_meter_row& r, d
     append_json_string(s, r.m->id);
     s.append(",\"consumed_units\":");
     append_py_float(s, r.consumed);
-    s.append(",\"credited_units\":0,\"balance\":");
-    append_py_float(s, 0.0 - r.consumed);
+    s.append(",\"credited_units\":");
+    s.append(std::to_string(r.credited));
+    s.append(",\"balance\":");
+    append_py_float(s, r.balance());
     s.append(",\"customer\":");
     append_dated_customer(s, *r.c, cache);
     s.append(",\"meter\":");
@@ -6335,6 +6370,7 @@ inline emulator_response list_customer_meters(handler_context& cx) {
         if (org_filter.empty() || std::find(org_filter.begin(), org_filter.end(), org) != org_filter.end())
             orgs.push_back(org);
     auto all = customer_meter_rows(cx.st, orgs);
+    if (!all_finite(all)) return server_error_response();
     std::vector<const customer_meter_row*> rows;
     for (const auto& r : all) {
         if (!customer_ids.empty() && std::find(customer_ids.begin(), customer_ids.end(), r.c->id) == customer_ids.end())
@@ -6360,8 +6396,8 @@ inline emulator_response list_customer_meters(handler_context& cx) {
         case 4: return cmp(a.m->id, b.m->id);
         case 5: return cmp(a.m->name, b.m->name);
         case 6: return cmp(a.consumed, b.consumed);
-        case 7: return 0;
-        case 8: return cmp(-a.consumed, -b.consumed);
+        case 7: return cmp(a.credited, b.credited);
+        case 8: return cmp(a.balance(), b.balance());
         }
         return 0;
     };
@@ -6392,6 +6428,7 @@ inline emulator_response get_customer_meter(handler_context& cx, const std::stri
     if (!id) return validation_response(errors);
     for (const auto& r : customer_meter_rows(cx.st, subject.organizations)) {
         if (r.id != *id) continue;
+        if (!std::isfinite(r.consumed)) return server_error_response();
         dated_render_cache cache(cx.st);
         std::string body;
         append_customer_meter(body, r, cache);

@@ -160,6 +160,9 @@ inline bool dated_quantity_candidate(const state_data& st, const meter& m, const
     return dated_meter_matches(m, e);
 }
 
+// The series as JSON; empty when a value is not finite (float metadata near
+// the double range can sum to infinity), which the server's JSON encoder
+// refuses (a 500: UNCONFIRMED, Starlette's JSONResponse uses allow_nan=False).
 inline std::string compute_dated_quantities(const state_data& st, const meter& m, const dated_quantities_query& q) {
     const tz_zone& z = *q.zone;
     std::vector<micros> points, units;
@@ -212,6 +215,9 @@ inline std::string compute_dated_quantities(const state_data& st, const meter& m
     case agg_func::avg:
     case agg_func::unique: total = all_time.result(m.agg.func); break;
     }
+    if (!std::isfinite(total) ||
+        !std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); }))
+        return {};
     std::string body;
     body.reserve(48 + points.size() * 56);
     body.append("{\"quantities\":[");
@@ -307,7 +313,9 @@ inline emulator_response meter_quantities_dated(handler_context& cx, const std::
     q.end = end->utc();
     q.interval = *interval;
     q.customers = make_union_customer_filter(cx.st, m->organization_id, customer_ids, external_ids);
-    return json_response(200, compute_dated_quantities(cx.st, *m, q));
+    std::string body = compute_dated_quantities(cx.st, *m, q);
+    if (body.empty()) return server_error_response();
+    return json_response(200, std::move(body));
 }
 
 } // namespace polar::testing::emu

@@ -114,7 +114,8 @@ inline bool plausible_zone_name(std::string_view name) {
 }
 
 // The zone named `name`, or nothing when the name is not a zone (422).
-// Files are read once per process and kept.
+// Files are read once per process and kept; only zones that exist are kept,
+// so the cache is bounded by the zone files however many names requests try.
 inline std::optional<std::shared_ptr<const tz_zone>> find_zone(std::string_view name) {
     static std::mutex mutex;
     static std::map<std::string, std::shared_ptr<const tz_zone>, std::less<>> cache;
@@ -125,22 +126,16 @@ inline std::optional<std::shared_ptr<const tz_zone>> find_zone(std::string_view 
         name.substr(0, 6) == "right/")
         return std::nullopt;
     std::lock_guard lock(mutex);
-    if (auto it = cache.find(name); it != cache.end()) {
-        if (!it->second) return std::nullopt;
-        return it->second;
-    }
+    if (auto it = cache.find(name); it != cache.end()) return it->second;
+    if (!zoneinfo_available()) return std::make_shared<const tz_zone>(); // accepted, bucketed in UTC
     std::shared_ptr<const tz_zone> zone;
-    if (!zoneinfo_available()) {
-        zone = std::make_shared<const tz_zone>();  // accepted, bucketed in UTC
-    } else {
-        std::ifstream in(std::string(zoneinfo_dir) + "/" + std::string(name), std::ios::binary);
-        if (in) {
-            std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-            if (auto z = parse_tzif(data)) zone = std::make_shared<const tz_zone>(std::move(*z));
-        }
+    std::ifstream in(std::string(zoneinfo_dir) + "/" + std::string(name), std::ios::binary);
+    if (in) {
+        std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (auto z = parse_tzif(data)) zone = std::make_shared<const tz_zone>(std::move(*z));
     }
-    cache.emplace(std::string(name), zone);
     if (!zone) return std::nullopt;
+    cache.emplace(std::string(name), zone);
     return zone;
 }
 
