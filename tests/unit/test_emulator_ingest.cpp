@@ -102,6 +102,20 @@ TEST_CASE("emulator dated ingest: parent_id by event id or external id; unknown 
     CHECK(f.list("").at("items").at(4).at("child_count") == 2);  // root, the oldest
 }
 
+TEST_CASE("emulator dated ingest: a waiting reference survives a snapshot; an event is never its own parent") {
+    ingest_fixture f;
+    REQUIRE(f.ingest(R"({"events":[{"name":"child","external_customer_id":"u1","parent_id":"p1","timestamp":"2026-11-01T01:00:00Z"},)"
+                     R"({"name":"self","external_customer_id":"u1","external_id":"me","parent_id":"me","timestamp":"2026-11-01T02:00:00Z"}]})")
+                .status == 200);
+    f.s.restore(f.s.snapshot());
+    REQUIRE(f.ingest(R"({"events":[{"name":"parent","external_customer_id":"u1","external_id":"p1","timestamp":"2026-11-01T00:00:00Z"}]})")
+                .status == 200);
+    const auto parent = f.list("?name=parent").at("items").at(0);
+    CHECK(f.list("?name=child").at("items").at(0).at("parent_id") == parent.at("id"));
+    CHECK(f.list("?name=self").at("items").at(0).at("parent_id").is_null());
+    CHECK(parent.at("child_count") == 1);
+}
+
 TEST_CASE("emulator dated ingest: member ids") {
     ingest_fixture f;
     auto r = f.ingest(R"({"events":[{"name":"a","external_customer_id":"u1","external_member_id":"m1"}]})");

@@ -1507,7 +1507,15 @@ struct state_data {
     std::size_t total_events = 0;
     string_map<std::size_t> event_by_id;                 // id -> index in its organization's list
     string_map<std::string> event_by_external;           // organization id + '\n' + external id -> event id
-    std::size_t pending_parents = 0;                     // events whose parent_id is not resolved yet
+    // Events whose parent_id is not resolved yet: organization id + '\n' +
+    // the reference (an event id or external id) -> indices in the
+    // organization's list, so an arriving event finds its waiting children
+    // without a scan.
+    string_map<std::vector<std::size_t>> pending_parents;
+
+    void add_pending_parent(const event& e, std::size_t index) {
+        pending_parents[e.organization_id + '\n' + *e.parent_reference].push_back(index);
+    }
 
     const customer* find_customer(std::string_view id) const {
         auto it = customer_by_id.find(id);
@@ -3993,7 +4001,9 @@ inline state_data restore_state(std::string_view text) {
         e.member_id = opt_string(o, "member_id");
         e.external_member_id = opt_string(o, "external_member_id");
         if (auto it = o.find("dated_only"); it != o.end()) e.dated_only = it->value().is_bool() && it->value().get_bool();
-        if (e.parent_reference && !e.parent_id) ++st.pending_parents;
+        const bool waiting = e.parent_reference && !e.parent_id;
+        const std::size_t index = st.events[e.organization_id].events.size();
+        if (waiting) st.add_pending_parent(e, index);
         st.add_event(std::move(e));
     }
     return st;
@@ -5496,14 +5506,16 @@ inline std::optional<dated_event_input> validate_dated_event_branch(const json::
     return in;
 }
 
-// Resolves `parent_reference` (an event UUID or an external id of the
-// organization) into `parent_id`. Unknown references stay pending: the event
-// is a root until a matching event arrives (§3.9).
-inline void resolve_pending_parents(state_data& st, const std::string& org) {
-    if (st.pending_parents == 0) return;
-    auto it = st.events.find(org);
-    if (it == st.events.end()) return;
-    for (auto& e : it->second.events) {
+// Links the events of `org` stored from index `first` on: each one's
+// `parent_reference` (an event UUID or an external id of the organization)
+// becomes `parent_id` when that event exists, else it waits in
+// `pending_parents` (the event is a root until the parent arrives, §3.9);
+// and events that were waiting for one of them get it as their parent.
+// An event never becomes its own parent.
+inline void link_new_events(state_data& st, const std::string& org, std::size_t first) {
+    auto& list = st.events[org].events;
+    for (std::size_t i = first; i < list.size(); ++i) {
+        event& e = list[i];
         if (e.parent_id || !e.parent_reference) continue;
         const std::string& ref = *e.parent_reference;
         const event* p = st.find_event(org, ref);
@@ -5514,8 +5526,32 @@ inline void resolve_pending_parents(state_data& st, const std::string& org) {
         if (p && p->id != e.id) {
             e.parent_id = p->id;
             e.parent_reference.reset();
-            --st.pending_parents;
+        } else {
+            st.add_pending_parent(e, i);
         }
+    }
+    auto adopt = [&](const std::string& parent_id, const std::string& reference) {
+        auto it = st.pending_parents.find(org + '\n' + reference);
+        if (it == st.pending_parents.end()) return;
+        std::vector<std::size_t> keep;
+        for (std::size_t j : it->second) {
+            event& child = list[j];
+            if (child.id == parent_id) {
+                keep.push_back(j); // its own reference: stays a root
+                continue;
+            }
+            child.parent_id = parent_id;
+            child.parent_reference.reset();
+        }
+        if (keep.empty())
+            st.pending_parents.erase(it);
+        else
+            it->second = std::move(keep);
+    };
+    for (std::size_t i = first; i < list.size(); ++i) {
+        const std::string id = list[i].id;
+        adopt(id, id);
+        if (list[i].external_id) adopt(id, *list[i].external_id);
     }
 }
 
@@ -5606,7 +5642,8 @@ inline emulator_response ingest_events_dated(handler_context& cx) {
     // ON CONFLICT (organization, external_id) DO NOTHING: repeats of stored
     // events and repeats within the batch are dropped and counted.
     std::int64_t inserted = 0, duplicates = 0;
-    std::unordered_set<std::string> batch_keys, orgs;
+    std::unordered_set<std::string> batch_keys;
+    std::unordered_map<std::string, std::size_t> first_new; // organization -> index of its first new event
     for (auto& e : events) {
         if (e.external_id) {
             std::string key = e.organization_id + '\n' + *e.external_id;
@@ -5616,12 +5653,11 @@ inline emulator_response ingest_events_dated(handler_context& cx) {
             }
         }
         e.id = cx.self.new_id();
-        orgs.insert(e.organization_id);
-        if (e.parent_reference) ++cx.st.pending_parents;
+        first_new.try_emplace(e.organization_id, cx.st.events[e.organization_id].events.size());
         cx.st.add_event(std::move(e));
         ++inserted;
     }
-    for (const auto& org : orgs) resolve_pending_parents(cx.st, org);
+    for (const auto& [org, first] : first_new) link_new_events(cx.st, org, first);
     return json_response(200,
                          "{\"inserted\":" + std::to_string(inserted) + ",\"duplicates\":" + std::to_string(duplicates) + "}");
 }

@@ -258,7 +258,15 @@ struct state_data {
     std::size_t total_events = 0;
     string_map<std::size_t> event_by_id;                 // id -> index in its organization's list
     string_map<std::string> event_by_external;           // organization id + '\n' + external id -> event id
-    std::size_t pending_parents = 0;                     // events whose parent_id is not resolved yet
+    // Events whose parent_id is not resolved yet: organization id + '\n' +
+    // the reference (an event id or external id) -> indices in the
+    // organization's list, so an arriving event finds its waiting children
+    // without a scan.
+    string_map<std::vector<std::size_t>> pending_parents;
+
+    void add_pending_parent(const event& e, std::size_t index) {
+        pending_parents[e.organization_id + '\n' + *e.parent_reference].push_back(index);
+    }
 
     const customer* find_customer(std::string_view id) const {
         auto it = customer_by_id.find(id);

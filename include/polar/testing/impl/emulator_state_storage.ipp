@@ -293,7 +293,9 @@ inline state_data restore_state(std::string_view text) {
         e.member_id = opt_string(o, "member_id");
         e.external_member_id = opt_string(o, "external_member_id");
         if (auto it = o.find("dated_only"); it != o.end()) e.dated_only = it->value().is_bool() && it->value().get_bool();
-        if (e.parent_reference && !e.parent_id) ++st.pending_parents;
+        const bool waiting = e.parent_reference && !e.parent_id;
+        const std::size_t index = st.events[e.organization_id].events.size();
+        if (waiting) st.add_pending_parent(e, index);
         st.add_event(std::move(e));
     }
     return st;
