@@ -125,6 +125,9 @@ TEST_CASE("emulator dated quantities: range check, week cap and validation") {
     r = f.q(id, "start_timestamp=2022-12-31T23:59:59Z&end_timestamp=2023-01-01T00:00:00Z&interval=day");
     CHECK(r.status == 422);
     CHECK(json::parse(r.body).at("detail").at(0).at("type") == "greater_than_equal");
+    // The bound is an aware datetime on the dated versions: printed with a Z.
+    CHECK(json::parse(r.body).at("detail").at(0).at("msg") == "Input should be greater than or equal to 2023-01-01T00:00:00Z");
+    CHECK(json::parse(r.body).at("detail").at(0).at("ctx") == json::parse(R"({"ge":"2023-01-01T00:00:00Z"})"));
 }
 
 TEST_CASE("emulator dated quantities: customer filters union, per-customer aggregation, metadata") {

@@ -4825,15 +4825,16 @@ inline emulator_response meter_events(handler_context& cx, const std::string& ra
 // ---------------------------------------------------------------------------
 // GET /v1/meters/{id}/quantities
 
-inline emulator_response meter_quantities(handler_context& cx, const std::string& raw_id) {
-    auth_subject subject;
-    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_read, subject)) return *r;
-    const auto& t = cx.target;
-    verrors errors;
-    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+// The required range of a quantities query, as Pydantic reports its errors
+// into `errors`; `min_start_text` is how the 2023-01-01 lower bound of
+// start_timestamp prints in the message and `ctx` of its error.
+struct quantities_range {
+    std::optional<local_datetime> start, end;
+    std::optional<time_interval> interval;
+};
 
-    // The lower bound on start_timestamp; compared as an instant (the
-    // naive-vs-aware comparison at the boundary is UNCONFIRMED).
+inline quantities_range read_quantities_range(const parsed_target& t, verrors& errors,
+                                              std::string_view min_start_text) {
     static const micros min_start = days_from_civil(2023, 1, 1) * us_per_day;
     auto read_timestamp = [&](std::string_view key, bool lower_bound) -> std::optional<local_datetime> {
         const std::string* raw = t.last(key);
@@ -4845,23 +4846,36 @@ inline emulator_response meter_quantities(handler_context& cx, const std::string
         auto v = validate_aware_datetime(json::string(*raw), loc, errors);
         if (v && lower_bound && v->utc() < min_start) {
             errors.push_back(make_error("greater_than_equal", loc,
-                                        "Input should be greater than or equal to 2023-01-01T00:00:00",
-                                        json::string(*raw), json::object{{"ge", "2023-01-01T00:00:00"}}));
+                                        "Input should be greater than or equal to " + std::string(min_start_text),
+                                        json::string(*raw), json::object{{"ge", min_start_text}}));
             return std::nullopt;
         }
         return v;
     };
-    auto start = read_timestamp("start_timestamp", true);
-    auto end = read_timestamp("end_timestamp", false);
-    std::optional<time_interval> interval;
+    quantities_range r;
+    r.start = read_timestamp("start_timestamp", true);
+    r.end = read_timestamp("end_timestamp", false);
     if (const std::string* raw = t.last("interval")) {
-        interval = parse_interval(*raw);
-        if (!interval)
+        r.interval = parse_interval(*raw);
+        if (!r.interval)
             errors.push_back(enum_error(loc_t{"query", "interval"}, json::string(*raw),
                                         {"year", "month", "week", "day", "hour"}));
     } else {
         errors.push_back(missing_error(loc_t{"query", "interval"}, nullptr));
     }
+    return r;
+}
+
+inline emulator_response meter_quantities(handler_context& cx, const std::string& raw_id) {
+    auth_subject subject;
+    if (auto r = authenticate(cx.st, cx.req.authorization, required_scope::meters_read, subject)) return *r;
+    const auto& t = cx.target;
+    verrors errors;
+    auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
+    // The lower bound on start_timestamp is compared as an instant (the
+    // naive-vs-aware comparison at the boundary is UNCONFIRMED) and printed
+    // naive, as the 2025-03 server's naive datetime.
+    const auto [start, end, interval] = read_quantities_range(t, errors, "2023-01-01T00:00:00");
     const auto customer_ids = uuid4_list_param(t, "customer_id", errors);
     const auto external_ids = t.all("external_customer_id");
     if (!errors.empty() || !id || !start || !end || !interval) return validation_response(errors);
@@ -6159,34 +6173,7 @@ inline emulator_response meter_quantities_dated(handler_context& cx, const std::
     auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
     // The lower bound is an aware UTC datetime now (§5.3a). UNCONFIRMED:
     // Pydantic prints it with a Z in the message and ctx.
-    static const micros min_start = days_from_civil(2023, 1, 1) * us_per_day;
-    auto read_timestamp = [&](std::string_view key, bool lower_bound) -> std::optional<local_datetime> {
-        const std::string* raw = t.last(key);
-        const loc_t loc{"query", key};
-        if (!raw) {
-            errors.push_back(missing_error(loc, nullptr));
-            return std::nullopt;
-        }
-        auto v = validate_aware_datetime(json::string(*raw), loc, errors);
-        if (v && lower_bound && v->utc() < min_start) {
-            errors.push_back(make_error("greater_than_equal", loc,
-                                        "Input should be greater than or equal to 2023-01-01T00:00:00Z",
-                                        json::string(*raw), json::object{{"ge", "2023-01-01T00:00:00Z"}}));
-            return std::nullopt;
-        }
-        return v;
-    };
-    auto start = read_timestamp("start_timestamp", true);
-    auto end = read_timestamp("end_timestamp", false);
-    std::optional<time_interval> interval;
-    if (const std::string* raw = t.last("interval")) {
-        interval = parse_interval(*raw);
-        if (!interval)
-            errors.push_back(enum_error(loc_t{"query", "interval"}, json::string(*raw),
-                                        {"year", "month", "week", "day", "hour"}));
-    } else {
-        errors.push_back(missing_error(loc_t{"query", "interval"}, nullptr));
-    }
+    const auto [start, end, interval] = read_quantities_range(t, errors, "2023-01-01T00:00:00Z");
     dated_quantities_query q;
     if (const std::string* raw = t.last("timezone")) {
         if (auto z = find_zone(*raw))

@@ -244,34 +244,7 @@ inline emulator_response meter_quantities_dated(handler_context& cx, const std::
     auto id = validate_uuid4(json::string(raw_id), loc_t{"path", "id"}, errors);
     // The lower bound is an aware UTC datetime now (§5.3a). UNCONFIRMED:
     // Pydantic prints it with a Z in the message and ctx.
-    static const micros min_start = days_from_civil(2023, 1, 1) * us_per_day;
-    auto read_timestamp = [&](std::string_view key, bool lower_bound) -> std::optional<local_datetime> {
-        const std::string* raw = t.last(key);
-        const loc_t loc{"query", key};
-        if (!raw) {
-            errors.push_back(missing_error(loc, nullptr));
-            return std::nullopt;
-        }
-        auto v = validate_aware_datetime(json::string(*raw), loc, errors);
-        if (v && lower_bound && v->utc() < min_start) {
-            errors.push_back(make_error("greater_than_equal", loc,
-                                        "Input should be greater than or equal to 2023-01-01T00:00:00Z",
-                                        json::string(*raw), json::object{{"ge", "2023-01-01T00:00:00Z"}}));
-            return std::nullopt;
-        }
-        return v;
-    };
-    auto start = read_timestamp("start_timestamp", true);
-    auto end = read_timestamp("end_timestamp", false);
-    std::optional<time_interval> interval;
-    if (const std::string* raw = t.last("interval")) {
-        interval = parse_interval(*raw);
-        if (!interval)
-            errors.push_back(enum_error(loc_t{"query", "interval"}, json::string(*raw),
-                                        {"year", "month", "week", "day", "hour"}));
-    } else {
-        errors.push_back(missing_error(loc_t{"query", "interval"}, nullptr));
-    }
+    const auto [start, end, interval] = read_quantities_range(t, errors, "2023-01-01T00:00:00Z");
     dated_quantities_query q;
     if (const std::string* raw = t.last("timezone")) {
         if (auto z = find_zone(*raw))
