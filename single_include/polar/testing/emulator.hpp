@@ -7256,14 +7256,12 @@ private:
 #ifdef POLAR_HEADER_ONLY
 // ---- begin <polar/testing/impl/emulator.ipp> ----
 //
-// polar-cpp testing: the emulator's HTTP/HTTPS server.
-//
-// One session object per connection, driven by plain asynchronous operations
-// on the connection's strand. The request parser is a basic_parser that copies
-// the few fields the emulator needs into buffers owned by the session, and
-// responses are serialized by hand into a reused string, so that a keep-alive
-// connection in steady state does not allocate in the server (faults, which
-// write deliberately broken responses, need the hand-written serializer anyway).
+// polar-cpp testing: the emulator's HTTP/HTTPS server: the acceptor, the
+// registry of sessions, and the public classes' definitions. Its parts:
+//   emulator_http.ipp     routes, HTTP dates, the request parser
+//   emulator_faults.ipp   the fault table and the request counters
+//   emulator_session.ipp  one connection: read, dispatch, faults, write
+//   tls_cert.ipp          self-signed certificates
 //
 #ifndef POLAR_TESTING_IMPL_EMULATOR_IPP
 #define POLAR_TESTING_IMPL_EMULATOR_IPP
@@ -7406,6 +7404,17 @@ POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type ty
 // ---- end <polar/testing/impl/tls_cert.ipp> ----
 // #include <polar/testing/impl/emulator_state_versions.ipp>: inlined above
 
+// ---- begin <polar/testing/impl/emulator_http.ipp> ----
+//
+// polar-cpp testing: the HTTP pieces of the emulator's server: route patterns
+// and counter names, HTTP dates and numbers, and the request parser.
+// Included by emulator.ipp.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_HTTP_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_HTTP_IPP
+
+// #include <polar/testing/emulator.hpp>: inlined above
+
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7543,121 +7552,6 @@ inline void append_decimal(std::string& out, std::uint64_t v) {
     out.append(buf, static_cast<std::size_t>(res.ptr - buf));
 }
 
-// -- the state's optional members -------------------------------------------------------
-
-// The number of tokens the state holds, if it can tell.
-template <class State>
-std::optional<std::size_t> state_token_count(const State& s) {
-    if constexpr (requires { s.token_count(); })
-        return static_cast<std::size_t>(s.token_count());
-    else
-        return std::nullopt;
-}
-
-// -- faults ---------------------------------------------------------------------------
-
-class fault_table {
-public:
-    void add(fault f) {
-        std::lock_guard<std::mutex> lk(mu_);
-        if (f.uses() == 0)
-            return;
-        faults_.push_back(std::move(f));
-        count_.store(faults_.size(), std::memory_order_relaxed);
-    }
-    void clear() {
-        std::lock_guard<std::mutex> lk(mu_);
-        faults_.clear();
-        count_.store(0, std::memory_order_relaxed);
-    }
-    std::size_t pending() const {
-        std::lock_guard<std::mutex> lk(mu_);
-        return faults_.size();
-    }
-    std::uint64_t fired() const { return fired_.load(std::memory_order_relaxed); }
-    void reset_fired() { fired_.store(0, std::memory_order_relaxed); }
-
-    // Consumes one use of the first matching fault.
-    std::optional<fault> take(std::string_view method, std::string_view path) {
-        if (count_.load(std::memory_order_relaxed) == 0)
-            return std::nullopt;
-        std::lock_guard<std::mutex> lk(mu_);
-        for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-            if (!route_matches(it->route(), method, path))
-                continue;
-            fault f = *it;
-            if (it->uses() != fault::always_uses) {
-                std::uint64_t left = it->uses() - 1;
-                if (left == 0)
-                    faults_.erase(it);
-                else
-                    *it = std::move(*it).times(left);
-                count_.store(faults_.size(), std::memory_order_relaxed);
-            }
-            fired_.fetch_add(1, std::memory_order_relaxed);
-            return f;
-        }
-        return std::nullopt;
-    }
-
-private:
-    mutable std::mutex mu_;
-    std::vector<fault> faults_;
-    std::atomic<std::size_t> count_{0};
-    std::atomic<std::uint64_t> fired_{0};
-};
-
-// -- counters ---------------------------------------------------------------------------
-
-class counter_table {
-public:
-    void count(std::string_view route) {
-        total_.fetch_add(1, std::memory_order_relaxed);
-        std::lock_guard<std::mutex> lk(mu_);
-        auto it = routes_.find(route);
-        if (it != routes_.end()) {
-            ++it->second;
-            return;
-        }
-        // Bound the table when a client sprays random paths at the server.
-        if (routes_.size() >= 4096)
-            ++routes_["* <other>"];
-        else
-            routes_.emplace(std::string(route), 1);
-    }
-    std::uint64_t requests(std::string_view pattern) const {
-        if (pattern == "*")
-            return total_.load(std::memory_order_relaxed);
-        std::lock_guard<std::mutex> lk(mu_);
-        std::uint64_t n = 0;
-        for (const auto& [route, c] : routes_) {
-            auto sp = route.find(' ');
-            if (route_matches(pattern, std::string_view(route).substr(0, sp), std::string_view(route).substr(sp + 1)))
-                n += c;
-        }
-        return n;
-    }
-    std::map<std::string, std::uint64_t, std::less<>> by_route() const {
-        std::lock_guard<std::mutex> lk(mu_);
-        return routes_;
-    }
-    std::uint64_t total() const { return total_.load(std::memory_order_relaxed); }
-    void reset() {
-        std::lock_guard<std::mutex> lk(mu_);
-        routes_.clear();
-        total_.store(0, std::memory_order_relaxed);
-        accepted.store(0, std::memory_order_relaxed);
-    }
-
-    std::atomic<std::uint64_t> accepted{0};
-    std::atomic<std::uint64_t> open{0};
-
-private:
-    mutable std::mutex mu_;
-    std::map<std::string, std::uint64_t, std::less<>> routes_;
-    std::atomic<std::uint64_t> total_{0};
-};
-
 // -- request parsing ----------------------------------------------------------------------
 
 struct request_data {
@@ -7780,6 +7674,149 @@ private:
 
     request_data& r_;
 };
+
+} // namespace detail
+} // namespace polar::testing
+
+#endif
+// ---- end <polar/testing/impl/emulator_http.ipp> ----
+// ---- begin <polar/testing/impl/emulator_faults.ipp> ----
+//
+// polar-cpp testing: the emulator's fault table (scripted misbehaviour, matched
+// by route and used up request by request) and its request counters.
+// Included by emulator.ipp.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_FAULTS_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_FAULTS_IPP
+
+// #include <polar/testing/impl/emulator_http.ipp>: inlined above
+
+namespace polar::testing {
+namespace detail {
+
+// -- faults ---------------------------------------------------------------------------
+
+class fault_table {
+public:
+    void add(fault f) {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (f.uses() == 0)
+            return;
+        faults_.push_back(std::move(f));
+        count_.store(faults_.size(), std::memory_order_relaxed);
+    }
+    void clear() {
+        std::lock_guard<std::mutex> lk(mu_);
+        faults_.clear();
+        count_.store(0, std::memory_order_relaxed);
+    }
+    std::size_t pending() const {
+        std::lock_guard<std::mutex> lk(mu_);
+        return faults_.size();
+    }
+    std::uint64_t fired() const { return fired_.load(std::memory_order_relaxed); }
+    void reset_fired() { fired_.store(0, std::memory_order_relaxed); }
+
+    // Consumes one use of the first matching fault.
+    std::optional<fault> take(std::string_view method, std::string_view path) {
+        if (count_.load(std::memory_order_relaxed) == 0)
+            return std::nullopt;
+        std::lock_guard<std::mutex> lk(mu_);
+        for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+            if (!route_matches(it->route(), method, path))
+                continue;
+            fault f = *it;
+            if (it->uses() != fault::always_uses) {
+                std::uint64_t left = it->uses() - 1;
+                if (left == 0)
+                    faults_.erase(it);
+                else
+                    *it = std::move(*it).times(left);
+                count_.store(faults_.size(), std::memory_order_relaxed);
+            }
+            fired_.fetch_add(1, std::memory_order_relaxed);
+            return f;
+        }
+        return std::nullopt;
+    }
+
+private:
+    mutable std::mutex mu_;
+    std::vector<fault> faults_;
+    std::atomic<std::size_t> count_{0};
+    std::atomic<std::uint64_t> fired_{0};
+};
+
+// -- counters ---------------------------------------------------------------------------
+
+class counter_table {
+public:
+    void count(std::string_view route) {
+        total_.fetch_add(1, std::memory_order_relaxed);
+        std::lock_guard<std::mutex> lk(mu_);
+        auto it = routes_.find(route);
+        if (it != routes_.end()) {
+            ++it->second;
+            return;
+        }
+        // Bound the table when a client sprays random paths at the server.
+        if (routes_.size() >= 4096)
+            ++routes_["* <other>"];
+        else
+            routes_.emplace(std::string(route), 1);
+    }
+    std::uint64_t requests(std::string_view pattern) const {
+        if (pattern == "*")
+            return total_.load(std::memory_order_relaxed);
+        std::lock_guard<std::mutex> lk(mu_);
+        std::uint64_t n = 0;
+        for (const auto& [route, c] : routes_) {
+            auto sp = route.find(' ');
+            if (route_matches(pattern, std::string_view(route).substr(0, sp), std::string_view(route).substr(sp + 1)))
+                n += c;
+        }
+        return n;
+    }
+    std::map<std::string, std::uint64_t, std::less<>> by_route() const {
+        std::lock_guard<std::mutex> lk(mu_);
+        return routes_;
+    }
+    std::uint64_t total() const { return total_.load(std::memory_order_relaxed); }
+    void reset() {
+        std::lock_guard<std::mutex> lk(mu_);
+        routes_.clear();
+        total_.store(0, std::memory_order_relaxed);
+        accepted.store(0, std::memory_order_relaxed);
+    }
+
+    std::atomic<std::uint64_t> accepted{0};
+    std::atomic<std::uint64_t> open{0};
+
+private:
+    mutable std::mutex mu_;
+    std::map<std::string, std::uint64_t, std::less<>> routes_;
+    std::atomic<std::uint64_t> total_{0};
+};
+
+} // namespace detail
+} // namespace polar::testing
+
+#endif
+// ---- end <polar/testing/impl/emulator_faults.ipp> ----
+
+namespace polar::testing {
+namespace detail {
+
+// -- the state's optional members -------------------------------------------------------
+
+// The number of tokens the state holds, if it can tell.
+template <class State>
+std::optional<std::size_t> state_token_count(const State& s) {
+    if constexpr (requires { s.token_count(); })
+        return static_cast<std::size_t>(s.token_count());
+    else
+        return std::nullopt;
+}
 
 // -- the server -------------------------------------------------------------------------
 
@@ -7987,6 +8024,27 @@ private:
     std::atomic<std::uint64_t> request_seq_{1};
     char request_id_prefix_[17] = {};
 };
+
+} // namespace detail
+} // namespace polar::testing
+
+// ---- begin <polar/testing/impl/emulator_session.ipp> ----
+//
+// polar-cpp testing: one connection of the emulator's server.
+//
+// One session object per connection, driven by plain asynchronous operations
+// on the connection's strand. The request parser is a basic_parser that copies
+// the few fields the emulator needs into buffers owned by the session, and
+// responses are serialized by hand into a reused string, so that a keep-alive
+// connection in steady state does not allocate in the server (faults, which
+// write deliberately broken responses, need the hand-written serializer anyway).
+// Included by emulator.ipp after emulator_impl, which a session reports to.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_SESSION_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_SESSION_IPP
+
+namespace polar::testing {
+namespace detail {
 
 // A chunk of the oversized body, shared by all sessions.
 inline const std::string& padding_chunk() {
@@ -8513,6 +8571,15 @@ private:
     std::time_t date_time_ = 0;
     char date_[40] = {};
 };
+
+} // namespace detail
+} // namespace polar::testing
+
+#endif
+// ---- end <polar/testing/impl/emulator_session.ipp> ----
+
+namespace polar::testing {
+namespace detail {
 
 inline void emulator_impl::do_accept() {
     acceptor_.async_accept(make_strand(), [self = shared_from_this()](em_error_code ec, em_tcp::socket sock) {
