@@ -287,7 +287,7 @@ private:
 #ifdef POLAR_HEADER_ONLY
 // ---- begin <polar/testing/impl/emulator_state.ipp> ----
 //
-// polar-cpp testing: emulator_state's members, routing and endpoints.
+// polar-cpp testing: emulator_state's members and request dispatch.
 //
 // Evaluation order (MeterAPI.md §5.5, and FastAPI's own order): routing
 // (404 / 405 / 307 slash redirects), body decoding (FastAPI reads the JSON
@@ -297,8 +297,33 @@ private:
 // then business rules (422: organization_id, the update lock, the
 // quantities range).
 //
+// Its parts: emulator_state_routes.ipp (route table, handler context),
+// emulator_state_endpoints.ipp (the 2025-03 handlers), the dated versions'
+// handlers (emulator_state_{meters,events,ingest,quantities_dated,
+// customer_meters}.ipp), emulator_state_members.ipp (the public members).
+//
 #ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_IPP
 #define POLAR_TESTING_IMPL_EMULATOR_STATE_IPP
+
+// ---- begin <polar/testing/impl/emulator_state_endpoints.ipp> ----
+//
+// polar-cpp testing: the endpoints of the 2025-03 contract (MeterAPI.md), and
+// those every version shares (GET /v1/meters/{id}, its events, the
+// quantities range). The dated versions' own handlers are in
+// emulator_state_{meters,events,ingest,quantities_dated,customer_meters}.ipp.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_ENDPOINTS_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_ENDPOINTS_IPP
+
+// ---- begin <polar/testing/impl/emulator_state_routes.ipp> ----
+//
+// polar-cpp testing: the engine behind emulator_state, the route table (which
+// path is which endpoint in each contract), and what every handler shares:
+// the handler context, error and page envelopes, body presence, meter
+// visibility. Included by emulator_state_endpoints.ipp.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_ROUTES_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_ROUTES_IPP
 
 // #include <polar/testing/emulator_state.hpp>: inlined above
 // ---- begin <polar/testing/impl/emulator_state_auth.ipp> ----
@@ -1790,6 +1815,8 @@ inline std::optional<std::string> resolve_organization(const auth_subject& subje
 // do it for Polar's schemas: body decoding (json_invalid with Python's
 // messages and positions), then field by field in schema order, collecting
 // every error with its `loc`, `type`, `msg`, `input` and `ctx`.
+// The field validators, filters and aggregations are here; the bodies'
+// schemas in emulator_state_validation_inputs.ipp.
 //
 #ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_VALIDATION_IPP
 #define POLAR_TESTING_IMPL_EMULATOR_STATE_VALIDATION_IPP
@@ -2590,6 +2617,19 @@ inline std::optional<aggregation> validate_aggregation(const json::value& v, con
     return a;
 }
 
+} // namespace polar::testing::emu
+
+// ---- begin <polar/testing/impl/emulator_state_validation_inputs.ipp> ----
+//
+// polar-cpp testing: the request bodies' schemas: MeterCreate and MeterUpdate
+// (with the dated versions' unit fields) and EventsIngest, validated with
+// the field validators of emulator_state_validation.ipp, which includes this.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_VALIDATION_INPUTS_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_VALIDATION_INPUTS_IPP
+
+namespace polar::testing::emu {
+
 // An optional `organization_id: UUID4 | None` in a body.
 inline std::optional<std::string> validate_optional_org(const json::object& o, const loc_t& loc, verrors& errors,
                                                         bool& present) {
@@ -2848,6 +2888,9 @@ inline std::optional<std::vector<event_create_input>> validate_events_ingest(con
 }
 
 } // namespace polar::testing::emu
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_validation_inputs.ipp> ----
 
 #endif
 // ---- end <polar/testing/impl/emulator_state_validation.ipp> ----
@@ -4602,6 +4645,15 @@ inline const meter* visible_meter(const state_data& st, const auth_subject& subj
     return subject.sees(m.organization_id) ? &m : nullptr;
 }
 
+} // namespace emu
+} // namespace polar::testing
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_routes.ipp> ----
+
+namespace polar::testing {
+namespace emu {
+
 // ---------------------------------------------------------------------------
 // GET /v1/meters/
 
@@ -4958,6 +5010,9 @@ inline emulator_response ingest_events(handler_context& cx) {
 } // namespace emu
 } // namespace polar::testing
 
+#endif
+// ---- end <polar/testing/impl/emulator_state_endpoints.ipp> ----
+
 // ---- begin <polar/testing/impl/emulator_state_events.ipp> ----
 //
 // polar-cpp testing: the events endpoints of the dated versions
@@ -5263,7 +5318,7 @@ inline emulator_response get_event(handler_context& cx, const std::string& raw_i
 // member_id / external_member_id, float metadata, the `_llm` and `_cost`
 // structured keys, name max 128, all-or-nothing 422. Included by
 // emulator_state.ipp after the handler context. The 2025-03 ingest is
-// unchanged (emulator_state.ipp).
+// unchanged (emulator_state_endpoints.ipp).
 //
 #ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_INGEST_IPP
 #define POLAR_TESTING_IMPL_EMULATOR_STATE_INGEST_IPP
@@ -5687,7 +5742,7 @@ inline emulator_response ingest_events_dated(handler_context& cx) {
 // in the output, create with the unit rules and the `unique` aggregation,
 // list with `is_archived` and real totals past the end, update of the unit
 // fields and archiving. Included by emulator_state.ipp after the handler
-// context; the 2025-03 handlers there are unchanged.
+// context; the 2025-03 handlers (emulator_state_endpoints.ipp) are unchanged.
 //
 #ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_METERS_IPP
 #define POLAR_TESTING_IMPL_EMULATOR_STATE_METERS_IPP

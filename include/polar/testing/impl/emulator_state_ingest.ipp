@@ -4,7 +4,7 @@
 // member_id / external_member_id, float metadata, the `_llm` and `_cost`
 // structured keys, name max 128, all-or-nothing 422. Included by
 // emulator_state.ipp after the handler context. The 2025-03 ingest is
-// unchanged (emulator_state.ipp).
+// unchanged (emulator_state_endpoints.ipp).
 //
 #ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_INGEST_IPP
 #define POLAR_TESTING_IMPL_EMULATOR_STATE_INGEST_IPP

@@ -4,7 +4,7 @@
 // in the output, create with the unit rules and the `unique` aggregation,
 // list with `is_archived` and real totals past the end, update of the unit
 // fields and archiving. Included by emulator_state.ipp after the handler
-// context; the 2025-03 handlers there are unchanged.
+// context; the 2025-03 handlers (emulator_state_endpoints.ipp) are unchanged.
 //
 #ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_METERS_IPP
 #define POLAR_TESTING_IMPL_EMULATOR_STATE_METERS_IPP
