@@ -13,6 +13,9 @@ compiles unchanged with -I single_include instead of -I include):
                                               the emulator; includes
                                               "../polar.hpp" first
 
+The SDK's header never contains anything from polar/testing/ (an error if it
+would), as <polar/src.hpp> does not compile the emulator.
+
 The single headers are header-only. Every `#include <polar/...>` is replaced by
 the included file's text, at most once per preprocessor context: an include
 is dropped when the same file was already inlined under the same (or an
@@ -290,6 +293,11 @@ def generate(root):
     out.append(SEPARATE_COMPILATION_GUARD)
     am.inline('polar/polar.hpp', (), out, [])
     out.append('\n#endif // POLAR_SINGLE_INCLUDE_POLAR_HPP\n')
+    # The SDK's single header carries no emulator code: that is the other one.
+    leaked = sorted(rel for rel in am.inlined if rel.startswith('polar/testing/'))
+    if leaked:
+        raise AmalgamationError('<polar/polar.hpp> includes the emulator (%s): '
+                                'polar/testing/ belongs in the testing header only' % ', '.join(leaked))
     outputs['single_include/polar/polar.hpp'] = ''.join(out)
 
     out = [BANNER.format(version=version, what='the emulator (polar::testing), for tests and examples',

@@ -5,6 +5,10 @@
 // BOOST_ASIO_SEPARATE_COMPILATION / BOOST_BEAST_SEPARATE_COMPILATION, this TU
 // compiles Asio's and Beast's sources too.
 //
+// The emulator (polar::testing) is not part of it: a program that uses it in
+// this mode also compiles <polar/testing/src.hpp> once (CMake: link
+// polar::testing).
+//
 #ifndef POLAR_SRC_HPP
 #define POLAR_SRC_HPP
 
@@ -33,9 +37,6 @@
 #include <polar/impl/events.ipp>
 #include <polar/impl/customer_meters.ipp>
 #include <polar/impl/client.ipp>
-#include <polar/testing/impl/emulator_state.ipp>
-#include <polar/testing/impl/tls_cert.ipp>
-#include <polar/testing/impl/emulator.ipp>
 #include <polar/impl/generator.ipp>
 #include <polar/impl/fan_out.ipp>
 // POLAR_SRC_IPP_LIST

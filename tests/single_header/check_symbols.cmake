@@ -1,36 +1,56 @@
-# Fails if a program built from the single headers defines a polar symbol
-# with strong linkage (nm types T, D, B, R): in a header-only library every
-# such definition must be inline (weak, W/V/u), or a second TU including the
+# Fails if a program or archive defines a symbol it must not define.
+#
+# Default: a polar symbol with strong linkage (nm types T, D, B, R) in a
+# program built from the single headers. In a header-only library every such
+# definition must be inline (weak, W/V/u), or a second TU including the
 # header breaks the link with "multiple definition". This covers the
 # emulator's header too without compiling it in a second TU.
-# Variables: NM, FILES ("|"-separated executables).
+#
+# With PATTERN: any defined symbol whose `nm -C --defined-only` line matches
+# the regular expression PATTERN (e.g. emulator code in an archive that must
+# hold the SDK only); WHAT names such symbols in the failure message.
+#
+# Variables: NM, FILES ("|"-separated executables or archives), optional
+# PATTERN and WHAT.
 foreach(var NM FILES)
     if(NOT ${var})
         message(FATAL_ERROR "check_symbols.cmake: ${var} is not set")
     endif()
 endforeach()
+if(NOT PATTERN)
+    set(PATTERN "^[0-9a-fA-F]+ [TDBR] polar::")
+    set(WHAT "not inline in the single headers (add inline / POLAR_DECL)")
+elseif(NOT WHAT)
+    set(WHAT "symbols matching ${PATTERN}")
+endif()
 string(REPLACE "|" ";" files "${FILES}")
 set(bad)
-set(index 0)
 foreach(file IN LISTS files)
-    math(EXPR index "${index} + 1")
-    set(listing ${CMAKE_CURRENT_BINARY_DIR}/symbols_${index}.txt)
+    # Named after the file and the pattern: checks may run side by side.
+    string(MD5 key "${file}|${PATTERN}")
+    set(listing ${CMAKE_CURRENT_BINARY_DIR}/symbols_${key}.txt)
     execute_process(COMMAND ${NM} -C --defined-only ${file}
         OUTPUT_FILE ${listing} RESULT_VARIABLE result)
     if(NOT result EQUAL 0)
         message(FATAL_ERROR "${NM} ${file} failed (${result})")
     endif()
-    file(STRINGS ${listing} found REGEX "^[0-9a-fA-F]+ [TDBR] polar::")
+    file(STRINGS ${listing} found REGEX "${PATTERN}")
     file(REMOVE ${listing})
     foreach(line IN LISTS found)
         string(REGEX REPLACE "^[0-9a-fA-F]+ " "" line "${line}")
         list(APPEND bad "${line}")
     endforeach()
 endforeach()
+list(LENGTH files count)
 if(bad)
     list(REMOVE_DUPLICATES bad)
+    list(LENGTH bad nbad)
+    # A few hundred lines at most: enough to see what leaked.
+    if(nbad GREATER 200)
+        list(SUBLIST bad 0 200 bad)
+        list(APPEND bad "... (${nbad} in all)")
+    endif()
     list(JOIN bad "\n  " text)
-    message(FATAL_ERROR "not inline in the single headers (add inline / POLAR_DECL):\n  ${text}")
+    message(FATAL_ERROR "${WHAT} in ${count} files:\n  ${text}")
 endif()
-list(LENGTH files count)
-message(STATUS "no strong polar symbols in ${count} programs")
+message(STATUS "no such symbols in ${count} files: ${WHAT}")

@@ -2,6 +2,27 @@
 // polar-cpp testing: the emulator, a local HTTP/HTTPS server that behaves like
 // Polar's Meters API, with fault injection and request counters for tests.
 //
+// The testing folder is a component of its own, apart from the SDK: nothing
+// in <polar/polar.hpp> or <polar/src.hpp> includes it. Header-only, this
+// header includes the implementation; with POLAR_SEPARATE_COMPILATION it is
+// compiled once by <polar/testing/src.hpp> (CMake target polar::testing).
+//
+//   emulator.hpp         the server: emulator, emulator_options, fault,
+//                        certificates (this header)
+//   emulator_state.hpp   the in-memory Polar and its HTTP semantics, no sockets
+//   src.hpp              the compilation entry for separate compilation
+//   impl/emulator*.ipp   the server: emulator.ipp (acceptor, public classes),
+//                        _http (routes, dates, request parser), _faults (fault
+//                        table, counters), _session (one connection)
+//   impl/tls_cert.ipp    self-signed certificates
+//   impl/emulator_state*.ipp  the state, one concern a file: .ipp (dispatch),
+//                        _routes, _endpoints (2025-03), _meters, _events,
+//                        _ingest, _quantities(_dated), _customer_meters (dated
+//                        versions), _versions (the Polar-Version middleware),
+//                        _auth, _body, _query, _validation(_inputs), _filters,
+//                        _dated_filters, _model, _dated_json, _datetime, _tz,
+//                        _storage, _seed, _members, _common
+//
 #ifndef POLAR_TESTING_EMULATOR_HPP
 #define POLAR_TESTING_EMULATOR_HPP
 

@@ -28,6 +28,27 @@
 // polar-cpp testing: the emulator, a local HTTP/HTTPS server that behaves like
 // Polar's Meters API, with fault injection and request counters for tests.
 //
+// The testing folder is a component of its own, apart from the SDK: nothing
+// in <polar/polar.hpp> or <polar/src.hpp> includes it. Header-only, this
+// header includes the implementation; with POLAR_SEPARATE_COMPILATION it is
+// compiled once by <polar/testing/src.hpp> (CMake target polar::testing).
+//
+//   emulator.hpp         the server: emulator, emulator_options, fault,
+//                        certificates (this header)
+//   emulator_state.hpp   the in-memory Polar and its HTTP semantics, no sockets
+//   src.hpp              the compilation entry for separate compilation
+//   impl/emulator*.ipp   the server: emulator.ipp (acceptor, public classes),
+//                        _http (routes, dates, request parser), _faults (fault
+//                        table, counters), _session (one connection)
+//   impl/tls_cert.ipp    self-signed certificates
+//   impl/emulator_state*.ipp  the state, one concern a file: .ipp (dispatch),
+//                        _routes, _endpoints (2025-03), _meters, _events,
+//                        _ingest, _quantities(_dated), _customer_meters (dated
+//                        versions), _versions (the Polar-Version middleware),
+//                        _auth, _body, _query, _validation(_inputs), _filters,
+//                        _dated_filters, _model, _dated_json, _datetime, _tz,
+//                        _storage, _seed, _members, _common
+//
 #ifndef POLAR_TESTING_EMULATOR_HPP
 #define POLAR_TESTING_EMULATOR_HPP
 
@@ -905,15 +926,51 @@ inline bool like_contains(std::string_view text, std::string_view value, bool ca
 
 #endif
 // ---- end <polar/testing/impl/emulator_state_common.ipp> ----
-// #include <polar/impl/datetime.ipp>: inlined above
 
 #include <cstdio>
 
 namespace polar::testing::emu {
 
-using polar::detail::datetime_impl::civil_from_days;
-using polar::detail::datetime_impl::days_from_civil;
-using polar::detail::datetime_impl::days_in_month;
+// The proleptic Gregorian calendar (H. Hinnant's algorithms), the same
+// arithmetic as the SDK's date-time codec. The emulator keeps its own copy:
+// it is compiled apart from the SDK's implementation (<polar/testing/src.hpp>),
+// which it must not include a second time.
+constexpr bool is_leap(std::int64_t y) noexcept {
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
+    constexpr unsigned table[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29u : table[m - 1];
+}
+
+// Days since 1970-01-01.
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+    y -= m <= 2 ? 1 : 0;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+struct civil_date {
+    std::int64_t year;
+    unsigned month;
+    unsigned day;
+};
+
+constexpr civil_date civil_from_days(std::int64_t z) noexcept {
+    z += 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
+}
 
 // A date-time as written: local fields and an optional UTC offset.
 struct local_datetime {
