@@ -1,6 +1,8 @@
 // Emulator logic: routing, authentication, meters CRUD, validation, lists.
 #include <polar/testing/emulator_state.hpp>
 
+#include "emulator_state_call.hpp"
+
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
@@ -40,14 +42,7 @@ struct api_fixture {
 
     emulator_response call(std::string_view method, std::string_view target, std::string_view token,
                            std::string_view body = {}) {
-        std::string auth = token.empty() ? std::string() : "Bearer " + std::string(token);
-        emulator_request r;
-        r.method = method;
-        r.target = target;
-        r.authorization = auth;
-        r.content_type = body.empty() ? std::string_view() : std::string_view("application/json");
-        r.body = body;
-        return s.handle(r);
+        return polar_test::call_state(s, {.method = method, .target = target, .token = token, .body = body});
     }
     emulator_response get(std::string_view target, std::string_view token = "tok") { return call("GET", target, token); }
     emulator_response post(std::string_view target, std::string_view body, std::string_view token = "tok") {

@@ -1,6 +1,8 @@
 // Emulator logic, dated versions: GET /v1/customer-meters/ and /{id} (MeterAPI-2026-10.md §3.10).
 #include <polar/testing/emulator_state.hpp>
 
+#include "emulator_state_call.hpp"
+
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
@@ -38,25 +40,13 @@ struct cm_fixture {
         event(nov1 + 4h, R"({"tokens":1})", std::nullopt, "ext_unknown");
     }
     emulator_response get(std::string_view target, std::string_view token = "tok") {
-        emulator_request r;
-        r.method = "GET";
-        r.target = target;
-        std::string auth = "Bearer " + std::string(token);
-        r.authorization = auth;
-        r.polar_version = "2026-10";
-        return s.handle(r);
+        return polar_test::call_state(s, {.target = target, .token = token, .version = "2026-10"});
     }
     std::string meter(std::string_view name, std::string_view agg) {
-        emulator_request r;
-        r.method = "POST";
-        r.target = "/v1/meters/";
-        r.authorization = "Bearer tok";
-        r.content_type = "application/json";
         const std::string body = R"({"name":")" + std::string(name) +
                                  R"(","filter":{"conjunction":"and","clauses":[]},"aggregation":)" + std::string(agg) + "}";
-        r.body = body;
-        r.polar_version = "2026-10";
-        auto res = s.handle(r);
+        auto res = polar_test::call_state(
+            s, {.method = "POST", .target = "/v1/meters/", .token = "tok", .body = body, .version = "2026-10"});
         REQUIRE_MESSAGE(res.status == 201, res.body);
         return std::string(json::parse(res.body).at("id").as_string());
     }

@@ -2,6 +2,8 @@
 // GET /v1/events/{id} (§3.8) and the dated Event / Customer shapes (§4.2, §4.3).
 #include <polar/testing/emulator_state.hpp>
 
+#include "emulator_state_call.hpp"
+
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
@@ -74,15 +76,8 @@ struct events_fixture {
 
     emulator_response call(std::string_view method, std::string_view target, std::string_view token,
                            std::string_view body = {}, std::string_view version = "2026-10") {
-        std::string auth = token.empty() ? std::string() : "Bearer " + std::string(token);
-        emulator_request r;
-        r.method = method;
-        r.target = target;
-        r.authorization = auth;
-        r.content_type = body.empty() ? std::string_view() : std::string_view("application/json");
-        r.body = body;
-        r.polar_version = version;
-        return s.handle(r);
+        return polar_test::call_state(
+            s, {.method = method, .target = target, .token = token, .body = body, .version = version});
     }
     emulator_response get(std::string_view target, std::string_view token = "tok", std::string_view version = "2026-10") {
         return call("GET", target, token, {}, version);
@@ -353,13 +348,7 @@ TEST_CASE("emulator seed_demo: the dated extras only show on the dated versions"
     CHECK(s.customer_count() == 10);
     CHECK(demo.dated_event_count > 0);
     auto call = [&](std::string target, std::string_view version, std::string_view token = "polar_demo_token") {
-        emulator_request r;
-        r.method = "GET";
-        r.target = target;
-        std::string auth = "Bearer " + std::string(token);
-        r.authorization = auth;
-        r.polar_version = version;
-        return s.handle(r);
+        return polar_test::call_state(s, {.target = target, .token = token, .version = version});
     };
     const auto all = demo.meter_ids[5];  // "All events" (count)
     const auto old = json::parse(call("/v1/meters/" + all + "/events?limit=1", "2025-03").body);

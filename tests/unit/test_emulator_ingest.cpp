@@ -1,6 +1,8 @@
 // Emulator logic, dated versions: POST /v1/events/ingest (MeterAPI-2026-10.md §3.9).
 #include <polar/testing/emulator_state.hpp>
 
+#include "emulator_state_call.hpp"
+
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
@@ -33,15 +35,12 @@ struct ingest_fixture {
 
     emulator_response call(std::string_view method, std::string_view target, std::string_view body,
                            std::string_view token = "tok", std::string_view version = "2026-10") {
-        std::string auth = "Bearer " + std::string(token);
-        emulator_request r;
-        r.method = method;
-        r.target = target;
-        r.authorization = auth;
-        r.content_type = "application/json";
-        r.body = body;
-        r.polar_version = version;
-        return s.handle(r);
+        return polar_test::call_state(s, {.method = method,
+                                          .target = target,
+                                          .token = token,
+                                          .body = body,
+                                          .version = version,
+                                          .content_type = "application/json"});
     }
     emulator_response ingest(std::string_view body, std::string_view token = "tok") {
         return call("POST", "/v1/events/ingest", body, token);

@@ -1,6 +1,8 @@
 // Emulator logic, dated versions: meters (MeterAPI-2026-10.md §3.1-§3.4, §4.1).
 #include <polar/testing/emulator_state.hpp>
 
+#include "emulator_state_call.hpp"
+
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
@@ -27,14 +29,8 @@ struct meters_fixture {
 
     emulator_response call(std::string_view method, std::string_view target, std::string_view body = {},
                            std::string_view version = "2026-10") {
-        emulator_request r;
-        r.method = method;
-        r.target = target;
-        r.authorization = "Bearer tok";
-        r.content_type = body.empty() ? std::string_view() : std::string_view("application/json");
-        r.body = body;
-        r.polar_version = version;
-        return s.handle(r);
+        return polar_test::call_state(
+            s, {.method = method, .target = target, .token = "tok", .body = body, .version = version});
     }
     std::string create(std::string_view name, std::string_view extra = {}) {
         std::string body = R"({"name":")" + std::string(name) +

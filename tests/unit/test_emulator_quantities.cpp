@@ -1,6 +1,8 @@
 // Emulator logic: filter evaluation, aggregations and quantities bucketing.
 #include <polar/testing/emulator_state.hpp>
 
+#include "emulator_state_call.hpp"
+
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
@@ -28,11 +30,7 @@ struct q_fixture {
     }
 
     emulator_response get(const std::string& target) {
-        emulator_request r;
-        r.method = "GET";
-        r.target = target;
-        r.authorization = "Bearer tok";
-        return s.handle(r);
+        return polar_test::call_state(s, {.target = target, .token = "tok"});
     }
 
     std::string event(system_clock::time_point at, std::string md = "{}", std::string name = "e",
@@ -48,13 +46,10 @@ struct q_fixture {
     }
 
     emulator_response create_raw(const std::string& filter, const std::string& agg) {
-        emulator_request r;
-        r.method = "POST";
-        r.target = "/v1/meters/";
-        r.authorization = "Bearer tok";
         const std::string body = R"({"name":"meter","filter":)" + filter + R"(,"aggregation":)" + agg + "}";
-        r.body = body;
-        return s.handle(r);
+        // No Content-Type: the server reads the body as JSON all the same.
+        return polar_test::call_state(
+            s, {.method = "POST", .target = "/v1/meters/", .token = "tok", .body = body, .content_type = ""});
     }
 
     std::string meter(const std::string& filter, const std::string& agg = R"({"func":"count"})") {

@@ -1,6 +1,8 @@
 // Emulator logic, dated versions: meter quantities (MeterAPI-2026-10.md §3.6, §5.1-§5.4).
 #include <polar/testing/emulator_state.hpp>
 
+#include "emulator_state_call.hpp"
+
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
@@ -28,14 +30,8 @@ struct q_fixture {
         bob = s.add_customer(org, "ext_bob", "bob@example.com", "Bob");
     }
     emulator_response call(std::string_view method, std::string_view target, std::string_view body = {}) {
-        emulator_request r;
-        r.method = method;
-        r.target = target;
-        r.authorization = "Bearer tok";
-        r.content_type = body.empty() ? std::string_view() : std::string_view("application/json");
-        r.body = body;
-        r.polar_version = "2026-10";
-        return s.handle(r);
+        return polar_test::call_state(
+            s, {.method = method, .target = target, .token = "tok", .body = body, .version = "2026-10"});
     }
     std::string meter(std::string_view filter_clauses, std::string_view aggregation) {
         auto r = call("POST", "/v1/meters/",

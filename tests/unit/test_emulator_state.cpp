@@ -1,6 +1,8 @@
 // Emulator logic: demo data, snapshot/restore, thread safety and cost.
 #include <polar/testing/emulator_state.hpp>
 
+#include "emulator_state_call.hpp"
+
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
@@ -21,14 +23,13 @@ const system_clock::time_point demo_now = sys_days{2025y / March / 25} + 15h + 3
 
 emulator_response request(emulator_state& s, std::string_view method, std::string_view target,
                           std::string_view token = "polar_demo_token", std::string_view body = {}) {
-    const std::string auth = "Bearer " + std::string(token);
-    emulator_request r;
-    r.method = method;
-    r.target = target;
-    r.authorization = auth;
-    r.body = body;
-    r.default_api_version = api_version_2025_03;  // these tests pin the seed-era contract
-    return s.handle(r);
+    // These tests pin the seed-era contract; no Content-Type, as before.
+    return polar_test::call_state(s, {.method = method,
+                                      .target = target,
+                                      .token = token,
+                                      .body = body,
+                                      .default_version = api_version_2025_03,
+                                      .content_type = ""});
 }
 
 std::string str(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); }
