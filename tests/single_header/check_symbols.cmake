@@ -8,10 +8,12 @@
 #
 # With PATTERN: any defined symbol whose `nm -C --defined-only` line matches
 # the regular expression PATTERN (e.g. emulator code in an archive that must
-# hold the SDK only); WHAT names such symbols in the failure message.
+# hold the SDK only); WHAT names such symbols in the messages. With
+# EXPECT=some the check is reversed: it fails unless every file defines at
+# least one such symbol (the control that shows PATTERN finds what it seeks).
 #
 # Variables: NM, FILES ("|"-separated executables or archives), optional
-# PATTERN and WHAT.
+# PATTERN, WHAT and EXPECT (none, the default, or some).
 foreach(var NM FILES)
     if(NOT ${var})
         message(FATAL_ERROR "check_symbols.cmake: ${var} is not set")
@@ -23,8 +25,14 @@ if(NOT PATTERN)
 elseif(NOT WHAT)
     set(WHAT "symbols matching ${PATTERN}")
 endif()
+if(NOT EXPECT)
+    set(EXPECT none)
+elseif(NOT EXPECT MATCHES "^(none|some)$")
+    message(FATAL_ERROR "check_symbols.cmake: EXPECT must be none or some, not ${EXPECT}")
+endif()
 string(REPLACE "|" ";" files "${FILES}")
 set(bad)
+set(without)
 foreach(file IN LISTS files)
     # Named after the file and the pattern: checks may run side by side.
     string(MD5 key "${file}|${PATTERN}")
@@ -36,12 +44,24 @@ foreach(file IN LISTS files)
     endif()
     file(STRINGS ${listing} found REGEX "${PATTERN}")
     file(REMOVE ${listing})
+    if(NOT found)
+        list(APPEND without "${file}")
+    endif()
     foreach(line IN LISTS found)
         string(REGEX REPLACE "^[0-9a-fA-F]+ " "" line "${line}")
         list(APPEND bad "${line}")
     endforeach()
 endforeach()
 list(LENGTH files count)
+if(EXPECT STREQUAL "some")
+    if(without)
+        list(JOIN without "\n  " text)
+        message(FATAL_ERROR "no ${WHAT} in:\n  ${text}")
+    endif()
+    list(LENGTH bad nbad)
+    message(STATUS "${nbad} ${WHAT} in ${count} files, as expected")
+    return()
+endif()
 if(bad)
     list(REMOVE_DUPLICATES bad)
     list(LENGTH bad nbad)
