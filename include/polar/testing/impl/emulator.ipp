@@ -15,6 +15,7 @@
 #include <polar/testing/emulator_state.hpp>
 #include <polar/testing/impl/tls_cert.ipp>
 #include <polar/testing/impl/emulator_state_versions.ipp>
+#include <polar/testing/impl/emulator_rate_limit.ipp>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -411,6 +412,8 @@ public:
                                         opts_.default_api_version + "\" is not one of 2025-03, 2026-04, 2026-10");
         state_ = opts_.state ? opts_.state : std::make_shared<emulator_state>();
         created_state_ = !opts_.state;
+        if (opts_.rate_limit.enabled())
+            rate_limiter_ = std::make_unique<server_rate_limiter>(opts_.rate_limit);
         std::random_device rd;
         std::uint64_t r = (std::uint64_t(rd()) << 32) ^ rd();
         std::string prefix;
@@ -516,6 +519,7 @@ public:
     bool created_state_ = false;
     fault_table faults_;
     counter_table counters_;
+    std::unique_ptr<server_rate_limiter> rate_limiter_; // emulator_options::rate_limit
     std::string base_url_;
     std::string cert_pem_;
     std::uint16_t port_ = 0;
@@ -856,6 +860,11 @@ private:
                 response_ = emu::version_not_found();
                 return write_response(response_, normal_ending());
             }
+            if (auto limited = emu::check_rate_limit(srv_->rate_limiter_.get(), *srv_->state_, r)) {
+                response_ = std::move(*limited);
+                emu::stamp_version(response_, version_);
+                return write_response(response_, normal_ending());
+            }
             if (auto pre = emu::body_size_check(r, version_.contract)) {
                 response_ = std::move(*pre);
                 emu::stamp_version(response_, version_);
@@ -1176,6 +1185,9 @@ POLAR_DECL std::uint64_t emulator_counters::open_connections() const {
     return impl_->counters_.open.load(std::memory_order_relaxed);
 }
 POLAR_DECL void emulator_counters::reset() { impl_->counters_.reset(); }
+POLAR_DECL std::uint64_t emulator_counters::rate_limited() const {
+    return impl_->rate_limiter_ ? impl_->rate_limiter_->refused() : 0;
+}
 
 POLAR_DECL emulator::emulator(boost::asio::any_io_executor ex, emulator_options opts)
     : impl_(std::make_shared<detail::emulator_impl>(std::move(ex), std::move(opts))) {}
