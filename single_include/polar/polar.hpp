@@ -851,7 +851,9 @@ struct request_options {
     /// Retry policy for this call (copied at initiation).
     const retry_policy* retry = nullptr;
     /// The token of this call instead of the client's (copied at
-    /// initiation; masked in traces like the client's). Empty: the client's.
+    /// initiation; masked in traces like the client's; a page's next() keeps
+    /// it). Empty: the client's. Control characters fail the call with
+    /// errc::invalid_argument.
     std::string_view access_token{};
     /// Filled with the operation's diagnostics when it completes (success or
     /// failure). Must stay valid until then.
@@ -9474,10 +9476,15 @@ protected:
     }
 
     void start_attempt() {
+        if (!resolve_token()) {
+            // Posted: this may run inside the initiating function.
+            return asio::post(ex_, [self = shared_from_this()] {
+                self->finish(make_error_code(errc::invalid_argument));
+            });
+        }
         ++attempt_;
         diag_.attempts = attempt_;
         if (cancelled_) return finish(asio::error::operation_aborted);
-        if (!resolve_token()) return finish(make_error_code(errc::invalid_argument));
         out_ = attempt_outcome{};
         attempt_start_ = steady::now();
         // A stale-connection retry verifies: another connection of the same

@@ -57,7 +57,9 @@ struct request_options {
     /// Retry policy for this call (copied at initiation).
     const retry_policy* retry = nullptr;
     /// The token of this call instead of the client's (copied at
-    /// initiation; masked in traces like the client's). Empty: the client's.
+    /// initiation; masked in traces like the client's; a page's next() keeps
+    /// it). Empty: the client's. Control characters fail the call with
+    /// errc::invalid_argument.
     std::string_view access_token{};
     /// Filled with the operation's diagnostics when it completes (success or
     /// failure). Must stay valid until then.

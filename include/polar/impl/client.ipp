@@ -911,10 +911,15 @@ protected:
     }
 
     void start_attempt() {
+        if (!resolve_token()) {
+            // Posted: this may run inside the initiating function.
+            return asio::post(ex_, [self = shared_from_this()] {
+                self->finish(make_error_code(errc::invalid_argument));
+            });
+        }
         ++attempt_;
         diag_.attempts = attempt_;
         if (cancelled_) return finish(asio::error::operation_aborted);
-        if (!resolve_token()) return finish(make_error_code(errc::invalid_argument));
         out_ = attempt_outcome{};
         attempt_start_ = steady::now();
         // A stale-connection retry verifies: another connection of the same
