@@ -8,16 +8,24 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace polar_test;
@@ -202,6 +210,63 @@ TEST_CASE("rate limit: generators take their pages through the limiter") {
     });
 }
 
+TEST_CASE("rate limit: threads share one bucket; deadlines expire while others are granted") {
+    // Four threads run the emulator and the client; five coroutines on their
+    // own strands share the client: four make 20 requests each, the fifth
+    // 20 with a 30 ms deadline, which mostly expires while waiting.
+    const auto limit = polar::rate_limit::per_second(25);
+    asio::io_context ioc(4);
+    auto work = asio::make_work_guard(ioc);
+    polar::testing::emulator_options so;
+    so.rate_limit = limit;
+    polar::testing::emulator server(ioc.get_executor(), so);
+    server.start();
+    polar::client_options o;
+    o.access_token = std::string(polar::testing::default_token);
+    o.server_url = server.base_url();
+    o.retry = polar::retry_policy::none();
+    o.rate_limit = limit;
+    polar::client c(ioc.get_executor(), std::move(o));
+    std::vector<std::thread> pool;
+    for (int i = 0; i < 4; ++i) pool.emplace_back([&] { ioc.run(); });
+
+    std::atomic<int> ok{0}, timed_out{0}, other{0};
+    auto worker = [&](bool hurried) -> asio::awaitable<void> {
+        for (int i = 0; i < 20; ++i) {
+            polar::request_options ro;
+            if (hurried) ro.timeout = 30ms;
+            auto [ec, page] = co_await c.meters().list({}, ro, asio::as_tuple(asio::use_awaitable));
+            if (!ec) ++ok;
+            else if (ec == polar::errc::timeout) ++timed_out;
+            else ++other;
+        }
+    };
+    const auto t0 = clock_type::now();
+    std::vector<std::future<void>> done;
+    for (int i = 0; i < 5; ++i) done.push_back(asio::co_spawn(asio::make_strand(ioc), worker(i == 4), asio::use_future));
+    for (auto& d : done) d.get();
+    const auto elapsed = ms_since(t0);
+
+    CHECK(other == 0);
+    CHECK(ok + timed_out == 100);
+    CHECK(ok >= 80);
+    CHECK(server.counters().rate_limited() == 0);
+    // (A request granted just before its deadline may reach the server and still time out.)
+    CHECK(server.counters().requests("GET /v1/meters/") >= static_cast<std::uint64_t>(ok.load()));
+    CHECK(server.counters().requests("GET /v1/meters/") <= 100);
+    // 80 requests or more at 25 a second: 3 full windows at least.
+    CHECK(elapsed >= 3s);
+    const auto s = c.stats();
+    CHECK(s.responses_429 == 0);
+    CHECK(s.rate_limit_delayed >= 40);
+    MESSAGE("5 x 20 requests on 4 threads at 25/s: " << elapsed.count() << " ms, " << ok.load() << " answered, " << timed_out.load()
+                                                     << " deadlines expired while waiting");
+    work.reset();
+    server.stop();
+    ioc.stop();
+    for (auto& t : pool) t.join();
+}
+
 TEST_CASE("rate limit: the client's defaults and validation") {
     asio::io_context ioc;
     auto make = [&](auto tweak) {
@@ -309,10 +374,20 @@ TEST_CASE("token: a token function that fails fails the call before sending") {
             polar::diagnostics d;
             auto [ec, page] = co_await f.client().meters().list({}, {.diag = &d}, asio::as_tuple(asio::use_awaitable));
             CHECK(ec == polar::errc::invalid_argument);
+            CHECK(d.attempts == 0);
             CHECK(d.message.find("client_options::access_token") != std::string::npos);
             if (mode == 1) CHECK(d.message.find("vault unreachable") != std::string::npos);
         }
         CHECK(f.server.counters().total_requests() == 0);
+        // A callback is not called inside the initiating function.
+        bool called = false;
+        mode = 1;
+        f.client().meters().list({}, asio::bind_executor(f.ioc, [&](polar::error_code e, polar::page<polar::meter>) {
+                                     called = true;
+                                     CHECK(e == polar::errc::invalid_argument);
+                                 }));
+        CHECK_FALSE(called);
+        CHECK(co_await eventually([&] { return called; }));
         mode = 0;
         auto page = co_await f.client().meters().list();
         CHECK(page.items.empty());
