@@ -258,7 +258,7 @@ TEST_CASE("rate limit: threads share one bucket; deadlines expire while others a
     CHECK(elapsed >= 3s);
     const auto s = c.stats();
     CHECK(s.responses_429 == 0);
-    CHECK(s.rate_limit_delayed >= 40);
+    CHECK(s.rate_limit_delayed >= 12); // the four workers waited at each of the 3 window ends at least
     MESSAGE("5 x 20 requests on 4 threads at 25/s: " << elapsed.count() << " ms, " << ok.load() << " answered, " << timed_out.load()
                                                      << " deadlines expired while waiting");
     work.reset();
