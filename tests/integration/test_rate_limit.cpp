@@ -210,7 +210,7 @@ TEST_CASE("rate limit: generators take their pages through the limiter") {
     });
 }
 
-TEST_CASE("rate limit: threads share one bucket; deadlines expire while others are granted") {
+TEST_CASE("rate limit: threads share one bucket, and deadlines expire while others are granted") {
     // Four threads run the emulator and the client; five coroutines on their
     // own strands share the client: four make 20 requests each, the fifth
     // 20 with a 30 ms deadline, which mostly expires while waiting.
