@@ -8,6 +8,7 @@
 #include <polar/detail/config.hpp>
 #include <polar/retry.hpp>
 #include <polar/testing/emulator_state.hpp>
+#include <polar/testing/rate_limit.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 

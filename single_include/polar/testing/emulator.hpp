@@ -6830,6 +6830,170 @@ POLAR_DECL std::string emulator_state::rate_limit_identity(std::string_view auth
 
 #endif
 // ---- end <polar/testing/emulator_state.hpp> ----
+// ---- begin <polar/testing/rate_limit.hpp> ----
+//
+// polar-cpp testing: the server side of Polar's rate limit, as the emulator
+// enforces it (emulator_options::rate_limit).
+//
+#ifndef POLAR_TESTING_RATE_LIMIT_HPP
+#define POLAR_TESTING_RATE_LIMIT_HPP
+
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/retry.hpp>: inlined above
+// #include <polar/testing/emulator_state.hpp>: inlined above
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace polar::testing {
+
+/**
+ * @brief Polar's rate limiter as seen from the server: counts requests per
+ * identity in fixed windows and says when one must be refused with 429.
+ *
+ * @details As Polar's limiter (API 2026-10, MeterAPI-2026-10.md section 6),
+ * an identity's window opens with its first request and lasts
+ * `limit.window`; the first `limit.requests` requests in it are admitted,
+ * later ones are refused (and not counted) until it ends. A refused request
+ * gets `Retry-After` = the seconds left in the window, rounded up (at least
+ * 1). The emulator uses one when `emulator_options::rate_limit` is set; a
+ * custom `emulator_options::handler` can use one too.
+ *
+ * Thread safety: every member function may be called concurrently.
+ */
+class server_rate_limiter {
+public:
+    using clock = std::chrono::steady_clock;
+
+    /// A disabled `limit` (requests == 0) admits everything.
+    /// Errors: throws `std::invalid_argument` when `limit.requests > 0` and
+    /// the window is not positive.
+    POLAR_DECL explicit server_rate_limiter(polar::rate_limit limit);
+
+    /// Counts a request of `identity` at `now`: 0 when admitted, else the
+    /// Retry-After to answer with.
+    POLAR_DECL std::chrono::seconds admit(std::string_view identity, clock::time_point now = clock::now());
+
+    /// The 429 Polar answers: `Retry-After: <seconds>`, an empty body and no
+    /// content type (a `Polar-Version` header is added by the version
+    /// middleware, as on every response).
+    POLAR_DECL static emulator_response too_many_requests(std::chrono::seconds retry_after);
+
+    /// Requests refused so far.
+    POLAR_DECL std::uint64_t refused() const;
+    /// Requests admitted so far.
+    POLAR_DECL std::uint64_t admitted() const;
+    const polar::rate_limit& limit() const noexcept { return limit_; }
+
+private:
+    struct window {
+        clock::time_point start;
+        std::uint32_t count = 0;
+    };
+    polar::rate_limit limit_;
+    mutable std::mutex m_;
+    std::unordered_map<std::string, window> windows_;
+    std::uint64_t refused_ = 0;
+    std::uint64_t admitted_ = 0;
+};
+
+} // namespace polar::testing
+
+#ifdef POLAR_HEADER_ONLY
+// ---- begin <polar/testing/impl/emulator_rate_limit.ipp> ----
+//
+// polar-cpp testing: server_rate_limiter, and the emulator's rate limit
+// middleware (emulator_options::rate_limit).
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_RATE_LIMIT_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_RATE_LIMIT_IPP
+
+// #include <polar/testing/rate_limit.hpp>: inlined above
+
+#include <stdexcept>
+
+namespace polar::testing {
+
+POLAR_DECL server_rate_limiter::server_rate_limiter(polar::rate_limit limit) : limit_(limit) {
+    if (limit_.requests > 0 && limit_.window.count() <= 0)
+        throw std::invalid_argument("polar emulator: rate_limit.window must be positive");
+}
+
+POLAR_DECL std::chrono::seconds server_rate_limiter::admit(std::string_view identity, clock::time_point now) {
+    if (!limit_.enabled()) {
+        std::lock_guard lk(m_);
+        ++admitted_;
+        return std::chrono::seconds(0);
+    }
+    std::lock_guard lk(m_);
+    // Expired windows are dropped now and then, so that a long run with
+    // many identities does not keep them all.
+    if (windows_.size() > 1024) {
+        for (auto it = windows_.begin(); it != windows_.end();)
+            it = now - it->second.start >= limit_.window ? windows_.erase(it) : std::next(it);
+    }
+    auto it = windows_.find(std::string(identity));
+    if (it == windows_.end()) it = windows_.emplace(std::string(identity), window{now, 0}).first;
+    window& w = it->second;
+    if (now - w.start >= limit_.window) w = window{now, 0};
+    if (w.count < limit_.requests) {
+        ++w.count;
+        ++admitted_;
+        return std::chrono::seconds(0);
+    }
+    ++refused_;
+    const auto left = w.start + limit_.window - now;
+    auto secs = std::chrono::ceil<std::chrono::seconds>(left);
+    return secs.count() < 1 ? std::chrono::seconds(1) : secs;
+}
+
+POLAR_DECL emulator_response server_rate_limiter::too_many_requests(std::chrono::seconds retry_after) {
+    emulator_response r;
+    r.status = 429;
+    r.content_type.clear();
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    return r;
+}
+
+POLAR_DECL std::uint64_t server_rate_limiter::refused() const {
+    std::lock_guard lk(m_);
+    return refused_;
+}
+
+POLAR_DECL std::uint64_t server_rate_limiter::admitted() const {
+    std::lock_guard lk(m_);
+    return admitted_;
+}
+
+namespace emu {
+
+// The emulator's rate limit middleware: Polar limits every /v1 path (and its
+// /api/v1 alias), per identity. Returns the 429 to send, if any.
+inline std::optional<emulator_response> check_rate_limit(server_rate_limiter* limiter, const emulator_state& state,
+                                                         const emulator_request& r) {
+    if (!limiter || !limiter->limit().enabled()) return std::nullopt;
+    std::string_view path = r.target.substr(0, r.target.find('?'));
+    if (path.substr(0, 4) == "/api") path.remove_prefix(4);
+    if (path != "/v1" && path.substr(0, 4) != "/v1/") return std::nullopt;
+    const auto wait = limiter->admit(state.rate_limit_identity(r.authorization));
+    if (wait.count() == 0) return std::nullopt;
+    return server_rate_limiter::too_many_requests(wait);
+}
+
+} // namespace emu
+} // namespace polar::testing
+
+#endif
+// ---- end <polar/testing/impl/emulator_rate_limit.ipp> ----
+#endif
+
+#endif
+// ---- end <polar/testing/rate_limit.hpp> ----
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -7458,170 +7622,7 @@ POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type ty
 #endif
 // ---- end <polar/testing/impl/tls_cert.ipp> ----
 // #include <polar/testing/impl/emulator_state_versions.ipp>: inlined above
-// ---- begin <polar/testing/impl/emulator_rate_limit.ipp> ----
-//
-// polar-cpp testing: server_rate_limiter, and the emulator's rate limit
-// middleware (emulator_options::rate_limit).
-//
-#ifndef POLAR_TESTING_IMPL_EMULATOR_RATE_LIMIT_IPP
-#define POLAR_TESTING_IMPL_EMULATOR_RATE_LIMIT_IPP
-
-// ---- begin <polar/testing/rate_limit.hpp> ----
-//
-// polar-cpp testing: the server side of Polar's rate limit, as the emulator
-// enforces it (emulator_options::rate_limit).
-//
-#ifndef POLAR_TESTING_RATE_LIMIT_HPP
-#define POLAR_TESTING_RATE_LIMIT_HPP
-
-// #include <polar/detail/config.hpp>: inlined above
-// #include <polar/retry.hpp>: inlined above
-// #include <polar/testing/emulator_state.hpp>: inlined above
-
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <string_view>
-#include <unordered_map>
-
-namespace polar::testing {
-
-/**
- * @brief Polar's rate limiter as seen from the server: counts requests per
- * identity in fixed windows and says when one must be refused with 429.
- *
- * @details As Polar's limiter (API 2026-10, MeterAPI-2026-10.md section 6),
- * an identity's window opens with its first request and lasts
- * `limit.window`; the first `limit.requests` requests in it are admitted,
- * later ones are refused (and not counted) until it ends. A refused request
- * gets `Retry-After` = the seconds left in the window, rounded up (at least
- * 1). The emulator uses one when `emulator_options::rate_limit` is set; a
- * custom `emulator_options::handler` can use one too.
- *
- * Thread safety: every member function may be called concurrently.
- */
-class server_rate_limiter {
-public:
-    using clock = std::chrono::steady_clock;
-
-    /// A disabled `limit` (requests == 0) admits everything.
-    /// Errors: throws `std::invalid_argument` when `limit.requests > 0` and
-    /// the window is not positive.
-    POLAR_DECL explicit server_rate_limiter(polar::rate_limit limit);
-
-    /// Counts a request of `identity` at `now`: 0 when admitted, else the
-    /// Retry-After to answer with.
-    POLAR_DECL std::chrono::seconds admit(std::string_view identity, clock::time_point now = clock::now());
-
-    /// The 429 Polar answers: `Retry-After: <seconds>`, an empty body and no
-    /// content type (a `Polar-Version` header is added by the version
-    /// middleware, as on every response).
-    POLAR_DECL static emulator_response too_many_requests(std::chrono::seconds retry_after);
-
-    /// Requests refused so far.
-    POLAR_DECL std::uint64_t refused() const;
-    /// Requests admitted so far.
-    POLAR_DECL std::uint64_t admitted() const;
-    const polar::rate_limit& limit() const noexcept { return limit_; }
-
-private:
-    struct window {
-        clock::time_point start;
-        std::uint32_t count = 0;
-    };
-    polar::rate_limit limit_;
-    mutable std::mutex m_;
-    std::unordered_map<std::string, window> windows_;
-    std::uint64_t refused_ = 0;
-    std::uint64_t admitted_ = 0;
-};
-
-} // namespace polar::testing
-
-#ifdef POLAR_HEADER_ONLY
 // #include <polar/testing/impl/emulator_rate_limit.ipp>: inlined above
-#endif
-
-#endif
-// ---- end <polar/testing/rate_limit.hpp> ----
-
-#include <stdexcept>
-
-namespace polar::testing {
-
-POLAR_DECL server_rate_limiter::server_rate_limiter(polar::rate_limit limit) : limit_(limit) {
-    if (limit_.requests > 0 && limit_.window.count() <= 0)
-        throw std::invalid_argument("polar emulator: rate_limit.window must be positive");
-}
-
-POLAR_DECL std::chrono::seconds server_rate_limiter::admit(std::string_view identity, clock::time_point now) {
-    if (!limit_.enabled()) {
-        std::lock_guard lk(m_);
-        ++admitted_;
-        return std::chrono::seconds(0);
-    }
-    std::lock_guard lk(m_);
-    // Expired windows are dropped now and then, so that a long run with
-    // many identities does not keep them all.
-    if (windows_.size() > 1024) {
-        for (auto it = windows_.begin(); it != windows_.end();)
-            it = now - it->second.start >= limit_.window ? windows_.erase(it) : std::next(it);
-    }
-    auto it = windows_.find(std::string(identity));
-    if (it == windows_.end()) it = windows_.emplace(std::string(identity), window{now, 0}).first;
-    window& w = it->second;
-    if (now - w.start >= limit_.window) w = window{now, 0};
-    if (w.count < limit_.requests) {
-        ++w.count;
-        ++admitted_;
-        return std::chrono::seconds(0);
-    }
-    ++refused_;
-    const auto left = w.start + limit_.window - now;
-    auto secs = std::chrono::ceil<std::chrono::seconds>(left);
-    return secs.count() < 1 ? std::chrono::seconds(1) : secs;
-}
-
-POLAR_DECL emulator_response server_rate_limiter::too_many_requests(std::chrono::seconds retry_after) {
-    emulator_response r;
-    r.status = 429;
-    r.content_type.clear();
-    r.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
-    return r;
-}
-
-POLAR_DECL std::uint64_t server_rate_limiter::refused() const {
-    std::lock_guard lk(m_);
-    return refused_;
-}
-
-POLAR_DECL std::uint64_t server_rate_limiter::admitted() const {
-    std::lock_guard lk(m_);
-    return admitted_;
-}
-
-namespace emu {
-
-// The emulator's rate limit middleware: Polar limits every /v1 path (and its
-// /api/v1 alias), per identity. Returns the 429 to send, if any.
-inline std::optional<emulator_response> check_rate_limit(server_rate_limiter* limiter, const emulator_state& state,
-                                                         const emulator_request& r) {
-    if (!limiter || !limiter->limit().enabled()) return std::nullopt;
-    std::string_view path = r.target.substr(0, r.target.find('?'));
-    if (path.substr(0, 4) == "/api") path.remove_prefix(4);
-    if (path != "/v1" && path.substr(0, 4) != "/v1/") return std::nullopt;
-    const auto wait = limiter->admit(state.rate_limit_identity(r.authorization));
-    if (wait.count() == 0) return std::nullopt;
-    return server_rate_limiter::too_many_requests(wait);
-}
-
-} // namespace emu
-} // namespace polar::testing
-
-#endif
-// ---- end <polar/testing/impl/emulator_rate_limit.ipp> ----
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
