@@ -3,7 +3,7 @@
 //   polar-emulator [--host H] [--port P] [--tls] [--cert FILE --key FILE]
 //                  [--seed demo] [--token TOKEN:SCOPE1,SCOPE2[:ORG_ID]]...
 //                  [--state FILE] [--threads N] [--idle-timeout SECONDS]
-//                  [--api-version 2025-03|2026-04|2026-10]
+//                  [--api-version 2025-03|2026-04|2026-10] [--rate-limit N/min]
 //
 // Prints the base URL and the tokens on start, then serves until SIGINT or
 // SIGTERM. With --state FILE the state is loaded from FILE when it exists,
@@ -51,7 +51,7 @@ const char* const usage =
     "usage: polar-emulator [--host H] [--port P] [--tls] [--cert FILE --key FILE]\n"
     "                      [--seed demo] [--token TOKEN:SCOPE1,SCOPE2[:ORG_ID]]...\n"
     "                      [--state FILE] [--threads N] [--idle-timeout SECONDS]\n"
-    "                      [--api-version 2025-03|2026-04|2026-10]\n"
+    "                      [--api-version 2025-03|2026-04|2026-10] [--rate-limit N/min]\n"
     "\n"
     "  --host H           address to bind (default 127.0.0.1)\n"
     "  --port P           port to bind (default 0: any free port)\n"
@@ -74,6 +74,10 @@ const char* const usage =
     "                     version header on its responses). A request's own\n"
     "                     Polar-Version header always selects its version; an\n"
     "                     unknown one gets 404 {\"detail\":\"Not Found\"}\n"
+    "  --rate-limit N/min Polar's rate limit: N requests per minute (or N/s) per\n"
+    "                     organization on every /v1 path; more get 429 with\n"
+    "                     Retry-After and an empty body (production: 500/min,\n"
+    "                     sandbox: 100/min; default: none, like a local Polar)\n"
     "\n"
     "Without --seed, --token or a loaded state: organization \"Emulated Org\" with the\n"
     "token polar_test_token (meters:read meters:write events:read events:write\n"
@@ -96,6 +100,7 @@ struct arguments {
     int threads = 1;
     int idle_timeout = 30;
     std::string api_version = std::string(polar::testing::api_version_2026_10);
+    polar::rate_limit rate_limit{};
 };
 
 [[noreturn]] void fail_usage(const std::string& msg) {
@@ -186,6 +191,15 @@ arguments parse(int argc, char** argv) {
             a.api_version = value();
             if (!polar::testing::is_supported_api_version(a.api_version))
                 fail_usage("--api-version takes 2025-03, 2026-04 or 2026-10");
+        } else if (arg == "--rate-limit") {
+            const std::string v = value();
+            const auto slash = v.find('/');
+            const std::string unit = slash == std::string::npos ? "" : v.substr(slash + 1);
+            if (unit != "min" && unit != "s")
+                fail_usage("--rate-limit takes N/min or N/s, e.g. 100/min");
+            const int n = parse_int(v.substr(0, slash), "rate limit", 1, 1000000);
+            a.rate_limit = unit == "min" ? polar::rate_limit::per_minute(static_cast<std::uint32_t>(n))
+                                         : polar::rate_limit::per_second(static_cast<std::uint32_t>(n));
         } else if (arg == "--idle-timeout") {
             a.idle_timeout = parse_int(value(), "idle timeout", 1, 86400);
         } else {
@@ -309,11 +323,15 @@ int run(const arguments& args) {
     opts.default_setup = false; // done above, so that it can be printed
     opts.idle_timeout = std::chrono::seconds(args.idle_timeout);
     opts.default_api_version = args.api_version;
+    opts.rate_limit = args.rate_limit;
     emulator srv(ioc.get_executor(), std::move(opts));
     srv.start();
 
     std::cout << "polar-emulator: listening on " << srv.base_url() << "\n";
     std::cout << "api version: " << args.api_version << " (requests without a Polar-Version header)\n";
+    if (args.rate_limit.enabled())
+        std::cout << "rate limit: " << args.rate_limit.requests << " requests per "
+                  << (args.rate_limit.window.count() == 1000 ? "second" : "minute") << " per organization\n";
     if (args.tls) {
         if (args.cert_file.empty())
             std::cout << "certificate: " << write_temp_cert(srv.certificate_pem()) << " (self-signed; trust it)\n";

@@ -19,8 +19,11 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace boost::asio::ssl {
 class context;
@@ -67,6 +70,58 @@ struct trace_record {
 };
 
 /**
+ * @brief The access token of a client: a fixed string, or a function that
+ * returns the current token (for tokens that rotate).
+ *
+ * @details Converts implicitly from a string (`.access_token = "polar_oat_..."`)
+ * and from any callable returning `std::string`:
+ * @code
+ * opts.access_token = [&vault] { return vault.current_token(); };
+ * @endcode
+ * A function is called before every attempt (retries and pages included),
+ * on the operation's executor, so a rotated token is picked up without
+ * rebuilding the client. It must be cheap, must not block, and must be safe
+ * to call from several threads at once (read a variable another thread
+ * refreshes). Either way the token is sent as `Authorization: Bearer <token>`
+ * (one that already starts with "Bearer " as is) and masked in traces.
+ *
+ * Errors: a function that throws, or returns an empty token or one with
+ * control characters, fails the call before anything is sent with
+ * `errc::invalid_argument` (the message says why; the token is not shown).
+ */
+class token_source {
+public:
+    token_source() = default;
+    /// A fixed token.
+    token_source(std::string token) : token_(std::move(token)) {}
+    token_source(std::string_view token) : token_(token) {}
+    token_source(const char* token) : token_(token ? token : "") {}
+    /// A function returning the current token.
+    template <class F>
+        requires(std::is_invocable_r_v<std::string, F&> && !std::is_convertible_v<F, std::string_view> &&
+                 !std::is_same_v<std::decay_t<F>, token_source>)
+    token_source(F f) : provider_(std::move(f)) {}
+
+    /// No token and no function.
+    bool empty() const noexcept { return token_.empty() && !provider_; }
+    void clear() noexcept {
+        token_.clear();
+        provider_ = nullptr;
+    }
+    /// Whether the token comes from a function.
+    bool is_function() const noexcept { return static_cast<bool>(provider_); }
+    /// The fixed token (empty when it comes from a function).
+    const std::string& value() const noexcept { return token_; }
+    operator std::string_view() const noexcept { return token_; }
+    /// The function (empty for a fixed token).
+    const std::function<std::string()>& function() const noexcept { return provider_; }
+
+private:
+    std::string token_;
+    std::function<std::string()> provider_;
+};
+
+/**
  * @brief Client configuration, validated once by the `client` constructor.
  *
  * @details Durations of zero mean "no limit". Invalid values make the
@@ -74,9 +129,11 @@ struct trace_record {
  * naming the field.
  */
 struct client_options {
-    /// Organization Access Token (or any Polar token). Sent as `Authorization:
-    /// Bearer <token>`; a token that already starts with "Bearer " is sent as is.
-    std::string access_token{};
+    /// Organization Access Token (or any Polar token), or a function returning
+    /// it (see token_source). Sent as `Authorization: Bearer <token>`; a token
+    /// that already starts with "Bearer " is sent as is. Override it per call
+    /// with `request_options::access_token`.
+    token_source access_token{};
     /// The environment when `server_url` is empty.
     polar::server server = polar::server::production;
     /// Base URL overriding `server`, e.g. an emulator's `http://127.0.0.1:8080`.
@@ -113,6 +170,25 @@ struct client_options {
     /// Token bucket shared by all calls of this client, limiting retries.
     retry_budget budget{};
 
+    /**
+     * Requests this client sends at most, shared by every operation (pages,
+     * generators and `quantities_many` included): at most
+     * `rate_limit->requests` requests start in any interval of
+     * `rate_limit->window` (counted with a margin of window/32 for the way to
+     * the server). Unset: Polar's documented limit for `server`, 500 per
+     * minute in production and 100 in the sandbox; no limit when `server_url`
+     * is set. `polar::rate_limit::unlimited()` turns it off.
+     *
+     * A request that finds no token waits for one, in FIFO order, before its
+     * attempt starts: the wait is not an attempt, the operation's deadline
+     * bounds it (`errc::timeout`) and cancellation ends it
+     * (`operation_aborted`). Whatever this setting, a 429 with `Retry-After`
+     * pauses every request of the client until then (at most
+     * `retry.max_retry_after()`), and the call that got it retries per its
+     * policy. `client::stats()` counts the waits and the 429s.
+     */
+    std::optional<polar::rate_limit> rate_limit{};
+
     /// Verify the server's certificate chain and host name (keep it on).
     bool verify_peer = true;
     /// Extra trusted CA certificates, as a PEM file path and/or PEM text
@@ -135,7 +211,7 @@ struct client_options {
     std::string user_agent{};
 };
 
-/// A snapshot of the connection pool, for monitoring and tests.
+/// A snapshot of the connection pool and the rate limiter, for monitoring and tests.
 struct pool_stats {
     std::size_t open = 0;          ///< connections open or being opened
     std::size_t idle = 0;          ///< open and waiting for a request
@@ -143,6 +219,14 @@ struct pool_stats {
     std::size_t created = 0;       ///< connections opened since start
     std::size_t reused = 0;        ///< requests served on an already used connection
     std::size_t retries = 0;       ///< retries made since start
+    /// Requests that waited for the rate limiter (its rate or a 429 pause).
+    std::size_t rate_limit_delayed = 0;
+    /// Total time requests spent waiting for it.
+    std::chrono::microseconds rate_limit_waited{0};
+    /// 429 responses received.
+    std::size_t responses_429 = 0;
+    /// Times a 429's Retry-After paused every request of the client.
+    std::size_t rate_limit_pauses = 0;
 };
 
 /**

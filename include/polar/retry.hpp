@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 
 namespace polar {
@@ -181,6 +182,35 @@ private:
 struct retry_budget {
     double capacity = 20.0;
     double refill_per_success = 0.2;
+};
+
+/**
+ * @brief A request rate: at most `requests` requests in any interval of
+ * length `window` (a value type).
+ *
+ * @details The client's limiter (`client_options::rate_limit`) and the
+ * emulator's (`testing::emulator_options::rate_limit`) take one. Polar counts
+ * per minute: 500 requests in production and 100 in the sandbox (API
+ * 2026-10, per organization). `requests == 0` means no limit.
+ * @code
+ * auto sandbox = polar::rate_limit::per_minute(100);
+ * auto tests = polar::rate_limit{.requests = 10, .window = std::chrono::seconds(1)};
+ * @endcode
+ */
+struct rate_limit {
+    /// Requests allowed in any window; 0 = unlimited.
+    std::uint32_t requests = 0;
+    /// The window they are counted over (must be positive when `requests` is).
+    std::chrono::milliseconds window{60'000};
+
+    /// `n` requests per minute.
+    static constexpr rate_limit per_minute(std::uint32_t n) noexcept { return {n, std::chrono::milliseconds(60'000)}; }
+    /// `n` requests per second.
+    static constexpr rate_limit per_second(std::uint32_t n) noexcept { return {n, std::chrono::milliseconds(1'000)}; }
+    /// No limit.
+    static constexpr rate_limit unlimited() noexcept { return {}; }
+    /// Whether this limits anything.
+    constexpr bool enabled() const noexcept { return requests > 0; }
 };
 
 } // namespace polar

@@ -593,6 +593,7 @@ POLAR_DECL std::exception_ptr make_api_exception(error_code ec, diagnostics diag
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 
 namespace polar {
@@ -766,6 +767,35 @@ struct retry_budget {
     double refill_per_success = 0.2;
 };
 
+/**
+ * @brief A request rate: at most `requests` requests in any interval of
+ * length `window` (a value type).
+ *
+ * @details The client's limiter (`client_options::rate_limit`) and the
+ * emulator's (`testing::emulator_options::rate_limit`) take one. Polar counts
+ * per minute: 500 requests in production and 100 in the sandbox (API
+ * 2026-10, per organization). `requests == 0` means no limit.
+ * @code
+ * auto sandbox = polar::rate_limit::per_minute(100);
+ * auto tests = polar::rate_limit{.requests = 10, .window = std::chrono::seconds(1)};
+ * @endcode
+ */
+struct rate_limit {
+    /// Requests allowed in any window; 0 = unlimited.
+    std::uint32_t requests = 0;
+    /// The window they are counted over (must be positive when `requests` is).
+    std::chrono::milliseconds window{60'000};
+
+    /// `n` requests per minute.
+    static constexpr rate_limit per_minute(std::uint32_t n) noexcept { return {n, std::chrono::milliseconds(60'000)}; }
+    /// `n` requests per second.
+    static constexpr rate_limit per_second(std::uint32_t n) noexcept { return {n, std::chrono::milliseconds(1'000)}; }
+    /// No limit.
+    static constexpr rate_limit unlimited() noexcept { return {}; }
+    /// Whether this limits anything.
+    constexpr bool enabled() const noexcept { return requests > 0; }
+};
+
 } // namespace polar
 
 #endif
@@ -820,6 +850,11 @@ struct request_options {
     std::optional<polar::api_version> api_version{};
     /// Retry policy for this call (copied at initiation).
     const retry_policy* retry = nullptr;
+    /// The token of this call instead of the client's (copied at
+    /// initiation; masked in traces like the client's; a page's next() keeps
+    /// it). Empty: the client's. Control characters fail the call with
+    /// errc::invalid_argument.
+    std::string_view access_token{};
     /// Filled with the operation's diagnostics when it completes (success or
     /// failure). Must stay valid until then.
     diagnostics* diag = nullptr;
@@ -845,6 +880,7 @@ struct http_call {
     std::optional<std::chrono::milliseconds> attempt_timeout;
     std::vector<std::pair<std::string, std::string>> headers;
     std::optional<retry_policy> retry;
+    std::string access_token; // request_options::access_token ("" = the client's)
     diagnostics* user_diag = nullptr;
     std::shared_ptr<diagnostics> diagnostics_sink;
 
@@ -956,6 +992,16 @@ POLAR_DECL void apply_options(http_call& call, const request_options& o) {
     call.attempt_timeout = o.attempt_timeout;
     if (o.retry) call.retry = *o.retry;
     call.user_diag = o.diag;
+    if (!o.access_token.empty()) {
+        for (unsigned char c : o.access_token) {
+            if (c < 0x20 || c == 0x7F) {
+                call.precheck = make_error_code(errc::invalid_argument);
+                call.precheck_message = "request_options::access_token contains control characters";
+                return;
+            }
+        }
+        call.access_token.assign(o.access_token.data(), o.access_token.size());
+    }
     if (o.api_version) {
         if (!o.api_version->valid()) {
             call.precheck = make_error_code(errc::invalid_argument);
@@ -6903,8 +6949,11 @@ POLAR_DECL http_call make_next_page_call(const page_request* req, std::int64_t n
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace boost::asio::ssl {
 class context;
@@ -6951,6 +7000,58 @@ struct trace_record {
 };
 
 /**
+ * @brief The access token of a client: a fixed string, or a function that
+ * returns the current token (for tokens that rotate).
+ *
+ * @details Converts implicitly from a string (`.access_token = "polar_oat_..."`)
+ * and from any callable returning `std::string`:
+ * @code
+ * opts.access_token = [&vault] { return vault.current_token(); };
+ * @endcode
+ * A function is called before every attempt (retries and pages included),
+ * on the operation's executor, so a rotated token is picked up without
+ * rebuilding the client. It must be cheap, must not block, and must be safe
+ * to call from several threads at once (read a variable another thread
+ * refreshes). Either way the token is sent as `Authorization: Bearer <token>`
+ * (one that already starts with "Bearer " as is) and masked in traces.
+ *
+ * Errors: a function that throws, or returns an empty token or one with
+ * control characters, fails the call before anything is sent with
+ * `errc::invalid_argument` (the message says why; the token is not shown).
+ */
+class token_source {
+public:
+    token_source() = default;
+    /// A fixed token.
+    token_source(std::string token) : token_(std::move(token)) {}
+    token_source(std::string_view token) : token_(token) {}
+    token_source(const char* token) : token_(token ? token : "") {}
+    /// A function returning the current token.
+    template <class F>
+        requires(std::is_invocable_r_v<std::string, F&> && !std::is_convertible_v<F, std::string_view> &&
+                 !std::is_same_v<std::decay_t<F>, token_source>)
+    token_source(F f) : provider_(std::move(f)) {}
+
+    /// No token and no function.
+    bool empty() const noexcept { return token_.empty() && !provider_; }
+    void clear() noexcept {
+        token_.clear();
+        provider_ = nullptr;
+    }
+    /// Whether the token comes from a function.
+    bool is_function() const noexcept { return static_cast<bool>(provider_); }
+    /// The fixed token (empty when it comes from a function).
+    const std::string& value() const noexcept { return token_; }
+    operator std::string_view() const noexcept { return token_; }
+    /// The function (empty for a fixed token).
+    const std::function<std::string()>& function() const noexcept { return provider_; }
+
+private:
+    std::string token_;
+    std::function<std::string()> provider_;
+};
+
+/**
  * @brief Client configuration, validated once by the `client` constructor.
  *
  * @details Durations of zero mean "no limit". Invalid values make the
@@ -6958,9 +7059,11 @@ struct trace_record {
  * naming the field.
  */
 struct client_options {
-    /// Organization Access Token (or any Polar token). Sent as `Authorization:
-    /// Bearer <token>`; a token that already starts with "Bearer " is sent as is.
-    std::string access_token{};
+    /// Organization Access Token (or any Polar token), or a function returning
+    /// it (see token_source). Sent as `Authorization: Bearer <token>`; a token
+    /// that already starts with "Bearer " is sent as is. Override it per call
+    /// with `request_options::access_token`.
+    token_source access_token{};
     /// The environment when `server_url` is empty.
     polar::server server = polar::server::production;
     /// Base URL overriding `server`, e.g. an emulator's `http://127.0.0.1:8080`.
@@ -6997,6 +7100,25 @@ struct client_options {
     /// Token bucket shared by all calls of this client, limiting retries.
     retry_budget budget{};
 
+    /**
+     * Requests this client sends at most, shared by every operation (pages,
+     * generators and `quantities_many` included): at most
+     * `rate_limit->requests` requests start in any interval of
+     * `rate_limit->window` (counted with a margin of window/32 for the way to
+     * the server). Unset: Polar's documented limit for `server`, 500 per
+     * minute in production and 100 in the sandbox; no limit when `server_url`
+     * is set. `polar::rate_limit::unlimited()` turns it off.
+     *
+     * A request that finds no token waits for one, in FIFO order, before its
+     * attempt starts: the wait is not an attempt, the operation's deadline
+     * bounds it (`errc::timeout`) and cancellation ends it
+     * (`operation_aborted`). Whatever this setting, a 429 with `Retry-After`
+     * pauses every request of the client until then (at most
+     * `retry.max_retry_after()`), and the call that got it retries per its
+     * policy. `client::stats()` counts the waits and the 429s.
+     */
+    std::optional<polar::rate_limit> rate_limit{};
+
     /// Verify the server's certificate chain and host name (keep it on).
     bool verify_peer = true;
     /// Extra trusted CA certificates, as a PEM file path and/or PEM text
@@ -7019,7 +7141,7 @@ struct client_options {
     std::string user_agent{};
 };
 
-/// A snapshot of the connection pool, for monitoring and tests.
+/// A snapshot of the connection pool and the rate limiter, for monitoring and tests.
 struct pool_stats {
     std::size_t open = 0;          ///< connections open or being opened
     std::size_t idle = 0;          ///< open and waiting for a request
@@ -7027,6 +7149,14 @@ struct pool_stats {
     std::size_t created = 0;       ///< connections opened since start
     std::size_t reused = 0;        ///< requests served on an already used connection
     std::size_t retries = 0;       ///< retries made since start
+    /// Requests that waited for the rate limiter (its rate or a 429 pause).
+    std::size_t rate_limit_delayed = 0;
+    /// Total time requests spent waiting for it.
+    std::chrono::microseconds rate_limit_waited{0};
+    /// 429 responses received.
+    std::size_t responses_429 = 0;
+    /// Times a 429's Retry-After paused every request of the client.
+    std::size_t rate_limit_pauses = 0;
 };
 
 /**
@@ -7263,6 +7393,334 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 #endif
 // ---- end <polar/detail/http_util.hpp> ----
 // #include <polar/detail/json_codec.hpp>: inlined above
+// ---- begin <polar/detail/rate_limiter.hpp> ----
+//
+// polar-cpp: the client's request rate limiter (internal).
+//
+#ifndef POLAR_DETAIL_RATE_LIMITER_HPP
+#define POLAR_DETAIL_RATE_LIMITER_HPP
+
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
+// #include <polar/retry.hpp>: inlined above
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+#include <memory>
+#include <mutex>
+
+namespace polar::detail {
+
+/**
+ * The limiter every request of a client passes before it is sent.
+ *
+ * A sliding log: a request may start when fewer than `requests` started in
+ * the last `window + margin`, which guarantees the server never sees more
+ * than `requests` in any interval of `window`, whether it counts in fixed
+ * windows (as Polar's limiter does) or sliding ones. The margin (window/32)
+ * absorbs the difference between when the client lets a request go and when
+ * the server counts it (a connection may have to be opened first). Requests
+ * that find no token wait in FIFO order; one timer (on the client's executor)
+ * hands tokens out as they come back. A 429 with Retry-After pauses every
+ * request, limited or not, until then.
+ *
+ * Without a rate (requests == 0) and without a pause, acquiring is one atomic
+ * load. Everything else is under `m_`; waiters are woken outside of it.
+ */
+class rate_limiter : public std::enable_shared_from_this<rate_limiter> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    /// One request waiting for a token. The limiter grants it (or shuts it
+    /// out) under its mutex and then wakes it; the waiter's own timer bounds
+    /// the wait by the operation's deadline, and a cancellation wakes it too.
+    class waiter {
+    public:
+        explicit waiter(const boost::asio::any_io_executor& ex) : timer_(ex) {}
+
+        /// Ends wait() now (or makes the next wait() complete at once).
+        void wake() {
+            std::lock_guard lk(m_);
+            woken_ = true;
+            timer_.cancel();
+        }
+
+        /// Waits until wake() or `limit`.
+        template <class Token>
+        auto wait(clock::time_point limit, Token&& token) {
+            return boost::asio::async_initiate<Token, void(error_code)>(
+                [this, limit](auto handler) {
+                    std::lock_guard lk(m_);
+                    if (woken_) {
+                        auto ex = boost::asio::get_associated_executor(handler, timer_.get_executor());
+                        boost::asio::post(ex, [h = std::move(handler)]() mutable { std::move(h)(error_code{}); });
+                        return;
+                    }
+                    timer_.expires_at(limit);
+                    timer_.async_wait(std::move(handler));
+                },
+                token);
+        }
+
+    private:
+        friend class rate_limiter;
+        std::mutex m_;
+        boost::asio::steady_timer timer_;
+        bool woken_ = false;            // under m_
+        bool granted_ = false;          // under the limiter's mutex
+        bool shut_ = false;             // under the limiter's mutex
+        bool queued_ = false;           // under the limiter's mutex
+        clock::time_point since_{};     // when it started waiting
+    };
+
+    /// What a request's wait ended with.
+    enum class outcome { granted, shut_down, gave_up };
+
+    /// Counters for client::stats().
+    struct counters {
+        std::size_t delayed = 0;
+        std::chrono::microseconds waited{0};
+        std::size_t throttled = 0;
+        std::size_t pauses = 0;
+    };
+
+    /// `limit` may be disabled: then only 429 pauses apply. `max_pause`
+    /// bounds a pause (the retry policy's max_retry_after).
+    rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit, clock::duration max_pause);
+
+    /// Takes a token if one is free now and nobody waits for one.
+    bool try_acquire();
+
+    /// Queues a waiter whose operation runs on `ex`. It may be granted
+    /// before the caller waits: wait() then completes at once.
+    std::shared_ptr<waiter> enqueue(const boost::asio::any_io_executor& ex);
+
+    /// After the waiter's wait() completed: granted, shut out, or (deadline
+    /// or cancellation) not granted, in which case it leaves the queue.
+    outcome settle(const std::shared_ptr<waiter>& w);
+
+    /// A 429 arrived; `retry_after` (if the server sent one) pauses every
+    /// request until then.
+    void throttled(std::optional<std::chrono::seconds> retry_after);
+
+    /// Wakes every waiter (they complete with client_shut_down) and lets
+    /// later requests through (the pool then refuses them).
+    void shutdown();
+
+    counters stats() const;
+
+    const polar::rate_limit& limit() const noexcept { return limit_; }
+
+private:
+    // Hands out what can be handed out now; returns who to wake. Re-arms
+    // or stops the timer.
+    void grant_locked(clock::time_point now, std::vector<std::shared_ptr<waiter>>& wake);
+    bool free_locked(clock::time_point now);
+    void on_timer(std::uint64_t gen, error_code ec);
+    static void wake_all(std::vector<std::shared_ptr<waiter>>& wake) {
+        for (auto& w : wake) w->wake();
+    }
+
+    const polar::rate_limit limit_;
+    const clock::duration span_;      // window + margin
+    const clock::duration max_pause_;
+    // A copy of paused_until_ for the lock-free fast path (nanoseconds since
+    // the clock's epoch; 0 when never paused).
+    std::atomic<std::int64_t> paused_until_ns_{0};
+
+    mutable std::mutex m_;
+    boost::asio::steady_timer timer_;
+    std::uint64_t gen_ = 0;
+    bool armed_ = false;
+    bool shut_ = false;
+    clock::time_point paused_until_{};
+    std::deque<clock::time_point> log_;   // starts within the last span_
+    std::deque<std::shared_ptr<waiter>> queue_;
+    counters counters_;
+};
+
+} // namespace polar::detail
+
+// ---- begin <polar/impl/rate_limiter.ipp> ----
+#ifndef POLAR_IMPL_RATE_LIMITER_IPP
+#define POLAR_IMPL_RATE_LIMITER_IPP
+
+// #include <polar/detail/rate_limiter.hpp>: inlined above
+
+#include <algorithm>
+
+namespace polar::detail {
+
+inline rate_limiter::rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit, clock::duration max_pause)
+    : limit_(limit), span_(limit.window + limit.window / 32), max_pause_(max_pause), timer_(std::move(ex)) {}
+
+inline bool rate_limiter::try_acquire() {
+    if (!limit_.enabled()) {
+        const auto until = paused_until_ns_.load(std::memory_order_acquire);
+        if (until == 0 || clock::now().time_since_epoch().count() >= until) return true;
+    }
+    std::lock_guard lk(m_);
+    if (shut_) return true;
+    const auto now = clock::now();
+    if (!queue_.empty() || !free_locked(now)) return false;
+    if (limit_.enabled()) log_.push_back(now);
+    return true;
+}
+
+// Under m_: whether a request may start now (pause over, log not full).
+inline bool rate_limiter::free_locked(clock::time_point now) {
+    if (now < paused_until_) return false;
+    if (!limit_.enabled()) return true;
+    while (!log_.empty() && log_.front() + span_ <= now) log_.pop_front();
+    return log_.size() < limit_.requests;
+}
+
+inline std::shared_ptr<rate_limiter::waiter> rate_limiter::enqueue(const boost::asio::any_io_executor& ex) {
+    auto w = std::make_shared<waiter>(ex);
+    std::vector<std::shared_ptr<waiter>> wake;
+    {
+        std::lock_guard lk(m_);
+        w->since_ = clock::now();
+        ++counters_.delayed;
+        if (shut_) {
+            w->shut_ = true;
+            wake.push_back(w);
+        } else {
+            w->queued_ = true;
+            queue_.push_back(w);
+            grant_locked(w->since_, wake);
+        }
+    }
+    wake_all(wake);
+    return w;
+}
+
+inline void rate_limiter::grant_locked(clock::time_point now, std::vector<std::shared_ptr<waiter>>& wake) {
+    while (!queue_.empty() && free_locked(now)) {
+        auto w = std::move(queue_.front());
+        queue_.pop_front();
+        w->queued_ = false;
+        w->granted_ = true;
+        if (limit_.enabled()) log_.push_back(now);
+        counters_.waited += std::chrono::duration_cast<std::chrono::microseconds>(now - w->since_);
+        wake.push_back(std::move(w));
+    }
+    if (queue_.empty()) {
+        // Nothing to wait for: a pending timer would keep run() busy.
+        if (armed_) {
+            ++gen_;
+            timer_.cancel();
+            armed_ = false;
+        }
+        return;
+    }
+    // The first moment the head of the queue may go: the end of the pause,
+    // or when the oldest start leaves the window.
+    auto at = paused_until_;
+    if (limit_.enabled() && log_.size() >= limit_.requests) at = std::max(at, log_.front() + span_);
+    const auto gen = ++gen_;
+    timer_.expires_at(at);
+    armed_ = true;
+    timer_.async_wait([weak = weak_from_this(), gen](error_code ec) {
+        if (auto self = weak.lock()) self->on_timer(gen, ec);
+    });
+}
+
+inline void rate_limiter::on_timer(std::uint64_t gen, error_code ec) {
+    std::vector<std::shared_ptr<waiter>> wake;
+    {
+        std::lock_guard lk(m_);
+        if (ec || gen != gen_) return;
+        armed_ = false;
+        grant_locked(clock::now(), wake);
+    }
+    wake_all(wake);
+}
+
+inline rate_limiter::outcome rate_limiter::settle(const std::shared_ptr<waiter>& w) {
+    std::vector<std::shared_ptr<waiter>> wake;
+    outcome out;
+    {
+        std::lock_guard lk(m_);
+        if (w->granted_) return outcome::granted;
+        if (w->shut_) return outcome::shut_down;
+        if (w->queued_) {
+            auto it = std::find(queue_.begin(), queue_.end(), w);
+            if (it != queue_.end()) queue_.erase(it);
+            w->queued_ = false;
+        }
+        const auto now = clock::now();
+        counters_.waited += std::chrono::duration_cast<std::chrono::microseconds>(now - w->since_);
+        // It may have been the head: the next one may go now, or the timer
+        // is no longer needed.
+        grant_locked(now, wake);
+        out = outcome::gave_up;
+    }
+    wake_all(wake);
+    return out;
+}
+
+inline void rate_limiter::throttled(std::optional<std::chrono::seconds> retry_after) {
+    std::lock_guard lk(m_);
+    ++counters_.throttled;
+    if (!retry_after || retry_after->count() <= 0 || shut_) return;
+    const auto pause = std::min<clock::duration>(*retry_after, max_pause_);
+    const auto until = clock::now() + pause;
+    if (until <= paused_until_) return;
+    paused_until_ = until;
+    paused_until_ns_.store(until.time_since_epoch().count(), std::memory_order_release);
+    ++counters_.pauses;
+    // Waiters now wait for the end of the pause.
+    if (!queue_.empty()) {
+        std::vector<std::shared_ptr<waiter>> none;
+        grant_locked(clock::now(), none);
+    }
+}
+
+inline void rate_limiter::shutdown() {
+    std::deque<std::shared_ptr<waiter>> woken;
+    {
+        std::lock_guard lk(m_);
+        shut_ = true;
+        woken.swap(queue_);
+        for (auto& w : woken) {
+            w->queued_ = false;
+            w->shut_ = true;
+        }
+        if (armed_) {
+            ++gen_;
+            timer_.cancel();
+            armed_ = false;
+        }
+        paused_until_ = clock::time_point{};
+        paused_until_ns_.store(0, std::memory_order_release);
+    }
+    for (auto& w : woken) w->wake();
+}
+
+inline rate_limiter::counters rate_limiter::stats() const {
+    std::lock_guard lk(m_);
+    return counters_;
+}
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/impl/rate_limiter.ipp> ----
+
+#endif
+// ---- end <polar/detail/rate_limiter.hpp> ----
 // ---- begin <polar/detail/response.hpp> ----
 //
 // polar-cpp: how the client turns a received HTTP response into a result.
@@ -8313,11 +8771,13 @@ public:
     asio::any_completion_executor completion_ex; // ex_, as handlers' associated executors are compared
     client_options opts;
     endpoint ep;
-    std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n"
+    std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n" (a fixed token)
+    std::string host_field;        // "Host: ...\r\n" (a token per attempt is appended)
     std::string user_agent_field;  // "User-Agent: polar-cpp/x.y.z ...\r\n"
     std::string fixed_fields_masked; // fixed_fields with "Authorization: Bearer ***"
     std::string token;             // the bare token, to mask it in traces
     std::shared_ptr<ssl::context> ssl_ctx;
+    std::shared_ptr<rate_limiter> limiter; // every attempt passes it
 
     std::mutex mtx;
     std::vector<std::unique_ptr<connection>> idle;
@@ -8402,6 +8862,7 @@ public:
             woken.swap(waiters);
         }
         for (auto& w : woken) notify(w);
+        if (limiter) limiter->shutdown();
     }
 
     // The most recently used idle connection that is still usable (under
@@ -8695,10 +9156,16 @@ struct attempt_outcome : received_response {
 // string: the start line, the client's fixed fields (Host, Authorization),
 // User-Agent and Accept unless the call sets them, the call's extra fields
 // (the last of a repeated name wins), and the body with its length.
-inline void write_request(const client_state& st, const http_call& call, std::string& wire) {
+// `auth_field` is the attempt's "Authorization: ...\r\n" when the token is
+// not the client's fixed one (a token function or a per-call token).
+inline void write_request(const client_state& st, const http_call& call, std::string& wire,
+                          std::string_view auth_field = {}) {
     wire.clear();
     wire.append(verb_name(call.verb)).append(" ").append(st.ep.prefix).append(call.target).append(" HTTP/1.1\r\n");
-    wire.append(st.fixed_fields);
+    if (auth_field.empty())
+        wire.append(st.fixed_fields);
+    else
+        wire.append(st.host_field).append(auth_field);
     auto overridden = [&](std::string_view name) {
         for (const auto& h : call.headers)
             if (beast::iequals(h.first, name)) return true;
@@ -8729,9 +9196,10 @@ inline void mask(std::string& text, std::string_view secret) {
         text.replace(at, secret.size(), "***");
 }
 
+// `secret`: the bare token of the attempt.
 inline void trace(const client_state& st, const http_call& call, int attempt, trace_record::direction dir,
-                  std::string head, std::size_t body_size) {
-    mask(head, st.token);
+                  std::string head, std::size_t body_size, std::string_view secret) {
+    mask(head, secret);
     trace_record r;
     r.dir = dir;
     r.method = verb_name(call.verb);
@@ -8745,25 +9213,28 @@ inline void trace(const client_state& st, const http_call& call, int attempt, tr
     }
 }
 
-// The request head of `wire` (as written by write_request), Authorization masked.
-inline void trace_request(const client_state& st, const http_call& call, int attempt, const std::string& wire) {
+// The request head of `wire` (as written by write_request with
+// `auth_field`), Authorization masked.
+inline void trace_request(const client_state& st, const http_call& call, int attempt, const std::string& wire,
+                          std::string_view auth_field, std::string_view secret) {
     const auto start_line = wire.find("\r\n") + 2;
     const auto end = wire.size() - call.body.size() - 2; // before the blank line
+    const auto fields = auth_field.empty() ? st.fixed_fields.size() : st.host_field.size() + auth_field.size();
     std::string head = wire.substr(0, start_line);
     head += st.fixed_fields_masked;
-    head.append(wire, start_line + st.fixed_fields.size(), end - start_line - st.fixed_fields.size());
-    trace(st, call, attempt, trace_record::direction::request, std::move(head), call.body.size());
+    head.append(wire, start_line + fields, end - start_line - fields);
+    trace(st, call, attempt, trace_record::direction::request, std::move(head), call.body.size(), secret);
 }
 
 inline void trace_response(const client_state& st, const http_call& call, int attempt,
-                           const response_parser::value_type& res) {
+                           const response_parser::value_type& res, std::string_view secret) {
     std::string head = "HTTP/1.1 ";
     head += std::to_string(res.result_int());
     head += ' ';
     head.append(res.reason());
     head += "\r\n";
     for (const auto& f : res) head.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
-    trace(st, call, attempt, trace_record::direction::response, std::move(head), res.body().size());
+    trace(st, call, attempt, trace_record::direction::response, std::move(head), res.body().size(), secret);
 }
 
 template <class T>
@@ -8900,7 +9371,7 @@ protected:
             begin_attempt();
     }
 
-    enum class phase { starting, acquiring, exchanging, backing_off, done };
+    enum class phase { starting, rate_waiting, acquiring, exchanging, backing_off, done };
 
     struct cancel_handler {
         std::weak_ptr<operation_base> op;
@@ -8935,11 +9406,82 @@ protected:
         case phase::backing_off:
             if (backoff_) backoff_->cancel();
             break;
+        case phase::rate_waiting:
+            if (rate_wait_) rate_wait_->wake();
+            break;
         default: break;
         }
     }
 
+    // Every attempt first takes a token from the client's rate limiter,
+    // waiting for one if needed (not an attempt: bounded by the deadline,
+    // ended by cancellation).
     void begin_attempt() {
+        if (cancelled_) return finish(asio::error::operation_aborted);
+        if (st_->limiter->try_acquire()) return start_attempt();
+        phase_ = phase::rate_waiting;
+        rate_wait_ = st_->limiter->enqueue(ex_);
+        rate_wait_->wait(deadline_, step(&operation_base::on_rate_token));
+    }
+
+    POLAR_COLD void on_rate_token(error_code) {
+        auto w = std::move(rate_wait_);
+        switch (st_->limiter->settle(w)) {
+        case rate_limiter::outcome::granted:
+            if (cancelled_) return finish(asio::error::operation_aborted);
+            return start_attempt();
+        case rate_limiter::outcome::shut_down: return finish(make_error_code(errc::client_shut_down));
+        case rate_limiter::outcome::gave_up: break;
+        }
+        if (cancelled_) return finish(asio::error::operation_aborted);
+        diag_.message = "the operation's deadline expired while waiting for the client's rate limit";
+        finish(make_error_code(errc::timeout));
+    }
+
+    // The token of this attempt when it is not the client's fixed one: a
+    // per-call token or the client's token function (called per attempt).
+    bool resolve_token() {
+        std::string tok;
+        if (!call_.access_token.empty()) {
+            tok = call_.access_token;
+        } else if (st_->opts.access_token.is_function()) {
+            const char* what = nullptr;
+            try {
+                tok = st_->opts.access_token.function()();
+            } catch (const std::exception& e) {
+                diag_.message = std::string("client_options::access_token: the token function threw: ") + e.what();
+                return false;
+            } catch (...) {
+                diag_.message = "client_options::access_token: the token function threw";
+                return false;
+            }
+            if (tok.empty()) what = "an empty token";
+            for (unsigned char c : tok)
+                if (c < 0x20 || c == 0x7F) what = "a token with control characters";
+            if (what) {
+                diag_.message = std::string("client_options::access_token: the token function returned ") + what;
+                return false;
+            }
+        } else {
+            auth_field_.clear();
+            return true;
+        }
+        constexpr std::string_view bearer = "bearer ";
+        bool has_prefix = tok.size() > bearer.size();
+        for (std::size_t i = 0; has_prefix && i < bearer.size(); ++i)
+            has_prefix = std::tolower(static_cast<unsigned char>(tok[i])) == bearer[i];
+        auth_field_.assign("Authorization: ").append(has_prefix ? "" : "Bearer ").append(tok).append("\r\n");
+        secret_.assign(tok, has_prefix ? bearer.size() : 0);
+        return true;
+    }
+
+    void start_attempt() {
+        if (!resolve_token()) {
+            // Posted: this may run inside the initiating function.
+            return asio::post(ex_, [self = shared_from_this()] {
+                self->finish(make_error_code(errc::invalid_argument));
+            });
+        }
         ++attempt_;
         diag_.attempts = attempt_;
         if (cancelled_) return finish(asio::error::operation_aborted);
@@ -8977,8 +9519,8 @@ protected:
     void send() {
         phase_ = phase::exchanging;
         auto& c = *conn_;
-        write_request(*st_, call_, c.wire);
-        if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire);
+        write_request(*st_, call_, c.wire, auth_field_);
+        if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire, auth_field_, secret());
         parser_.emplace();
         limit_response_parser(*parser_, st_->opts.max_body_size);
         c.buffer.clear();
@@ -9007,7 +9549,7 @@ protected:
     void on_read(error_code ec, std::size_t) {
         auto& dog = *conn_->dog;
         dog.disarm();
-        if (st_->opts.on_trace && !ec) trace_response(*st_, call_, attempt_, parser_->get());
+        if (st_->opts.on_trace && !ec) trace_response(*st_, call_, attempt_, parser_->get(), secret());
         take_response(ec, *parser_, st_->opts.max_body_size, out_);
         if (out_.ec) {
             out_.stale = out_.reused && !parser_->got_some();
@@ -9053,6 +9595,8 @@ protected:
                 if (!ec) st_->refill_budget();
             } else {
                 retryable = policy().retryable_status(out.status);
+                // Every request of the client waits out the server's limit.
+                if (out.status == 429) st_->limiter->throttled(diag.retry_after);
             }
         } else if (transport_failure(ec, retryable)) {
             return begin_attempt();
@@ -9196,6 +9740,11 @@ protected:
     diagnostics diag_;
     std::optional<asio::steady_timer> backoff_;
     std::optional<std::minstd_rand> rng_;
+    std::shared_ptr<rate_limiter::waiter> rate_wait_;
+    std::string auth_field_; // "Authorization: ...\r\n" unless the client's fixed token is used
+    std::string secret_;     // its bare token, masked in traces
+
+    std::string_view secret() const noexcept { return auth_field_.empty() ? std::string_view(st_->token) : secret_; }
 };
 
 /**
@@ -9302,8 +9851,10 @@ inline void fail_option(const std::string& what) {
 POLAR_DECL client::client(executor_type ex, client_options opts) {
     using namespace detail;
     if (opts.access_token.empty()) fail_option("client_options::access_token is required");
-    for (unsigned char c : opts.access_token)
+    for (unsigned char c : opts.access_token.value())
         if (c < 0x20 || c == 0x7F) fail_option("client_options::access_token contains control characters");
+    if (opts.rate_limit && opts.rate_limit->requests > 0 && opts.rate_limit->window.count() <= 0)
+        fail_option("client_options::rate_limit: the window must be positive");
     if (opts.max_connections == 0) fail_option("client_options::max_connections must be at least 1");
     if (!opts.api_version.valid())
         fail_option("client_options::api_version: not a YYYY-MM version (month 01-12); "
@@ -9328,13 +9879,22 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
     auto& o = st->opts;
     st->ep = std::move(ep);
     constexpr std::string_view bearer = "bearer ";
-    bool has_prefix = o.access_token.size() > bearer.size();
+    const std::string& fixed = o.access_token.value(); // empty for a token function
+    bool has_prefix = fixed.size() > bearer.size();
     for (std::size_t i = 0; has_prefix && i < bearer.size(); ++i)
-        has_prefix = std::tolower(static_cast<unsigned char>(o.access_token[i])) == bearer[i];
-    st->fixed_fields = "Host: " + st->ep.host_header + "\r\nAuthorization: " +
-                       (has_prefix ? o.access_token : "Bearer " + o.access_token) + "\r\n";
-    st->fixed_fields_masked = "Host: " + st->ep.host_header + "\r\nAuthorization: Bearer ***\r\n";
-    st->token = has_prefix ? o.access_token.substr(bearer.size()) : o.access_token;
+        has_prefix = std::tolower(static_cast<unsigned char>(fixed[i])) == bearer[i];
+    st->host_field = "Host: " + st->ep.host_header + "\r\n";
+    if (!o.access_token.is_function())
+        st->fixed_fields = st->host_field + "Authorization: " + (has_prefix ? fixed : "Bearer " + fixed) + "\r\n";
+    st->fixed_fields_masked = st->host_field + "Authorization: Bearer ***\r\n";
+    st->token = has_prefix ? fixed.substr(bearer.size()) : fixed;
+    // Polar's documented limits (API 2026-10); none for another server.
+    polar::rate_limit limit = polar::rate_limit::unlimited();
+    if (o.rate_limit)
+        limit = *o.rate_limit;
+    else if (o.server_url.empty())
+        limit = polar::rate_limit::per_minute(o.server == server::sandbox ? 100 : 500);
+    st->limiter = std::make_shared<rate_limiter>(st->ex_, limit, o.retry.max_retry_after());
     st->user_agent_field = "User-Agent: polar-cpp/" POLAR_VERSION_STRING;
     if (!o.user_agent.empty()) st->user_agent_field += " " + o.user_agent;
     st->user_agent_field += "\r\n";
@@ -9378,11 +9938,16 @@ POLAR_DECL std::string client::base_url() const {
 }
 
 POLAR_DECL pool_stats client::stats() const {
+    const auto r = state_->limiter->stats();
     std::lock_guard lk(state_->mtx);
     pool_stats s = state_->counters;
     s.open = state_->total;
     s.idle = state_->idle.size();
     s.waiting = state_->waiters.size();
+    s.rate_limit_delayed = r.delayed;
+    s.rate_limit_waited = r.waited;
+    s.responses_429 = r.throttled;
+    s.rate_limit_pauses = r.pauses;
     return s;
 }
 

@@ -272,7 +272,11 @@ TEST_CASE("the trace hook shows request and response heads with the token masked
 }
 
 TEST_CASE("status faults map to typed errors") {
-    client_fixture fx;
+    // The 429's Retry-After (7 s) pauses every request of the client, at most
+    // max_retry_after: 1 s here, to keep the test short.
+    client_fixture fx(transport::http, [](polar::client_options& o) {
+        o.retry = polar::retry_policy::none().max_retry_after(std::chrono::seconds(1));
+    });
     auto& c = fx.client();
     using polar::testing::fault;
     fx.server.faults().add(fault::rate_limited(std::chrono::seconds(7)).on("GET /v1/meters/"));

@@ -132,3 +132,27 @@ TEST_CASE("polar-emulator binary: rejects bad arguments") {
     CHECK(p.wait(10s) == 2);
     CHECK(p.output().find("usage:") != std::string::npos);
 }
+
+TEST_CASE("polar-emulator binary: --rate-limit enforces Polar's limit") {
+    std::string bin = polar_test::emulator_binary_path();
+    if (bin.empty()) {
+        MESSAGE("polar-emulator binary not found (set POLAR_EMULATOR_BIN); skipped");
+        return;
+    }
+    child_process p({bin, "--port", "0", "--rate-limit", "2/min"});
+    std::string line = p.wait_for_line("listening on ", 10s);
+    REQUIRE_MESSAGE(!line.empty(), p.output());
+    CHECK(!p.wait_for_line("rate limit: 2 requests per minute", 2s).empty());
+    polar_test::http_test_client c(url_of(line));
+    CHECK(c.get("/v1/meters/").status == 200);
+    CHECK(c.get("/v1/meters/").status == 200);
+    http_response r = c.get("/v1/meters/");
+    CHECK(r.status == 429);
+    CHECK(!r.header("Retry-After").empty());
+    CHECK(r.body.empty());
+    p.signal(SIGTERM);
+    CHECK(p.wait(10s) == 0);
+
+    child_process bad({bin, "--rate-limit", "2/hour"});
+    CHECK(bad.wait(10s) == 2);
+}

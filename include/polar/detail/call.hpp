@@ -56,6 +56,11 @@ struct request_options {
     std::optional<polar::api_version> api_version{};
     /// Retry policy for this call (copied at initiation).
     const retry_policy* retry = nullptr;
+    /// The token of this call instead of the client's (copied at
+    /// initiation; masked in traces like the client's; a page's next() keeps
+    /// it). Empty: the client's. Control characters fail the call with
+    /// errc::invalid_argument.
+    std::string_view access_token{};
     /// Filled with the operation's diagnostics when it completes (success or
     /// failure). Must stay valid until then.
     diagnostics* diag = nullptr;
@@ -81,6 +86,7 @@ struct http_call {
     std::optional<std::chrono::milliseconds> attempt_timeout;
     std::vector<std::pair<std::string, std::string>> headers;
     std::optional<retry_policy> retry;
+    std::string access_token; // request_options::access_token ("" = the client's)
     diagnostics* user_diag = nullptr;
     std::shared_ptr<diagnostics> diagnostics_sink;
 

@@ -12,6 +12,16 @@ POLAR_DECL void apply_options(http_call& call, const request_options& o) {
     call.attempt_timeout = o.attempt_timeout;
     if (o.retry) call.retry = *o.retry;
     call.user_diag = o.diag;
+    if (!o.access_token.empty()) {
+        for (unsigned char c : o.access_token) {
+            if (c < 0x20 || c == 0x7F) {
+                call.precheck = make_error_code(errc::invalid_argument);
+                call.precheck_message = "request_options::access_token contains control characters";
+                return;
+            }
+        }
+        call.access_token.assign(o.access_token.data(), o.access_token.size());
+    }
     if (o.api_version) {
         if (!o.api_version->valid()) {
             call.precheck = make_error_code(errc::invalid_argument);

@@ -4,6 +4,7 @@
 #include <polar/client.hpp>
 #include <polar/detail/http_util.hpp>
 #include <polar/detail/json_codec.hpp>
+#include <polar/detail/rate_limiter.hpp>
 #include <polar/detail/response.hpp>
 #include <polar/detail/tls_stream.hpp>
 
@@ -205,11 +206,13 @@ public:
     asio::any_completion_executor completion_ex; // ex_, as handlers' associated executors are compared
     client_options opts;
     endpoint ep;
-    std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n"
+    std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n" (a fixed token)
+    std::string host_field;        // "Host: ...\r\n" (a token per attempt is appended)
     std::string user_agent_field;  // "User-Agent: polar-cpp/x.y.z ...\r\n"
     std::string fixed_fields_masked; // fixed_fields with "Authorization: Bearer ***"
     std::string token;             // the bare token, to mask it in traces
     std::shared_ptr<ssl::context> ssl_ctx;
+    std::shared_ptr<rate_limiter> limiter; // every attempt passes it
 
     std::mutex mtx;
     std::vector<std::unique_ptr<connection>> idle;
@@ -294,6 +297,7 @@ public:
             woken.swap(waiters);
         }
         for (auto& w : woken) notify(w);
+        if (limiter) limiter->shutdown();
     }
 
     // The most recently used idle connection that is still usable (under
@@ -587,10 +591,16 @@ struct attempt_outcome : received_response {
 // string: the start line, the client's fixed fields (Host, Authorization),
 // User-Agent and Accept unless the call sets them, the call's extra fields
 // (the last of a repeated name wins), and the body with its length.
-inline void write_request(const client_state& st, const http_call& call, std::string& wire) {
+// `auth_field` is the attempt's "Authorization: ...\r\n" when the token is
+// not the client's fixed one (a token function or a per-call token).
+inline void write_request(const client_state& st, const http_call& call, std::string& wire,
+                          std::string_view auth_field = {}) {
     wire.clear();
     wire.append(verb_name(call.verb)).append(" ").append(st.ep.prefix).append(call.target).append(" HTTP/1.1\r\n");
-    wire.append(st.fixed_fields);
+    if (auth_field.empty())
+        wire.append(st.fixed_fields);
+    else
+        wire.append(st.host_field).append(auth_field);
     auto overridden = [&](std::string_view name) {
         for (const auto& h : call.headers)
             if (beast::iequals(h.first, name)) return true;
@@ -621,9 +631,10 @@ inline void mask(std::string& text, std::string_view secret) {
         text.replace(at, secret.size(), "***");
 }
 
+// `secret`: the bare token of the attempt.
 inline void trace(const client_state& st, const http_call& call, int attempt, trace_record::direction dir,
-                  std::string head, std::size_t body_size) {
-    mask(head, st.token);
+                  std::string head, std::size_t body_size, std::string_view secret) {
+    mask(head, secret);
     trace_record r;
     r.dir = dir;
     r.method = verb_name(call.verb);
@@ -637,25 +648,28 @@ inline void trace(const client_state& st, const http_call& call, int attempt, tr
     }
 }
 
-// The request head of `wire` (as written by write_request), Authorization masked.
-inline void trace_request(const client_state& st, const http_call& call, int attempt, const std::string& wire) {
+// The request head of `wire` (as written by write_request with
+// `auth_field`), Authorization masked.
+inline void trace_request(const client_state& st, const http_call& call, int attempt, const std::string& wire,
+                          std::string_view auth_field, std::string_view secret) {
     const auto start_line = wire.find("\r\n") + 2;
     const auto end = wire.size() - call.body.size() - 2; // before the blank line
+    const auto fields = auth_field.empty() ? st.fixed_fields.size() : st.host_field.size() + auth_field.size();
     std::string head = wire.substr(0, start_line);
     head += st.fixed_fields_masked;
-    head.append(wire, start_line + st.fixed_fields.size(), end - start_line - st.fixed_fields.size());
-    trace(st, call, attempt, trace_record::direction::request, std::move(head), call.body.size());
+    head.append(wire, start_line + fields, end - start_line - fields);
+    trace(st, call, attempt, trace_record::direction::request, std::move(head), call.body.size(), secret);
 }
 
 inline void trace_response(const client_state& st, const http_call& call, int attempt,
-                           const response_parser::value_type& res) {
+                           const response_parser::value_type& res, std::string_view secret) {
     std::string head = "HTTP/1.1 ";
     head += std::to_string(res.result_int());
     head += ' ';
     head.append(res.reason());
     head += "\r\n";
     for (const auto& f : res) head.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
-    trace(st, call, attempt, trace_record::direction::response, std::move(head), res.body().size());
+    trace(st, call, attempt, trace_record::direction::response, std::move(head), res.body().size(), secret);
 }
 
 template <class T>
@@ -792,7 +806,7 @@ protected:
             begin_attempt();
     }
 
-    enum class phase { starting, acquiring, exchanging, backing_off, done };
+    enum class phase { starting, rate_waiting, acquiring, exchanging, backing_off, done };
 
     struct cancel_handler {
         std::weak_ptr<operation_base> op;
@@ -827,11 +841,82 @@ protected:
         case phase::backing_off:
             if (backoff_) backoff_->cancel();
             break;
+        case phase::rate_waiting:
+            if (rate_wait_) rate_wait_->wake();
+            break;
         default: break;
         }
     }
 
+    // Every attempt first takes a token from the client's rate limiter,
+    // waiting for one if needed (not an attempt: bounded by the deadline,
+    // ended by cancellation).
     void begin_attempt() {
+        if (cancelled_) return finish(asio::error::operation_aborted);
+        if (st_->limiter->try_acquire()) return start_attempt();
+        phase_ = phase::rate_waiting;
+        rate_wait_ = st_->limiter->enqueue(ex_);
+        rate_wait_->wait(deadline_, step(&operation_base::on_rate_token));
+    }
+
+    POLAR_COLD void on_rate_token(error_code) {
+        auto w = std::move(rate_wait_);
+        switch (st_->limiter->settle(w)) {
+        case rate_limiter::outcome::granted:
+            if (cancelled_) return finish(asio::error::operation_aborted);
+            return start_attempt();
+        case rate_limiter::outcome::shut_down: return finish(make_error_code(errc::client_shut_down));
+        case rate_limiter::outcome::gave_up: break;
+        }
+        if (cancelled_) return finish(asio::error::operation_aborted);
+        diag_.message = "the operation's deadline expired while waiting for the client's rate limit";
+        finish(make_error_code(errc::timeout));
+    }
+
+    // The token of this attempt when it is not the client's fixed one: a
+    // per-call token or the client's token function (called per attempt).
+    bool resolve_token() {
+        std::string tok;
+        if (!call_.access_token.empty()) {
+            tok = call_.access_token;
+        } else if (st_->opts.access_token.is_function()) {
+            const char* what = nullptr;
+            try {
+                tok = st_->opts.access_token.function()();
+            } catch (const std::exception& e) {
+                diag_.message = std::string("client_options::access_token: the token function threw: ") + e.what();
+                return false;
+            } catch (...) {
+                diag_.message = "client_options::access_token: the token function threw";
+                return false;
+            }
+            if (tok.empty()) what = "an empty token";
+            for (unsigned char c : tok)
+                if (c < 0x20 || c == 0x7F) what = "a token with control characters";
+            if (what) {
+                diag_.message = std::string("client_options::access_token: the token function returned ") + what;
+                return false;
+            }
+        } else {
+            auth_field_.clear();
+            return true;
+        }
+        constexpr std::string_view bearer = "bearer ";
+        bool has_prefix = tok.size() > bearer.size();
+        for (std::size_t i = 0; has_prefix && i < bearer.size(); ++i)
+            has_prefix = std::tolower(static_cast<unsigned char>(tok[i])) == bearer[i];
+        auth_field_.assign("Authorization: ").append(has_prefix ? "" : "Bearer ").append(tok).append("\r\n");
+        secret_.assign(tok, has_prefix ? bearer.size() : 0);
+        return true;
+    }
+
+    void start_attempt() {
+        if (!resolve_token()) {
+            // Posted: this may run inside the initiating function.
+            return asio::post(ex_, [self = shared_from_this()] {
+                self->finish(make_error_code(errc::invalid_argument));
+            });
+        }
         ++attempt_;
         diag_.attempts = attempt_;
         if (cancelled_) return finish(asio::error::operation_aborted);
@@ -869,8 +954,8 @@ protected:
     void send() {
         phase_ = phase::exchanging;
         auto& c = *conn_;
-        write_request(*st_, call_, c.wire);
-        if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire);
+        write_request(*st_, call_, c.wire, auth_field_);
+        if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire, auth_field_, secret());
         parser_.emplace();
         limit_response_parser(*parser_, st_->opts.max_body_size);
         c.buffer.clear();
@@ -899,7 +984,7 @@ protected:
     void on_read(error_code ec, std::size_t) {
         auto& dog = *conn_->dog;
         dog.disarm();
-        if (st_->opts.on_trace && !ec) trace_response(*st_, call_, attempt_, parser_->get());
+        if (st_->opts.on_trace && !ec) trace_response(*st_, call_, attempt_, parser_->get(), secret());
         take_response(ec, *parser_, st_->opts.max_body_size, out_);
         if (out_.ec) {
             out_.stale = out_.reused && !parser_->got_some();
@@ -945,6 +1030,8 @@ protected:
                 if (!ec) st_->refill_budget();
             } else {
                 retryable = policy().retryable_status(out.status);
+                // Every request of the client waits out the server's limit.
+                if (out.status == 429) st_->limiter->throttled(diag.retry_after);
             }
         } else if (transport_failure(ec, retryable)) {
             return begin_attempt();
@@ -1088,6 +1175,11 @@ protected:
     diagnostics diag_;
     std::optional<asio::steady_timer> backoff_;
     std::optional<std::minstd_rand> rng_;
+    std::shared_ptr<rate_limiter::waiter> rate_wait_;
+    std::string auth_field_; // "Authorization: ...\r\n" unless the client's fixed token is used
+    std::string secret_;     // its bare token, masked in traces
+
+    std::string_view secret() const noexcept { return auth_field_.empty() ? std::string_view(st_->token) : secret_; }
 };
 
 /**
@@ -1194,8 +1286,10 @@ inline void fail_option(const std::string& what) {
 POLAR_DECL client::client(executor_type ex, client_options opts) {
     using namespace detail;
     if (opts.access_token.empty()) fail_option("client_options::access_token is required");
-    for (unsigned char c : opts.access_token)
+    for (unsigned char c : opts.access_token.value())
         if (c < 0x20 || c == 0x7F) fail_option("client_options::access_token contains control characters");
+    if (opts.rate_limit && opts.rate_limit->requests > 0 && opts.rate_limit->window.count() <= 0)
+        fail_option("client_options::rate_limit: the window must be positive");
     if (opts.max_connections == 0) fail_option("client_options::max_connections must be at least 1");
     if (!opts.api_version.valid())
         fail_option("client_options::api_version: not a YYYY-MM version (month 01-12); "
@@ -1220,13 +1314,22 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
     auto& o = st->opts;
     st->ep = std::move(ep);
     constexpr std::string_view bearer = "bearer ";
-    bool has_prefix = o.access_token.size() > bearer.size();
+    const std::string& fixed = o.access_token.value(); // empty for a token function
+    bool has_prefix = fixed.size() > bearer.size();
     for (std::size_t i = 0; has_prefix && i < bearer.size(); ++i)
-        has_prefix = std::tolower(static_cast<unsigned char>(o.access_token[i])) == bearer[i];
-    st->fixed_fields = "Host: " + st->ep.host_header + "\r\nAuthorization: " +
-                       (has_prefix ? o.access_token : "Bearer " + o.access_token) + "\r\n";
-    st->fixed_fields_masked = "Host: " + st->ep.host_header + "\r\nAuthorization: Bearer ***\r\n";
-    st->token = has_prefix ? o.access_token.substr(bearer.size()) : o.access_token;
+        has_prefix = std::tolower(static_cast<unsigned char>(fixed[i])) == bearer[i];
+    st->host_field = "Host: " + st->ep.host_header + "\r\n";
+    if (!o.access_token.is_function())
+        st->fixed_fields = st->host_field + "Authorization: " + (has_prefix ? fixed : "Bearer " + fixed) + "\r\n";
+    st->fixed_fields_masked = st->host_field + "Authorization: Bearer ***\r\n";
+    st->token = has_prefix ? fixed.substr(bearer.size()) : fixed;
+    // Polar's documented limits (API 2026-10); none for another server.
+    polar::rate_limit limit = polar::rate_limit::unlimited();
+    if (o.rate_limit)
+        limit = *o.rate_limit;
+    else if (o.server_url.empty())
+        limit = polar::rate_limit::per_minute(o.server == server::sandbox ? 100 : 500);
+    st->limiter = std::make_shared<rate_limiter>(st->ex_, limit, o.retry.max_retry_after());
     st->user_agent_field = "User-Agent: polar-cpp/" POLAR_VERSION_STRING;
     if (!o.user_agent.empty()) st->user_agent_field += " " + o.user_agent;
     st->user_agent_field += "\r\n";
@@ -1270,11 +1373,16 @@ POLAR_DECL std::string client::base_url() const {
 }
 
 POLAR_DECL pool_stats client::stats() const {
+    const auto r = state_->limiter->stats();
     std::lock_guard lk(state_->mtx);
     pool_stats s = state_->counters;
     s.open = state_->total;
     s.idle = state_->idle.size();
     s.waiting = state_->waiters.size();
+    s.rate_limit_delayed = r.delayed;
+    s.rate_limit_waited = r.waited;
+    s.responses_429 = r.throttled;
+    s.rate_limit_pauses = r.pauses;
     return s;
 }
 

@@ -27,7 +27,9 @@
 #define POLAR_TESTING_EMULATOR_HPP
 
 #include <polar/detail/config.hpp>
+#include <polar/retry.hpp>
 #include <polar/testing/emulator_state.hpp>
+#include <polar/testing/rate_limit.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -340,6 +342,8 @@ public:
     POLAR_DECL std::uint64_t connections_accepted() const;
     /// Connections currently open (a gauge; `reset()` leaves it alone).
     POLAR_DECL std::uint64_t open_connections() const;
+    /// Requests refused with 429 by `emulator_options::rate_limit` (`reset()` leaves it alone).
+    POLAR_DECL std::uint64_t rate_limited() const;
     /// Zeroes the request counters and `connections_accepted()`.
     POLAR_DECL void reset();
 
@@ -395,6 +399,16 @@ struct emulator_options {
     std::size_t body_limit = std::size_t(1) << 20;
     /// Largest request header (request line and fields); larger get 431.
     std::uint32_t header_limit = 16 * 1024;
+
+    /// Polar's rate limit, off by default (as Polar outside production and
+    /// the sandbox): e.g. `polar::rate_limit::per_minute(100)` for the
+    /// sandbox's. Counted per organization (per token subject; see
+    /// `server_rate_limiter` and `emulator_state::rate_limit_identity`) in
+    /// fixed windows, on every `/v1` path, after the version middleware and
+    /// before anything else (faults included): a request over the limit gets
+    /// 429 with `Retry-After: <seconds>`, an empty body and `Polar-Version`.
+    /// Not applied with a custom `handler`.
+    polar::rate_limit rate_limit{};
 
     /// The API version served to requests without a `Polar-Version` header:
     /// `"2026-10"` (like the real server), `"2026-04"` (the same contract) or

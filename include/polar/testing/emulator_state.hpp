@@ -187,6 +187,11 @@ public:
     POLAR_DECL void add_user_token(std::string token, std::string user_id, std::vector<std::string> scopes);
     /// Registers a customer session token (the Meters API rejects it with 401 invalid_token).
     POLAR_DECL void add_customer_session_token(std::string token);
+    /// The identity Polar's rate limiter counts a request with this
+    /// `Authorization` value under: `"organization:<id>"` for an
+    /// organization token, `"user:<id>"` for a personal token, else
+    /// `"token:<the value>"` (unknown or missing tokens).
+    POLAR_DECL std::string rate_limit_identity(std::string_view authorization) const;
     /// Blocks (or unblocks) an organization: its organization tokens get 403 NotPermitted.
     POLAR_DECL void set_organization_blocked(const std::string& organization_id, bool blocked);
 

@@ -53,6 +53,7 @@
 #define POLAR_TESTING_EMULATOR_HPP
 
 // #include <polar/detail/config.hpp>: inlined above
+// #include <polar/retry.hpp>: inlined above
 // ---- begin <polar/testing/emulator_state.hpp> ----
 //
 // polar-cpp testing: the emulator's in-memory Polar (organizations, tokens,
@@ -243,6 +244,11 @@ public:
     POLAR_DECL void add_user_token(std::string token, std::string user_id, std::vector<std::string> scopes);
     /// Registers a customer session token (the Meters API rejects it with 401 invalid_token).
     POLAR_DECL void add_customer_session_token(std::string token);
+    /// The identity Polar's rate limiter counts a request with this
+    /// `Authorization` value under: `"organization:<id>"` for an
+    /// organization token, `"user:<id>"` for a personal token, else
+    /// `"token:<the value>"` (unknown or missing tokens).
+    POLAR_DECL std::string rate_limit_identity(std::string_view authorization) const;
     /// Blocks (or unblocks) an organization: its organization tokens get 403 NotPermitted.
     POLAR_DECL void set_organization_blocked(const std::string& organization_id, bool blocked);
 
@@ -6894,6 +6900,41 @@ POLAR_DECL emulator_demo emulator_state::seed_demo() {
 
 #endif
 // ---- end <polar/testing/impl/emulator_state_members.ipp> ----
+// ---- begin <polar/testing/impl/emulator_state_rate_limit.ipp> ----
+//
+// polar-cpp testing: emulator_state::rate_limit_identity, the key the
+// emulator's rate limiter counts a request under. Included at the end of
+// emulator_state.ipp, after emulator_state::impl is complete.
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_STATE_RATE_LIMIT_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_STATE_RATE_LIMIT_IPP
+
+namespace polar::testing {
+
+// Polar keys its limiter by the authenticated subject (organization,
+// customer or OAuth2 client), so two tokens of one organization share a
+// budget. Requests whose token is unknown are keyed by the token itself,
+// like Polar's pending_auth bucket (whose own 60/min is not emulated).
+POLAR_DECL std::string emulator_state::rate_limit_identity(std::string_view authorization) const {
+    const auto space = authorization.find(' ');
+    const std::string_view token =
+        space == std::string_view::npos ? std::string_view() : authorization.substr(space + 1);
+    {
+        std::lock_guard lock(impl_->mutex);
+        const auto& st = impl_->st;
+        auto it = token.empty() ? st.tokens.end() : st.tokens.find(token);
+        if (it != st.tokens.end()) {
+            if (it->second.kind == emu::token_kind::organization) return "organization:" + it->second.subject_id;
+            if (it->second.kind == emu::token_kind::user) return "user:" + it->second.subject_id;
+        }
+    }
+    return "token:" + std::string(authorization);
+}
+
+} // namespace polar::testing
+
+#endif
+// ---- end <polar/testing/impl/emulator_state_rate_limit.ipp> ----
 
 #endif
 // ---- end <polar/testing/impl/emulator_state.ipp> ----
@@ -6901,6 +6942,170 @@ POLAR_DECL emulator_demo emulator_state::seed_demo() {
 
 #endif
 // ---- end <polar/testing/emulator_state.hpp> ----
+// ---- begin <polar/testing/rate_limit.hpp> ----
+//
+// polar-cpp testing: the server side of Polar's rate limit, as the emulator
+// enforces it (emulator_options::rate_limit).
+//
+#ifndef POLAR_TESTING_RATE_LIMIT_HPP
+#define POLAR_TESTING_RATE_LIMIT_HPP
+
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/retry.hpp>: inlined above
+// #include <polar/testing/emulator_state.hpp>: inlined above
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace polar::testing {
+
+/**
+ * @brief Polar's rate limiter as seen from the server: counts requests per
+ * identity in fixed windows and says when one must be refused with 429.
+ *
+ * @details As Polar's limiter (API 2026-10, MeterAPI-2026-10.md section 6),
+ * an identity's window opens with its first request and lasts
+ * `limit.window`; the first `limit.requests` requests in it are admitted,
+ * later ones are refused (and not counted) until it ends. A refused request
+ * gets `Retry-After` = the seconds left in the window, rounded up (at least
+ * 1). The emulator uses one when `emulator_options::rate_limit` is set; a
+ * custom `emulator_options::handler` can use one too.
+ *
+ * Thread safety: every member function may be called concurrently.
+ */
+class server_rate_limiter {
+public:
+    using clock = std::chrono::steady_clock;
+
+    /// A disabled `limit` (requests == 0) admits everything.
+    /// Errors: throws `std::invalid_argument` when `limit.requests > 0` and
+    /// the window is not positive.
+    POLAR_DECL explicit server_rate_limiter(polar::rate_limit limit);
+
+    /// Counts a request of `identity` at `now`: 0 when admitted, else the
+    /// Retry-After to answer with.
+    POLAR_DECL std::chrono::seconds admit(std::string_view identity, clock::time_point now = clock::now());
+
+    /// The 429 Polar answers: `Retry-After: <seconds>`, an empty body and no
+    /// content type (a `Polar-Version` header is added by the version
+    /// middleware, as on every response).
+    POLAR_DECL static emulator_response too_many_requests(std::chrono::seconds retry_after);
+
+    /// Requests refused so far.
+    POLAR_DECL std::uint64_t refused() const;
+    /// Requests admitted so far.
+    POLAR_DECL std::uint64_t admitted() const;
+    const polar::rate_limit& limit() const noexcept { return limit_; }
+
+private:
+    struct window {
+        clock::time_point start;
+        std::uint32_t count = 0;
+    };
+    polar::rate_limit limit_;
+    mutable std::mutex m_;
+    std::unordered_map<std::string, window> windows_;
+    std::uint64_t refused_ = 0;
+    std::uint64_t admitted_ = 0;
+};
+
+} // namespace polar::testing
+
+#ifdef POLAR_HEADER_ONLY
+// ---- begin <polar/testing/impl/emulator_rate_limit.ipp> ----
+//
+// polar-cpp testing: server_rate_limiter, and the emulator's rate limit
+// middleware (emulator_options::rate_limit).
+//
+#ifndef POLAR_TESTING_IMPL_EMULATOR_RATE_LIMIT_IPP
+#define POLAR_TESTING_IMPL_EMULATOR_RATE_LIMIT_IPP
+
+// #include <polar/testing/rate_limit.hpp>: inlined above
+
+#include <stdexcept>
+
+namespace polar::testing {
+
+POLAR_DECL server_rate_limiter::server_rate_limiter(polar::rate_limit limit) : limit_(limit) {
+    if (limit_.requests > 0 && limit_.window.count() <= 0)
+        throw std::invalid_argument("polar emulator: rate_limit.window must be positive");
+}
+
+POLAR_DECL std::chrono::seconds server_rate_limiter::admit(std::string_view identity, clock::time_point now) {
+    if (!limit_.enabled()) {
+        std::lock_guard lk(m_);
+        ++admitted_;
+        return std::chrono::seconds(0);
+    }
+    std::lock_guard lk(m_);
+    // Expired windows are dropped now and then, so that a long run with
+    // many identities does not keep them all.
+    if (windows_.size() > 1024) {
+        for (auto it = windows_.begin(); it != windows_.end();)
+            it = now - it->second.start >= limit_.window ? windows_.erase(it) : std::next(it);
+    }
+    auto it = windows_.find(std::string(identity));
+    if (it == windows_.end()) it = windows_.emplace(std::string(identity), window{now, 0}).first;
+    window& w = it->second;
+    if (now - w.start >= limit_.window) w = window{now, 0};
+    if (w.count < limit_.requests) {
+        ++w.count;
+        ++admitted_;
+        return std::chrono::seconds(0);
+    }
+    ++refused_;
+    const auto left = w.start + limit_.window - now;
+    auto secs = std::chrono::ceil<std::chrono::seconds>(left);
+    return secs.count() < 1 ? std::chrono::seconds(1) : secs;
+}
+
+POLAR_DECL emulator_response server_rate_limiter::too_many_requests(std::chrono::seconds retry_after) {
+    emulator_response r;
+    r.status = 429;
+    r.content_type.clear();
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    return r;
+}
+
+POLAR_DECL std::uint64_t server_rate_limiter::refused() const {
+    std::lock_guard lk(m_);
+    return refused_;
+}
+
+POLAR_DECL std::uint64_t server_rate_limiter::admitted() const {
+    std::lock_guard lk(m_);
+    return admitted_;
+}
+
+namespace emu {
+
+// The emulator's rate limit middleware: Polar limits every /v1 path (and its
+// /api/v1 alias), per identity. Returns the 429 to send, if any.
+inline std::optional<emulator_response> check_rate_limit(server_rate_limiter* limiter, const emulator_state& state,
+                                                         const emulator_request& r) {
+    if (!limiter || !limiter->limit().enabled()) return std::nullopt;
+    std::string_view path = r.target.substr(0, r.target.find('?'));
+    if (path.substr(0, 4) == "/api") path.remove_prefix(4);
+    if (path != "/v1" && path.substr(0, 4) != "/v1/") return std::nullopt;
+    const auto wait = limiter->admit(state.rate_limit_identity(r.authorization));
+    if (wait.count() == 0) return std::nullopt;
+    return server_rate_limiter::too_many_requests(wait);
+}
+
+} // namespace emu
+} // namespace polar::testing
+
+#endif
+// ---- end <polar/testing/impl/emulator_rate_limit.ipp> ----
+#endif
+
+#endif
+// ---- end <polar/testing/rate_limit.hpp> ----
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -7213,6 +7418,8 @@ public:
     POLAR_DECL std::uint64_t connections_accepted() const;
     /// Connections currently open (a gauge; `reset()` leaves it alone).
     POLAR_DECL std::uint64_t open_connections() const;
+    /// Requests refused with 429 by `emulator_options::rate_limit` (`reset()` leaves it alone).
+    POLAR_DECL std::uint64_t rate_limited() const;
     /// Zeroes the request counters and `connections_accepted()`.
     POLAR_DECL void reset();
 
@@ -7268,6 +7475,16 @@ struct emulator_options {
     std::size_t body_limit = std::size_t(1) << 20;
     /// Largest request header (request line and fields); larger get 431.
     std::uint32_t header_limit = 16 * 1024;
+
+    /// Polar's rate limit, off by default (as Polar outside production and
+    /// the sandbox): e.g. `polar::rate_limit::per_minute(100)` for the
+    /// sandbox's. Counted per organization (per token subject; see
+    /// `server_rate_limiter` and `emulator_state::rate_limit_identity`) in
+    /// fixed windows, on every `/v1` path, after the version middleware and
+    /// before anything else (faults included): a request over the limit gets
+    /// 429 with `Retry-After: <seconds>`, an empty body and `Polar-Version`.
+    /// Not applied with a custom `handler`.
+    polar::rate_limit rate_limit{};
 
     /// The API version served to requests without a `Polar-Version` header:
     /// `"2026-10"` (like the real server), `"2026-04"` (the same contract) or
@@ -7515,6 +7732,7 @@ POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type ty
 #endif
 // ---- end <polar/testing/impl/tls_cert.ipp> ----
 // #include <polar/testing/impl/emulator_state_versions.ipp>: inlined above
+// #include <polar/testing/impl/emulator_rate_limit.ipp>: inlined above
 
 // ---- begin <polar/testing/impl/emulator_http.ipp> ----
 //
@@ -7950,6 +8168,8 @@ public:
                                         opts_.default_api_version + "\" is not one of 2025-03, 2026-04, 2026-10");
         state_ = opts_.state ? opts_.state : std::make_shared<emulator_state>();
         created_state_ = !opts_.state;
+        if (opts_.rate_limit.enabled())
+            rate_limiter_ = std::make_unique<server_rate_limiter>(opts_.rate_limit);
         std::random_device rd;
         std::uint64_t r = (std::uint64_t(rd()) << 32) ^ rd();
         std::string prefix;
@@ -8055,6 +8275,7 @@ public:
     bool created_state_ = false;
     fault_table faults_;
     counter_table counters_;
+    std::unique_ptr<server_rate_limiter> rate_limiter_; // emulator_options::rate_limit
     std::string base_url_;
     std::string cert_pem_;
     std::uint16_t port_ = 0;
@@ -8416,6 +8637,11 @@ private:
                 response_ = emu::version_not_found();
                 return write_response(response_, normal_ending());
             }
+            if (auto limited = emu::check_rate_limit(srv_->rate_limiter_.get(), *srv_->state_, r)) {
+                response_ = std::move(*limited);
+                emu::stamp_version(response_, version_);
+                return write_response(response_, normal_ending());
+            }
             if (auto pre = emu::body_size_check(r, version_.contract)) {
                 response_ = std::move(*pre);
                 emu::stamp_version(response_, version_);
@@ -8745,6 +8971,9 @@ POLAR_DECL std::uint64_t emulator_counters::open_connections() const {
     return impl_->counters_.open.load(std::memory_order_relaxed);
 }
 POLAR_DECL void emulator_counters::reset() { impl_->counters_.reset(); }
+POLAR_DECL std::uint64_t emulator_counters::rate_limited() const {
+    return impl_->rate_limiter_ ? impl_->rate_limiter_->refused() : 0;
+}
 
 POLAR_DECL emulator::emulator(boost::asio::any_io_executor ex, emulator_options opts)
     : impl_(std::make_shared<detail::emulator_impl>(std::move(ex), std::move(opts))) {}

@@ -13,6 +13,7 @@
 #include <polar/testing/emulator_state.hpp>
 #include <polar/testing/impl/tls_cert.ipp>
 #include <polar/testing/impl/emulator_state_versions.ipp>
+#include <polar/testing/impl/emulator_rate_limit.ipp>
 
 #include <polar/testing/impl/emulator_http.ipp>
 #include <polar/testing/impl/emulator_faults.ipp>
@@ -51,6 +52,8 @@ public:
                                         opts_.default_api_version + "\" is not one of 2025-03, 2026-04, 2026-10");
         state_ = opts_.state ? opts_.state : std::make_shared<emulator_state>();
         created_state_ = !opts_.state;
+        if (opts_.rate_limit.enabled())
+            rate_limiter_ = std::make_unique<server_rate_limiter>(opts_.rate_limit);
         std::random_device rd;
         std::uint64_t r = (std::uint64_t(rd()) << 32) ^ rd();
         std::string prefix;
@@ -156,6 +159,7 @@ public:
     bool created_state_ = false;
     fault_table faults_;
     counter_table counters_;
+    std::unique_ptr<server_rate_limiter> rate_limiter_; // emulator_options::rate_limit
     std::string base_url_;
     std::string cert_pem_;
     std::uint16_t port_ = 0;
@@ -298,6 +302,9 @@ POLAR_DECL std::uint64_t emulator_counters::open_connections() const {
     return impl_->counters_.open.load(std::memory_order_relaxed);
 }
 POLAR_DECL void emulator_counters::reset() { impl_->counters_.reset(); }
+POLAR_DECL std::uint64_t emulator_counters::rate_limited() const {
+    return impl_->rate_limiter_ ? impl_->rate_limiter_->refused() : 0;
+}
 
 POLAR_DECL emulator::emulator(boost::asio::any_io_executor ex, emulator_options opts)
     : impl_(std::make_shared<detail::emulator_impl>(std::move(ex), std::move(opts))) {}

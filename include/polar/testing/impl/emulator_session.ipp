@@ -273,6 +273,11 @@ private:
                 response_ = emu::version_not_found();
                 return write_response(response_, normal_ending());
             }
+            if (auto limited = emu::check_rate_limit(srv_->rate_limiter_.get(), *srv_->state_, r)) {
+                response_ = std::move(*limited);
+                emu::stamp_version(response_, version_);
+                return write_response(response_, normal_ending());
+            }
             if (auto pre = emu::body_size_check(r, version_.contract)) {
                 response_ = std::move(*pre);
                 emu::stamp_version(response_, version_);

@@ -109,5 +109,6 @@ inline emulator_response dispatch(engine& self, const emulator_request& req, api
 } // namespace polar::testing
 
 #include <polar/testing/impl/emulator_state_members.ipp>
+#include <polar/testing/impl/emulator_state_rate_limit.ipp>
 
 #endif
