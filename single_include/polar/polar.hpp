@@ -6041,6 +6041,7 @@ POLAR_DECL http_call make_get_customer_meter_call(std::string_view id, const req
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
