@@ -78,7 +78,7 @@ struct batch_report {
  */
 struct batcher_stats {
     std::uint64_t accepted = 0;       ///< events taken by add() / try_add()
-    std::uint64_t rejected = 0;       ///< add() / try_add() calls refused (queue full, closed, invalid event)
+    std::uint64_t rejected = 0;       ///< add() / try_add() calls refused (queue full, closed, invalid event, wait cancelled)
     std::uint64_t waited = 0;         ///< add() calls that had to wait for room
     std::uint64_t inserted = 0;       ///< events the server stored (its `inserted`)
     std::uint64_t duplicates = 0;     ///< events the server had already stored (its `duplicates`)
@@ -279,7 +279,7 @@ public:
      *
      * @details Completion signature `void(error_code, batcher_stats)`: the
      * stats when it completes, and the error of the first of those batches
-     * that failed (their reports went to `on_batch` before this completes).
+     * to fail (their reports went to `on_batch` before this completes).
      * Cancellation: stops waiting (every type); the batches go on.
      */
     template <class CompletionToken = default_token>

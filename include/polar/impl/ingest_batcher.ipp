@@ -199,6 +199,7 @@ public:
             if (close && !closed_) {
                 closed_ = true;
                 for (auto& w : add_waiters_) refused.push_back(std::move(w));
+                stats_.rejected += add_waiters_.size();
                 add_waiters_.clear();
             }
             seal_locked(close ? batch_trigger::close : batch_trigger::flush);
@@ -229,6 +230,7 @@ public:
             if (!closed_) {
                 closed_ = true;
                 for (auto& w : add_waiters_) refused.push_back(std::move(w));
+                stats_.rejected += add_waiters_.size();
                 add_waiters_.clear();
             }
             seal_locked(batch_trigger::close);
