@@ -249,7 +249,7 @@ TEST_CASE("ingest batcher: a full queue fails or waits, as chosen, and a wait ca
     });
 }
 
-TEST_CASE("ingest batcher: close and destruction send what is buffered; a closed batcher refuses events") {
+TEST_CASE("ingest batcher: close and destruction send what is buffered, and a closed batcher refuses events") {
     client_fixture fx = dated();
     auto& c = fx.client();
     fx.run([&]() -> asio::awaitable<void> {
