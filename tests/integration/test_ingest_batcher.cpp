@@ -1,6 +1,7 @@
 // The ingest batcher against the emulator over real sockets: its triggers,
 // back-pressure, failures and drain, and 10,000 events from several threads
-// through resets and failures after the store, none lost or counted twice.
+// through dropped connections and failures after the store, none lost or
+// counted twice.
 // The emulator's after-store faults are checked on a plain ingest first.
 #include "stream_test_support.hpp"
 
@@ -327,7 +328,7 @@ TEST_CASE("ingest batcher: a batch that fails for good is reported with its even
     });
 }
 
-TEST_CASE("ingest batcher: 10,000 events from 4 threads through resets and after-store failures") {
+TEST_CASE("ingest batcher: 10,000 events from 4 threads through dropped connections and after-store failures") {
     // Two threads run the io_context; four producers add events, two waiting
     // for room (add with use_future) and two polling try_add().
     asio::io_context ioc;
@@ -352,8 +353,9 @@ TEST_CASE("ingest batcher: 10,000 events from 4 threads through resets and after
         meter = co_await c.meters().create(body);
     });
 
-    // Resets before the store, and failures after it (the events stored, the
-    // answer lost): 24 failed attempts in all.
+    // Connections closed before the store, and failures after it (the events
+    // stored, the answer lost: a 502, a connection closed without an answer),
+    // and 503s: 24 failed attempts in all.
     for (int i = 0; i < 6; ++i) {
         server.faults().add(fault::close_before_response().processed(true).on(std::string(ingest_route)));
         server.faults().add(fault::status(502).processed(true).on(std::string(ingest_route)));
