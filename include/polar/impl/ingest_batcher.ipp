@@ -482,7 +482,6 @@ private:
         {
             std::lock_guard lk(mu_);
             --in_flight_;
-            in_flight_firsts_.erase(b->first_seq);
             queued_ -= rep.size;
             if (ec) {
                 ++stats_.failed_batches;
@@ -505,7 +504,7 @@ private:
         }
         if (ec) rep.events = std::move(b->events);
         // The report first, so that a flush() completing below has seen it;
-        // the counters were updated first, so the callback may re-add events.
+        // the queue was updated first, so the callback may re-add events.
         if (opts_.on_batch) {
             try {
                 opts_.on_batch(rep);
@@ -516,7 +515,10 @@ private:
             failures_.push_back(std::move(rep));
         }
         {
+            // Settled only now: a flush() called meanwhile still waits for
+            // this batch, so it completes after its report.
             std::lock_guard lk(mu_);
+            in_flight_firsts_.erase(in_flight_firsts_.find(b->first_seq));
             settle_flushes_locked(act);
         }
         run(act);
