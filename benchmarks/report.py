@@ -62,6 +62,7 @@ def main():
     rps = defaultdict(list)  # (op, proto, n, client) -> [samples in run order]
     decode, fanout, idle, pending, compile_ = {}, defaultdict(list), defaultdict(list), [], defaultdict(list)
     fanout_wrk = []
+    ingest = None  # (batcher events/s, single-call events/s, ratio, events)
     with open(args.samples) as f:
         for line in f:
             p = line.rstrip("\n").split("\t")
@@ -78,6 +79,8 @@ def main():
                 idle[p[1]].append((float(p[2]), float(p[3]), float(p[4])))
             elif kind == "pending":
                 pending.append(tuple(float(x) for x in p[1:6]))
+            elif kind == "ingest":
+                ingest = (float(p[1]), float(p[2]), float(p[3]), int(p[4]))
             elif kind == "compile":
                 compile_[p[1]].append((float(p[2]), float(p[3])))
 
@@ -173,7 +176,21 @@ def main():
         out.append(f"| {names.get(k, k)} | {wall:.0f} ms | {fan_eff[k]:.3f} | {rel} |")
     out.append("")
 
-    out.append("## 5. Compile time of a TU using the client (g++ -O3, `benchmarks/compile_tu.cpp`)\n")
+    out.append("## 5. Ingest into the emulator (events/s, same events, same emulator)\n")
+    if ingest:
+        b, one, r, n = ingest
+        out.append(f"{n:,} events with external ids, into the emulator running in the benchmark's process on the "
+                   "server CPU (`benchmarks/bench_ingest`); a fresh emulator per run, the order of the two variants "
+                   "alternating run by run. Medians; the ratio is the median of per-run ratios.\n")
+        out.append("| variant | events/s | ratio |")
+        out.append("|---|---:|---:|")
+        out.append(f"| `events().batcher()`: batches of 1,000, 4 in flight | {fmt(b, 0)} | {r:.1f}x |")
+        out.append(f"| single-event `events().ingest()` calls, 16 in flight | {fmt(one, 0)} | 1.0x |")
+    else:
+        out.append("not measured")
+    out.append("")
+
+    out.append("## 6. Compile time of a TU using the client (g++ -O3, `benchmarks/compile_tu.cpp`)\n")
     out.append("| mode | wall time | peak RSS |")
     out.append("|---|---:|---:|")
     ho = None

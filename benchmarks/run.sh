@@ -59,7 +59,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     cmake -S "$ROOT" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DPOLAR_BUILD_BENCHMARKS=ON \
         -DPOLAR_BUILD_TESTS=OFF -DPOLAR_BUILD_EXAMPLES=OFF -DPOLAR_BUILD_EMULATOR=OFF >/dev/null
     cmake --build "$BUILD" -j "$(nproc)" --target fixed_server raw_beast_client bench_client bench_decode \
-        bench_memory bench_fanout >/dev/null
+        bench_memory bench_fanout bench_ingest >/dev/null
 fi
 if [ "${SKIP_TS:-0}" != 1 ]; then
     if [ ! -d "$HERE/ts/node_modules/@polar-sh/sdk" ]; then
@@ -197,7 +197,16 @@ for run in $(seq "$RUNS"); do
         awk '{printf "fanout\t%s\t%s\t%s\t%s\n", $1, $3, $5, $7}' >>"$SAMPLES"
 done
 
-# -- 5. compile time -----------------------------------------------------------
+# -- 5. ingest -----------------------------------------------------------------
+# The same 20,000 events into the emulator (in the benchmark's process, its
+# thread on the server CPU): through the ingest batcher, and as single-event
+# ingest calls 16 at a time; the program alternates the order run by run.
+log "ingest: 20,000 events, batcher vs single-event calls ($RUNS runs)"
+taskset -c "$CLIENT_CPU,$SERVER_CPU" timeout 600 "$BIN/bench_ingest" --events 20000 --runs "$RUNS" \
+    --client-cpu "$CLIENT_CPU" --server-cpu "$SERVER_CPU" |
+    awk '/^ingest/ {printf "ingest\t%s\t%s\t%s\t%s\n", $3, $5, $7, $9}' >>"$SAMPLES"
+
+# -- 6. compile time -----------------------------------------------------------
 CXXFLAGS_BENCH=(-std=gnu++20 -O3 -DNDEBUG -Wno-mismatched-new-delete -I"$ROOT/include" -DBOOST_JSON_NO_LIB
     -DBOOST_ASIO_NO_DEPRECATED)
 SEPARATE=(-DPOLAR_SEPARATE_COMPILATION -DBOOST_ASIO_SEPARATE_COMPILATION -DBOOST_BEAST_SEPARATE_COMPILATION)

@@ -276,9 +276,10 @@ private:
 
 #ifdef POLAR_HEADER_ONLY
 #include <polar/impl/client.ipp>
-// Generators and fan-out run on the client's transport: after client.ipp.
+// Generators, fan-out and the ingest batcher run on the client's transport: after client.ipp.
 #include <polar/impl/generator.ipp>
 #include <polar/impl/fan_out.ipp>
+#include <polar/impl/ingest_batcher.ipp>
 #endif
 
 #endif

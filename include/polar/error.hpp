@@ -54,6 +54,9 @@ enum class errc : int {
     client_shut_down,      ///< the client's shared state was destroyed
     // -- the server does not speak the requested API version ---------------
     unsupported_api_version, ///< 404 without a `Polar-Version` header: the version sent is unknown or removed
+    // -- the ingest batcher ---------------------------------------------------
+    queue_full,            ///< the ingest batcher's queue is full (batcher_options::max_queued_events)
+    batcher_closed,        ///< the ingest batcher is closed and accepts no more events
 };
 
 /// The `polar` error category.

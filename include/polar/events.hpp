@@ -7,6 +7,7 @@
 #include <polar/detail/call.hpp>
 #include <polar/detail/config.hpp>
 #include <polar/generator.hpp>
+#include <polar/ingest_batcher.hpp>
 #include <polar/models.hpp>
 #include <polar/with_diagnostics.hpp>
 
@@ -149,6 +150,16 @@ public:
     auto ingest(const events_ingest& body, CompletionToken&& token) {
         return ingest(body, request_options{}, std::forward<CompletionToken>(token));
     }
+
+    /**
+     * @brief A batcher that ingests the events it is fed in batches, with
+     * safe retries (see ingest_batcher).
+     *
+     * @details Errors: throws `api_error` with `errc::invalid_argument` when
+     * an option is out of range or the API version is 2025-03 (its ingest
+     * has no `external_id`, so a retried batch could count events twice).
+     */
+    POLAR_DECL ingest_batcher batcher(batcher_options options = {}) const;
 
 private:
     std::shared_ptr<detail::client_state> state_;

@@ -11,6 +11,7 @@
 #include <polar/error.hpp>
 #include <polar/events.hpp>
 #include <polar/fan_out.hpp>
+#include <polar/ingest_batcher.hpp>
 #include <polar/generator.hpp>
 #include <polar/meters.hpp>
 #include <polar/models.hpp>

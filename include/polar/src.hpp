@@ -39,6 +39,7 @@
 #include <polar/impl/client.ipp>
 #include <polar/impl/generator.ipp>
 #include <polar/impl/fan_out.ipp>
+#include <polar/impl/ingest_batcher.ipp>
 // POLAR_SRC_IPP_LIST
 
 #endif

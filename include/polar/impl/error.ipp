@@ -33,6 +33,9 @@ public:
         case errc::unsupported_api_version:
             return "the server does not serve the requested API version (404 without a Polar-Version header); "
                    "set client_options::api_version or request_options::api_version to a version it serves";
+        case errc::queue_full:
+            return "the ingest batcher's queue is full (batcher_options::max_queued_events events are waiting to be sent)";
+        case errc::batcher_closed: return "the ingest batcher is closed and accepts no more events";
         }
         return "unknown polar error";
     }

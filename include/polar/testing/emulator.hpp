@@ -120,6 +120,18 @@ POLAR_DECL certificate_pair make_self_signed_certificate(certificate_key_type ty
  * Processing: "processed" faults pass the request to the emulated API first
  * (so a create really creates the meter) and then misbehave; the others drop
  * the request. Each factory documents its default; `processed(bool)` changes it.
+ *
+ * Failures after the store: `fault::status(502).processed(true)` and
+ * `fault::close_before_response().processed(true)` let the request take
+ * effect (an ingest stores its events, a create creates) and then fail it with
+ * that status, or close the connection without an answer, as when a proxy or
+ * the network loses the response. With them a test proves that a retried
+ * ingest loses nothing and counts nothing twice:
+ * @code
+ * srv.faults().add(fault::status(502).processed(true).on("POST /v1/events/ingest"));
+ * // the events are stored; the client sees 502 and retries; with external ids
+ * // the retry reports them in `duplicates`, and nothing is stored twice
+ * @endcode
  */
 class fault {
 public:
