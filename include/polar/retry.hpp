@@ -41,10 +41,14 @@ enum class jitter {
  * budget is spent (see `client_options::retry_budget`). The final error's
  * diagnostics say how many attempts were made and why retrying stopped.
  *
- * Idempotency: GET and PATCH requests are always safe to retry. A POST
- * (`meters().create`, `events().ingest`) is retried only when the server
- * answered with a retryable status (it did not act on it) or the request
- * certainly never left (e.g. connect failed), unless
+ * Idempotency: GET and PATCH requests are always safe to retry, and so is an
+ * ingest on a dated API version in which every event has an `external_id`
+ * (the server drops the duplicates; see events_service::ingest and the ingest
+ * batcher). Any other POST (`meters().create`, an ingest without external
+ * ids) is retried only when the server said it did not act on it (408, 429,
+ * 503) or the request certainly never left (e.g. connect failed): a 500, 502
+ * or 504 may come after the server stored it, so such a call fails with that
+ * status and diagnostics::retry_stop_reason says why it was not repeated.
  * `retry_non_idempotent(true)` opts in to retrying failures after which the
  * outcome is unknown.
  */

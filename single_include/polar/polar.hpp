@@ -630,10 +630,14 @@ enum class jitter {
  * budget is spent (see `client_options::retry_budget`). The final error's
  * diagnostics say how many attempts were made and why retrying stopped.
  *
- * Idempotency: GET and PATCH requests are always safe to retry. A POST
- * (`meters().create`, `events().ingest`) is retried only when the server
- * answered with a retryable status (it did not act on it) or the request
- * certainly never left (e.g. connect failed), unless
+ * Idempotency: GET and PATCH requests are always safe to retry, and so is an
+ * ingest on a dated API version in which every event has an `external_id`
+ * (the server drops the duplicates; see events_service::ingest and the ingest
+ * batcher). Any other POST (`meters().create`, an ingest without external
+ * ids) is retried only when the server said it did not act on it (408, 429,
+ * 503) or the request certainly never left (e.g. connect failed): a 500, 502
+ * or 504 may come after the server stored it, so such a call fails with that
+ * status and diagnostics::retry_stop_reason says why it was not repeated.
  * `retry_non_idempotent(true)` opts in to retrying failures after which the
  * outcome is unknown.
  */
@@ -9932,6 +9936,17 @@ protected:
                 if (!ec) st_->refill_budget();
             } else {
                 retryable = policy().retryable_status(out.status);
+                // A 500, 502 or 504 may come after the server acted (or from a
+                // gateway in front of it): only idempotent requests, or a
+                // policy that opts in, repeat one. 408, 429 and 503 say the
+                // request was not processed.
+                if (retryable && !call_.idempotent && !policy().retry_non_idempotent() &&
+                    (out.status == 500 || out.status == 502 || out.status == 504)) {
+                    retryable = false;
+                    diag.retry_stop_reason = "the request may have been processed (status " +
+                                             std::to_string(out.status) +
+                                             "); a request that is not idempotent is not repeated";
+                }
                 // Every request of the client waits out the server's limit.
                 if (out.status == 429) st_->limiter->throttled(diag.retry_after);
             }
@@ -10028,7 +10043,7 @@ protected:
             }
         }
         if (!will_retry) {
-            if (ec) diag.retry_stop_reason = std::move(stop);
+            if (ec && !stop.empty()) diag.retry_stop_reason = std::move(stop);
             return finish(ec);
         }
         phase_ = phase::backing_off;

@@ -139,6 +139,28 @@ TEST_CASE("a create answered with 503 is retried: the server did not act on it")
     CHECK(fx.server.counters().requests("POST /v1/meters/") == 2);
 }
 
+TEST_CASE("a create answered with 502 after the server stored it is not repeated; opting in repeats it") {
+    client_fixture fx(transport::http, [&](polar::client_options& o) { o.retry = quick(); });
+    fx.server.faults().add(fault::status(502).processed(true).on("POST /v1/meters/"));
+    fx.run([&]() -> asio::awaitable<void> {
+        polar::diagnostics d;
+        auto [ec, m] = co_await fx.client().meters().create(a_meter("stored then 502"), {.diag = &d},
+                                                             asio::as_tuple(asio::deferred));
+        CHECK(ec == polar::errc::server_error);
+        CHECK(d.status == 502);
+        CHECK(d.attempts == 1);
+        CHECK(d.retry_stop_reason.find("may have been processed") != std::string::npos);
+        polar::page<polar::meter> all = co_await fx.client().meters().list({.query = "stored then 502"});
+        CHECK(all.items.size() == 1);
+
+        fx.server.faults().add(fault::status(500).on("POST /v1/meters/"));
+        const auto opt_in = quick().retry_non_idempotent(true);
+        polar::meter created = co_await fx.client().meters().create(a_meter("retried after 500"), {.retry = &opt_in});
+        CHECK(created.name == "retried after 500");
+    });
+    CHECK(fx.server.counters().requests("POST /v1/meters/") == 3);
+}
+
 TEST_CASE("truncated body, malformed JSON and wrong content type give typed errors") {
     client_fixture fx(transport::http, [&](polar::client_options& o) { o.retry = polar::retry_policy::none(); });
     fx.server.faults().add(fault::truncated_body().on("GET /v1/meters/"));

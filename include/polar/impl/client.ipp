@@ -1030,6 +1030,17 @@ protected:
                 if (!ec) st_->refill_budget();
             } else {
                 retryable = policy().retryable_status(out.status);
+                // A 500, 502 or 504 may come after the server acted (or from a
+                // gateway in front of it): only idempotent requests, or a
+                // policy that opts in, repeat one. 408, 429 and 503 say the
+                // request was not processed.
+                if (retryable && !call_.idempotent && !policy().retry_non_idempotent() &&
+                    (out.status == 500 || out.status == 502 || out.status == 504)) {
+                    retryable = false;
+                    diag.retry_stop_reason = "the request may have been processed (status " +
+                                             std::to_string(out.status) +
+                                             "); a request that is not idempotent is not repeated";
+                }
                 // Every request of the client waits out the server's limit.
                 if (out.status == 429) st_->limiter->throttled(diag.retry_after);
             }
@@ -1126,7 +1137,7 @@ protected:
             }
         }
         if (!will_retry) {
-            if (ec) diag.retry_stop_reason = std::move(stop);
+            if (ec && !stop.empty()) diag.retry_stop_reason = std::move(stop);
             return finish(ec);
         }
         phase_ = phase::backing_off;
