@@ -247,6 +247,7 @@ POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::s
 // that 0.30000000000000004 would not decode to the double it was written
 // from. Those few numbers are converted again from their text.
 inline double exact_double(double d, std::string_view text) noexcept {
+    if (text.size() <= 15) return d; // at most 15 digits
     std::size_t digits = 0;
     for (char c : text) {
         if (c >= '0' && c <= '9') ++digits;

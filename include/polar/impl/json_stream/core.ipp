@@ -21,6 +21,7 @@
 
 #include <boost/json/basic_parser.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -82,63 +83,121 @@ inline constexpr sv_t k_page[] = {"items", "pagination"};
 inline constexpr sv_t k_customer_meter[] = {"id", "created_at", "customer_id", "meter_id", "consumed_units",
                                             "credited_units", "balance", "customer", "meter", "modified_at"};
 
+// Keys are found with a perfect hash made at compile time for each table:
+// the length and four bytes pick a slot, one comparison confirms.
+constexpr std::size_t hash_slots = 64;
+
+constexpr unsigned key_hash(std::string_view k, unsigned seed) noexcept {
+    unsigned h = static_cast<unsigned>(k.size()) * seed;
+    if (!k.empty()) {
+        h ^= static_cast<unsigned char>(k[0]) * 0x9e37u;
+        h += static_cast<unsigned char>(k[k.size() - 1]) * (seed | 1u);
+        h ^= static_cast<unsigned char>(k[k.size() / 2]) * 31u;
+        h += static_cast<unsigned char>(k[k.size() > 1]) * 0x2b1u;
+    }
+    return (h ^ (h >> 7) ^ (h >> 13)) & (hash_slots - 1);
+}
+
 struct key_table {
     const sv_t* names = nullptr;
     std::uint8_t size = 0;
     std::uint8_t required = 0; // names[0..required) are required (generic check at the end)
     bool dynamic = false;      // keys are data (metadata maps)
     bool array = false;        // the frame is an array
+    unsigned seed = 0;
+    std::uint8_t slot[hash_slots] = {};
 };
 
 template <std::size_t N>
 constexpr key_table table(const sv_t (&names)[N], std::uint8_t required) {
-    return {names, static_cast<std::uint8_t>(N), required, false, false};
+    for (unsigned seed = 1; seed < 100000; ++seed) {
+        key_table t{names, static_cast<std::uint8_t>(N), required, false, false, seed, {}};
+        for (auto& x : t.slot) x = 0xff;
+        bool ok = true;
+        for (std::size_t i = 0; i < N && ok; ++i) {
+            const unsigned h = key_hash(names[i], seed);
+            if (t.slot[h] != 0xff) ok = false;
+            else t.slot[h] = static_cast<std::uint8_t>(i);
+        }
+        if (ok) return t;
+    }
+    throw "no perfect hash for this key table"; // a compile-time error
+}
+
+constexpr key_table no_keys(bool dynamic, bool array) {
+    key_table t{};
+    for (auto& x : t.slot) x = 0xff;
+    t.dynamic = dynamic;
+    t.array = array;
+    return t;
 }
 
 inline constexpr key_table tables[] = {
-    /* root */ {nullptr, 0, 0, false, true},
+    /* root */ no_keys(false, true),
     /* meter */ table(k_meter, 7),
     /* meter_create */ table(k_meter_create, 3),
     /* meter_update */ table(k_meter_update, 0),
     /* filter */ table(k_filter, 2),
-    /* clauses */ {nullptr, 0, 0, false, true},
+    /* clauses */ no_keys(false, true),
     /* clause_item */ table(k_clause, 3),
     /* aggregation */ table(k_aggregation, 0),
-    /* metadata */ {nullptr, 0, 0, true, false},
+    /* metadata */ no_keys(true, false),
     /* address */ table(k_address, 1),
-    /* tax_id */ {nullptr, 0, 0, false, true},
+    /* tax_id */ no_keys(false, true),
     /* customer */ table(k_customer, 6),
     /* llm */ table(k_llm, 5),
     /* cost */ table(k_cost, 2),
     /* event */ table(k_event, 6),
-    /* event_meta */ {nullptr, 0, 0, true, false},
+    /* event_meta */ no_keys(true, false),
     /* event_create */ table(k_event_create, 1),
-    /* create_meta */ {nullptr, 0, 0, true, false},
+    /* create_meta */ no_keys(true, false),
     /* events_ingest */ table(k_events_ingest, 1),
-    /* events_arr */ {nullptr, 0, 0, false, true},
+    /* events_arr */ no_keys(false, true),
     /* ingest_response */ table(k_ingest_response, 1),
     /* quantities */ table(k_quantities, 0),
-    /* quantity_arr */ {nullptr, 0, 0, false, true},
+    /* quantity_arr */ no_keys(false, true),
     /* quantity */ table(k_quantity, 2),
     /* pagination */ table(k_pagination, 2),
     /* page */ table(k_page, 2),
-    /* items */ {nullptr, 0, 0, false, true},
+    /* items */ no_keys(false, true),
     /* customer_meter */ table(k_customer_meter, 9),
 };
 static_assert(std::size(tables) == static_cast<std::size_t>(fk::count_));
 
-// Finds `k` among a table's names: length first, then the bytes.
+// Equal bytes, in words that may overlap (keys are short; a call to memcmp
+// costs more than the comparison).
+template <class U>
+inline bool same_word(const char* a, const char* b) noexcept {
+    U x, y;
+    std::memcpy(&x, a, sizeof x);
+    std::memcpy(&y, b, sizeof y);
+    return x == y;
+}
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+    if (n >= 8) {
+        for (std::size_t i = 0; i + 8 < n; i += 8)
+            if (!same_word<std::uint64_t>(a + i, b + i)) return false;
+        return same_word<std::uint64_t>(a + n - 8, b + n - 8);
+    }
+    if (n >= 4) return same_word<std::uint32_t>(a, b) && same_word<std::uint32_t>(a + n - 4, b + n - 4);
+    if (n == 0) return true;
+    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+}
+inline bool same_key(sv_t name, std::string_view k) noexcept {
+    return name.size() == k.size() && same_bytes(name.data(), k.data(), k.size());
+}
+
 inline std::uint8_t find_key(const key_table& t, std::string_view k) noexcept {
-    const std::size_t n = k.size();
-    for (std::uint8_t i = 0; i < t.size; ++i)
-        if (t.names[i].size() == n && std::memcmp(t.names[i].data(), k.data(), n) == 0) return i;
-    return no_field;
+    const std::uint8_t id = t.slot[key_hash(k, t.seed)];
+    if (id == 0xff) return no_field;
+    return same_key(t.names[id], k) ? id : no_field;
 }
 
 // One JSON value as the handler sees it: a scalar, or the start of a container.
 enum class vk : std::uint8_t { null, boolean, int64, uint64, dbl, string, object, array };
 
 struct val {
+    explicit val(vk k) noexcept : kind(k) {}
     vk kind;
     bool b = false;
     std::int64_t i = 0;
@@ -160,21 +219,21 @@ inline const char* kind_name(const val& v) noexcept {
     }
     return "value";
 }
-inline const char* kind_name(vk k) noexcept {
-    val v{k};
-    return kind_name(v);
-}
+inline const char* kind_name(vk k) noexcept { return kind_name(val(k)); }
 
+// Trivial, so that the decoder's array of frames costs nothing to create;
+// push() sets every member.
 struct frame {
+    const key_table* table;
     fk kind;
-    std::uint8_t field = no_field; // current key (objects)
-    std::uint8_t catches = no_slot; // errors at or above this frame go to this slot
-    std::uint8_t flag = 0;         // per kind: email kind, structured metadata, ...
-    std::uint32_t seen = 0;        // required keys seen (bit i: names[i])
-    std::uint32_t aux = 0;         // per kind: filter depth, item kind, model kind
-    std::size_t index = 0;         // arrays: the current element
-    std::size_t count = 0;         // arrays: elements so far
-    void* target = nullptr;
+    std::uint8_t field;   // current key (objects)
+    std::uint8_t catches; // errors at or above this frame go to this slot
+    std::uint8_t flag;    // per kind: email kind, structured metadata, ...
+    std::uint32_t seen;   // required keys seen (bit i: names[i])
+    std::uint32_t aux;    // per kind: filter depth, item kind, model kind
+    std::size_t index;    // arrays: the current element
+    std::size_t count;    // arrays: elements so far
+    void* target;
 };
 
 class decoder {
@@ -191,6 +250,8 @@ public:
         for (auto& s : slots_) s.clear();
         raw_events_.clear();
         key_parts_ = str_parts_ = false;
+        body_size_ = 0;
+        std::memset(next_key_, 0xff, sizeof next_key_);
         num_.clear();
         frame& r = push(fk::root, target);
         r.aux = static_cast<std::uint32_t>(model);
@@ -202,6 +263,9 @@ public:
     // (-1 for a root event), filled once the document is complete.
     const std::vector<std::ptrdiff_t>& raw_events() const noexcept { return raw_events_; }
     void* root_target() const noexcept { return frames_[0].target; }
+    // The size of the whole body when known (0 otherwise): pages reserve
+    // their items from it instead of growing (and moving) them.
+    std::size_t body_size_ = 0;
 
     // -- frames ---------------------------------------------------------------
     frame& top() noexcept { return frames_[depth_ - 1]; }
@@ -211,8 +275,15 @@ public:
     frame& push(fk kind, void* target) {
         // The parser's max_depth (max_json_depth) bounds the nesting first.
         frame& f = frames_[depth_++];
-        f = frame{};
+        f.table = &tables[static_cast<std::size_t>(kind)];
         f.kind = kind;
+        f.field = no_field;
+        f.catches = no_slot;
+        f.flag = 0;
+        f.seen = 0;
+        f.aux = 0;
+        f.index = 0;
+        f.count = 0;
         f.target = target;
         pushed_ = true;
         return f;
@@ -227,7 +298,7 @@ public:
         for (std::size_t i = 1; i < depth_; ++i) {
             const frame& f = frames_[i];
             if (i + 1 == depth_ && !value) break;
-            const key_table& t = tables[static_cast<std::size_t>(f.kind)];
+            const key_table& t = *f.table;
             if (t.array) {
                 out += '[';
                 out += std::to_string(f.index);
@@ -305,7 +376,7 @@ public:
 
     // Checks the generic required keys of the top frame.
     bool check_required(const frame& f) {
-        const key_table& t = tables[static_cast<std::size_t>(f.kind)];
+        const key_table& t = *f.table;
         const std::uint32_t all = (1u << t.required) - 1;
         if ((f.seen & all) == all) return true;
         for (std::uint8_t i = 0; i < t.required; ++i)
@@ -368,8 +439,63 @@ public:
     }
     bool time(const val& v, timestamp& out) {
         if (v.kind != vk::string) return type_error("date-time string", v), false;
-        if (!detail::parse_timestamp(v.s, out)) return invalid_time(v.s), false;
+        if (!server_time(v.s, out) && !detail::parse_timestamp(v.s, out)) return invalid_time(v.s), false;
         return true;
+    }
+    // The form the server writes (`2026-11-02T10:00:00Z`, with 6 fraction
+    // digits or none) read directly, the day cached; false for anything else,
+    // which parse_timestamp() then decides.
+    bool server_time(std::string_view s, timestamp& out) noexcept {
+        const std::size_t n = s.size();
+        if (n != 20 && n != 27) return false;
+        const char* p = s.data();
+        if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[n - 1] != 'Z')
+            return false;
+        if (n == 27 && p[19] != '.') return false;
+        unsigned bad = 0;
+        const auto digit = [&](std::size_t i) noexcept {
+            const unsigned x = static_cast<unsigned>(static_cast<unsigned char>(p[i])) - '0';
+            bad |= x > 9;
+            return x;
+        };
+        const unsigned year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+        const unsigned month = digit(5) * 10 + digit(6), day = digit(8) * 10 + digit(9);
+        const unsigned hour = digit(11) * 10 + digit(12), minute = digit(14) * 10 + digit(15);
+        const unsigned second = digit(17) * 10 + digit(18);
+        unsigned micro = 0;
+        if (n == 27)
+            micro = digit(20) * 100000 + digit(21) * 10000 + digit(22) * 1000 + digit(23) * 100 + digit(24) * 10 +
+                    digit(25);
+        if (bad) return false;
+        if (hour > 23 || minute > 59 || second > 59) return false;
+        std::int64_t days;
+        const unsigned key = (year * 100 + month) * 100 + day;
+        day_entry& e = days_[key % std::size(days_)];
+        if (key == e.key) {
+            days = e.days;
+        } else {
+            if (year < 1 || month < 1 || month > 12 || day < 1 || day > month_days(year, month)) return false;
+            days = civil_days(year, month, day);
+            e.key = key;
+            e.days = days;
+        }
+        const std::int64_t us = (days * 86400 + hour * 3600 + minute * 60 + second) * 1000000 + micro;
+        out = timestamp(std::chrono::microseconds(us));
+        return true;
+    }
+    static unsigned month_days(unsigned y, unsigned m) noexcept {
+        static constexpr std::uint8_t days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        return m == 2 && leap ? 29u : days[m - 1];
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date.
+    static std::int64_t civil_days(unsigned y, unsigned m, unsigned d) noexcept {
+        const std::int64_t yy = static_cast<std::int64_t>(y) - (m <= 2);
+        const std::int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+        const std::int64_t yoe = yy - era * 400;
+        const std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+        const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
     }
     POLAR_COLD void invalid_time(std::string_view s) {
         std::string m = "invalid date-time ";
@@ -456,6 +582,12 @@ public:
 
     std::vector<std::ptrdiff_t> raw_events_;
 
+    // Key order: next_key_[kind][previous key] is the key that followed it
+    // last time (the server writes every object of a kind in one order), so
+    // most keys are matched by one comparison. 0xff: not known.
+    static constexpr std::size_t start_key = 31;
+    std::uint8_t next_key_[static_cast<std::size_t>(fk::count_)][32];
+
 private:
     frame frames_[max_frames];
     std::size_t depth_ = 0;
@@ -463,6 +595,12 @@ private:
     std::string what_;
     std::string slots_[slot_count];
     std::string* soft_ = nullptr;
+    // Dates read lately (yyyymmdd) and their day numbers.
+    struct day_entry {
+        unsigned key = ~0u;
+        std::int64_t days = 0;
+    };
+    day_entry days_[16];
 };
 
 } // namespace stream

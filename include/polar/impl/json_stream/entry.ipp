@@ -83,6 +83,7 @@ error_code decode_body(std::string_view body, T& out, std::string& what) noexcep
         bj::basic_parser<handler> p(parse_options());
         decoder& d = p.handler().d;
         start(d, out);
+        d.body_size_ = body.size();
         bj::error_code ec;
         const std::size_t n = p.write_some(false, body.data(), body.size(), ec);
         if (!ec && n < body.size()) {

@@ -30,6 +30,8 @@ void v_page_of(decoder& d, frame& f, const val& v) {
     case 0:
         if (v.kind != vk::array) return d.type_error("array", v);
         out.items.clear();
+        // The API sends at most 100 items; items take 300 bytes and more.
+        if (d.body_size_) out.items.reserve(std::min<std::size_t>(100, d.body_size_ / 256 + 1));
         d.raw_events_.clear(); // the last `items` counts
         begin(d, fk::items, &out.items).aux = f.aux;
         break;
@@ -139,23 +141,28 @@ inline void v_customer_meter(decoder& d, frame& f, const val& v) {
 
 // -- dispatch ----------------------------------------------------------------------------------
 
-inline void decoder::on_key(std::string_view k) {
+[[gnu::always_inline]] inline void decoder::on_key(std::string_view k) {
     frame& f = top();
-    const key_table& t = tables[static_cast<std::size_t>(f.kind)];
+    const key_table& t = *f.table;
     if (t.dynamic) {
         if (k.data() != key_.data()) key_.assign(k.data(), k.size());
         f.field = dynamic_field;
         return;
     }
     if (f.kind == fk::clause_item) return key_clause_item(*this, f, k);
-    const std::uint8_t id = find_key(t, k);
+    std::uint8_t& next = next_key_[static_cast<std::size_t>(f.kind)][f.field < start_key ? f.field : start_key];
+    std::uint8_t id = next;
+    if (id == 0xff || !same_key(t.names[id], k)) {
+        id = find_key(t, k);
+        next = id;
+    }
     f.field = id;
     if (id < t.required) f.seen |= 1u << id;
 }
 
 inline void decoder::on_value(const val& v) {
     frame& f = top();
-    if (tables[static_cast<std::size_t>(f.kind)].array) f.index = f.count++;
+    if (f.table->array) f.index = f.count++;
     switch (f.kind) {
     case fk::root: return v_root(*this, f, v);
     case fk::meter: return v_meter(*this, f, v);
@@ -204,7 +211,7 @@ inline void decoder::on_end() {
     case fk::quantity_arr: f.catches = no_slot; break;
     case fk::ingest_response: e_ingest_response(*this, f); break;
     default:
-        if (tables[static_cast<std::size_t>(f.kind)].required) check_required(f);
+        if (f.table->required) check_required(f);
         break;
     }
     if (depth_ == before) pop();

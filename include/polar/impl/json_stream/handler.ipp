@@ -31,6 +31,10 @@ struct handler {
 
     decoder d;
 
+    // User-provided: basic_parser value-initializes its handler, which
+    // would otherwise zero the decoder's frames (15 KB) on every decode.
+    handler() noexcept {}
+
     bool on_document_begin(bj::error_code&) { return true; }
     bool on_document_end(bj::error_code&) { return true; }
 
