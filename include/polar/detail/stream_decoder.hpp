@@ -34,7 +34,9 @@ namespace detail {
  * Errors: write_some() and finish() return errc::invalid_response with `what`
  * set once the document is known to be bad (invalid JSON at once; a value of
  * the wrong type when the document is complete, since invalid JSON later in
- * the body takes precedence, as in decode()). After an error the decoder
+ * the body takes precedence, as in decode()). Invalid JSON in a token that
+ * began in an earlier piece is reported at the offset where the last piece
+ * starts (decode() gives the token's start). After an error the decoder
  * ignores further input until the next start(). Nothing throws:
  * std::bad_alloc becomes errc::invalid_response.
  *
