@@ -63,6 +63,11 @@ public:
     POLAR_DECL void start(events_ingest_response& out);
     POLAR_DECL void start(event& out);
 
+    /// Says how long the body is (a Content-Length), after start(): a page
+    /// reserves its items and the kept text its bytes (up to 256 KiB) instead
+    /// of growing them. Only a hint: any length of input still decodes.
+    POLAR_DECL void expect(std::size_t body_size);
+
     /// Feeds the next bytes; more are to come.
     POLAR_DECL error_code write_some(std::string_view bytes, std::string& what);
     /// Ends the document (after the last write_some()).

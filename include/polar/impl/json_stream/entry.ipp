@@ -161,6 +161,11 @@ struct stream_decoder::impl {
         carry.clear();
     }
 
+    void expect(std::size_t n) {
+        parser.handler().d.body_size_ = n;
+        if (keep_text) text.reserve(std::min<std::size_t>(n, std::size_t(256) * 1024));
+    }
+
     POLAR_COLD error_code fail(std::string message, std::string& what) {
         failed = true;
         error = std::move(message);
@@ -243,6 +248,7 @@ POLAR_DECL void stream_decoder::start(customer_meter& out) { impl_->start(out); 
 POLAR_DECL void stream_decoder::start(meter_quantities& out) { impl_->start(out); }
 POLAR_DECL void stream_decoder::start(events_ingest_response& out) { impl_->start(out); }
 POLAR_DECL void stream_decoder::start(event& out) { impl_->start(out); }
+POLAR_DECL void stream_decoder::expect(std::size_t body_size) { impl_->expect(body_size); }
 POLAR_DECL error_code stream_decoder::write_some(std::string_view bytes, std::string& what) {
     return impl_->write_some(bytes, what);
 }
