@@ -160,7 +160,7 @@ done
 # -- 2. decode -----------------------------------------------------------------
 log "decode"
 on_client "$BIN/bench_decode" --runs "$RUNS" --seconds 0.3 |
-    awk '{printf "decode\t%s\t%s\t%s\t%s\n", $1, $3, $5, $7}' >>"$SAMPLES"
+    awk '{printf "decode\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $1, $3, $5, $7, $9, $11, $13}' >>"$SAMPLES"
 
 # -- 3. memory -----------------------------------------------------------------
 start_server slow --delay-ms 2000

@@ -1,24 +1,118 @@
 // Decodes arbitrary bytes as every type the client or a server decodes. The
 // first byte picks the type, the rest is the body. Whatever decodes must
 // encode to JSON that decodes again to the same encoding (a fixed point).
+// The decoder (built from the parser's events) must agree with the DOM
+// decoder it replaced (impl/json_dom/): the same outcome, message and model,
+// but for documents with duplicate keys (the DOM saw only the last one); and
+// stream_decoder fed the body in two pieces must agree with decode().
 #include "fuzz_check.hpp"
 
 #include <polar/detail/json_codec.hpp>
+#include <polar/detail/stream_decoder.hpp>
+#include <polar/impl/json_dom/events.ipp>
+
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace {
 
 using polar::detail::decode;
 using polar::detail::encode;
 
+// Finds duplicate keys in an object of a (valid) document.
+struct duplicates_handler {
+    static constexpr std::size_t max_object_size = std::size_t(-1);
+    static constexpr std::size_t max_array_size = std::size_t(-1);
+    static constexpr std::size_t max_key_size = std::size_t(-1);
+    static constexpr std::size_t max_string_size = std::size_t(-1);
+    using ec = boost::json::error_code;
+    using sv = boost::json::string_view;
+    std::vector<std::set<std::string>> objects;
+    std::string key;
+    bool found = false;
+    bool on_document_begin(ec&) { return true; }
+    bool on_document_end(ec&) { return true; }
+    bool on_object_begin(ec&) { return objects.emplace_back(), true; }
+    bool on_object_end(std::size_t, ec&) { return objects.pop_back(), true; }
+    bool on_array_begin(ec&) { return true; }
+    bool on_array_end(std::size_t, ec&) { return true; }
+    bool on_key_part(sv s, std::size_t, ec&) { return key.append(s.data(), s.size()), true; }
+    bool on_key(sv s, std::size_t, ec&) {
+        key.append(s.data(), s.size());
+        if (!objects.back().insert(key).second) found = true;
+        key.clear();
+        return true;
+    }
+    bool on_string_part(sv, std::size_t, ec&) { return true; }
+    bool on_string(sv, std::size_t, ec&) { return true; }
+    bool on_number_part(sv, ec&) { return true; }
+    bool on_int64(std::int64_t, sv, ec&) { return true; }
+    bool on_uint64(std::uint64_t, sv, ec&) { return true; }
+    bool on_double(double, sv, ec&) { return true; }
+    bool on_bool(bool, ec&) { return true; }
+    bool on_null(ec&) { return true; }
+    bool on_comment_part(sv, ec&) { return true; }
+    bool on_comment(sv, ec&) { return true; }
+};
+
+bool has_duplicate_keys(std::string_view body) {
+    boost::json::parse_options opt;
+    opt.max_depth = polar::detail::max_json_depth;
+    boost::json::basic_parser<duplicates_handler> p(opt);
+    boost::json::error_code ec;
+    p.write_some(false, body.data(), body.size(), ec);
+    return !ec && p.handler().found;
+}
+
+template <class T>
+void compare_with_dom(std::string_view body, polar::error_code ec, const std::string& what, const T& v) {
+    T old{};
+    std::string old_what;
+    const auto old_ec = polar::detail::json_decode_impl::dom::decode_dom(body, old, old_what);
+    if (old_ec == ec && old_what == what && (ec || encode(old) == encode(v))) return;
+    if (has_duplicate_keys(body)) return;
+    POLAR_FUZZ_CHECK(false, "the decoder and the DOM decoder disagree\n  input: %.*s\n  new: %s %s\n  old: %s %s",
+                     static_cast<int>(body.size()), body.data(), ec ? "error" : "ok", what.c_str(),
+                     old_ec ? "error" : "ok", old_what.c_str());
+}
+
+// Invalid JSON found in a token that began in an earlier piece is reported
+// at the piece's start, not the token's: only the kind of message must agree.
+bool same_message(const std::string& pieces, const std::string& whole) {
+    constexpr std::string_view invalid = "invalid JSON at offset ";
+    return pieces == whole || (pieces.starts_with(invalid) && whole.starts_with(invalid));
+}
+
+template <class T>
+void compare_pieces(std::string_view body, polar::error_code ec, const std::string& what, const T& v) {
+    if constexpr (requires(polar::detail::stream_decoder& d, T& t) { d.start(t); }) {
+        static polar::detail::stream_decoder dec;
+        const std::size_t cut = body.empty() ? 0 : static_cast<unsigned char>(body.back()) % (body.size() + 1);
+        T out{};
+        std::string w;
+        dec.start(out);
+        polar::error_code e = dec.write_some(body.substr(0, cut), w);
+        if (!e) e = dec.write_some(body.substr(cut), w);
+        if (!e) e = dec.finish(w);
+        POLAR_FUZZ_CHECK(bool(e) == bool(ec) && same_message(w, what) && (ec || encode(out) == encode(v)),
+                         "stream_decoder in two pieces (cut at %zu) disagrees with decode()\n  input: %.*s\n"
+                         "  pieces: %s\n  whole: %s",
+                         cut, static_cast<int>(body.size()), body.data(), w.c_str(), what.c_str());
+    }
+}
+
 template <class T>
 void round_trip(std::string_view body) {
     T v{};
     std::string what;
     const auto ec = decode(body, v, what);
+    compare_with_dom(body, ec, what, v);
+    compare_pieces(body, ec, what, v);
     if (ec) {
         POLAR_FUZZ_CHECK(!what.empty(), "a failed decode says why");
         return;
@@ -39,7 +133,9 @@ template <class T>
 void decode_only(std::string_view body) {
     T v{};
     std::string what;
-    if (decode(body, v, what)) return;
+    const auto ec = decode(body, v, what);
+    compare_with_dom(body, ec, what, v);
+    if (ec) return;
     (void)encode(v);
 }
 

@@ -4,12 +4,15 @@
 // then taken and interpreted as the client does (status, content type,
 // error bodies, Retry-After, decoding into the operation's result type).
 //
-// Input: byte 0 picks the result type and the body limit, byte 1 the read
-// chunk size (0: all at once), the rest is what the server sends.
+// Input: byte 0 picks the result type, the body limit and whether a 2xx JSON
+// body is decoded as it arrives (as the client does; then it must agree with
+// decode() of the whole body), byte 1 the read chunk size (0: all at once),
+// the rest is what the server sends.
 #include "fuzz_check.hpp"
 
 #include <polar/detail/json_codec.hpp>
 #include <polar/detail/response.hpp>
+#include <polar/detail/stream_decoder.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
@@ -32,8 +35,45 @@ polar::error_code decode_as(std::string_view body, void* out, std::string& what)
     return polar::detail::decode(body, *static_cast<T*>(out), what);
 }
 
+// Decodes a 2xx JSON body as it arrives, as the client does.
 template <class T>
-void interpret(const received_response& r) {
+struct sink final : polar::detail::body_sink {
+    polar::detail::stream_decoder dec;
+    T value{};
+    polar::error_code ec;
+    std::string what;
+    void start(std::uint64_t length) override {
+        ec = {};
+        what.clear();
+        dec.start(value);
+        if (length) dec.expect(static_cast<std::size_t>(length));
+    }
+    void put(std::string_view bytes) override {
+        if (!ec) ec = dec.write_some(bytes, what);
+    }
+    void finish() override {
+        if (!ec) ec = dec.finish(what);
+    }
+    polar::error_code result(std::string& w) override {
+        w = what;
+        return ec;
+    }
+};
+
+template <class T>
+void interpret(const received_response& r, const sink<T>* streamed) {
+    if (streamed && r.streamed && r.body.size() < polar::detail::max_kept_body) {
+        // The whole body was kept too: decoding it whole agrees.
+        T whole{};
+        std::string what;
+        const auto ec = polar::detail::decode(r.body, whole, what);
+        constexpr std::string_view invalid = "invalid JSON at offset ";
+        POLAR_FUZZ_CHECK(bool(ec) == bool(r.decode_ec) &&
+                             (what == r.decode_what || (what.starts_with(invalid) && r.decode_what.starts_with(invalid))) &&
+                             (ec || polar::detail::encode(whole) == polar::detail::encode(streamed->value)),
+                         "streamed decoding disagrees with decode()\n  streamed: %s\n  whole: %s",
+                         r.decode_what.c_str(), what.c_str());
+    }
     T value{};
     polar::diagnostics diag;
     diag.message = r.message;
@@ -49,13 +89,31 @@ void interpret(const received_response& r) {
     (void)diag.summary();
 }
 
+template <class T>
+void read_and_interpret(const std::uint8_t* data, std::size_t size, std::uint8_t selector, std::size_t chunk);
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 2) return 0;
-    static asio::io_context ioc;
     const std::uint8_t selector = data[0];
     const std::size_t chunk = data[1];
+    switch (selector & 0x07) {
+    case 0: read_and_interpret<polar::meter>(data, size, selector, chunk); break;
+    case 1: read_and_interpret<polar::page<polar::meter>>(data, size, selector, chunk); break;
+    case 2: read_and_interpret<polar::page<polar::event>>(data, size, selector, chunk); break;
+    case 3: read_and_interpret<polar::meter_quantities>(data, size, selector, chunk); break;
+    default: read_and_interpret<polar::events_ingest_response>(data, size, selector, chunk); break;
+    }
+    return 0;
+}
+
+namespace {
+
+// Bit 0x40 of the selector streams 2xx JSON bodies to a sink, as the client does.
+template <class T>
+void read_and_interpret(const std::uint8_t* data, std::size_t size, std::uint8_t selector, std::size_t chunk) {
+    static asio::io_context ioc;
     // The client's default limit, or a small one to reach body_too_large.
     const std::size_t max_body = selector & 0x80 ? 512 : std::size_t(16) << 20;
 
@@ -65,6 +123,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     polar::detail::response_parser parser;
     polar::detail::limit_response_parser(parser, max_body);
+    sink<T> streaming;
+    if (selector & 0x40) parser.get().body().sink = &streaming;
     beast::flat_buffer buffer;
     polar::error_code read_ec;
     bool done = false;
@@ -80,15 +140,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     polar::detail::take_response(read_ec, parser, max_body, r);
     if (r.ec) {
         POLAR_FUZZ_CHECK(r.status == 0 && r.body.empty(), "a failed read produced a response");
-        return 0;
+        return;
     }
     POLAR_FUZZ_CHECK(r.body.size() <= max_body, "body of %zu bytes over the limit", r.body.size());
-    switch (selector & 0x07) {
-    case 0: interpret<polar::meter>(r); break;
-    case 1: interpret<polar::page<polar::meter>>(r); break;
-    case 2: interpret<polar::page<polar::event>>(r); break;
-    case 3: interpret<polar::meter_quantities>(r); break;
-    default: interpret<polar::events_ingest_response>(r); break;
-    }
-    return 0;
+    interpret<T>(r, selector & 0x40 ? &streaming : nullptr);
 }
+
+} // namespace

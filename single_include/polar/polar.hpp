@@ -3304,7 +3304,10 @@ inline constexpr std::size_t max_filter_depth = 100;
 // bodies decode as before. Metadata values: a number with a fraction or
 // exponent (or an integer beyond int64) is a double; filter clause values
 // stay string | integer | boolean. Doubles are exact (the shortest text of
-// a double decodes to that double). Events: see polar::event.
+// a double decodes to that double). Events: see polar::event. Duplicate
+// keys: every occurrence is checked and the last one wins. The models are
+// built from the parser's events, without a DOM (impl/json_stream/);
+// stream_decoder (stream_decoder.hpp) does the same with the body in pieces.
 
 POLAR_DECL error_code decode(std::string_view body, meter& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, page<meter>& out, std::string& what);
@@ -3388,17 +3391,125 @@ POLAR_DECL error_code encode(const event_create& v, std::string& out, std::strin
 #ifndef POLAR_IMPL_JSON_CODEC_IPP
 #define POLAR_IMPL_JSON_CODEC_IPP
 
-// The JSON codec's implementation: decoding (Boost.JSON DOM) and encoding
-// (direct string writing).
-// ---- begin <polar/impl/json_decode.ipp> ----
-#ifndef POLAR_IMPL_JSON_DECODE_IPP
-#define POLAR_IMPL_JSON_DECODE_IPP
+// The JSON codec's implementation: decoding (the models built from the
+// parser's events, impl/json_stream/) and encoding (direct string writing).
+// ---- begin <polar/impl/json_stream/entry.ipp> ----
+#ifndef POLAR_IMPL_JSON_STREAM_ENTRY_IPP
+#define POLAR_IMPL_JSON_STREAM_ENTRY_IPP
 
-// Decoding: parse into a Boost.JSON DOM allocated from a monotonic resource
-// (a stack buffer for small bodies, one block sized from the body for large
-// ones), then walk the DOM once, moving straight into the models. Errors
-// carry their path, built only on the failure path: each level appends its
-// segment while the failure propagates up.
+// The entry points of decoding: decode() of a whole body (one write to the
+// parser, so error offsets and raw texts come straight from the body) and
+// stream_decoder (pieces as they arrive). Both build the models from the
+// parser's events (impl/json_stream/); error bodies keep their small DOM
+// (impl/json_error_body.ipp).
+
+// #include <polar/detail/json_codec.hpp>: inlined above
+// ---- begin <polar/detail/stream_decoder.hpp> ----
+//
+// polar-cpp: incremental decoding of the models (the body fed as it arrives).
+//
+// This header declares only; Boost.JSON is included by the implementation
+// (impl/json_stream/entry.ipp).
+//
+#ifndef POLAR_DETAIL_STREAM_DECODER_HPP
+#define POLAR_DETAIL_STREAM_DECODER_HPP
+
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
+// #include <polar/models/customer_meter.hpp>: inlined above
+// #include <polar/models/event.hpp>: inlined above
+// #include <polar/models/meter.hpp>: inlined above
+// #include <polar/models/meter_quantities.hpp>: inlined above
+// #include <polar/models/page.hpp>: inlined above
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace polar {
+namespace detail {
+
+/**
+ * @brief Decodes a model from JSON fed in pieces, without building a DOM.
+ *
+ * @details start() chooses the model and resets it; write_some() takes the
+ * next bytes of the document (a piece may end anywhere, even inside a token);
+ * finish() says the document is complete. The models are built as the bytes
+ * arrive, with the rules, limits and messages of decode() (json_codec.hpp):
+ * the outcome and `out` are the same as decode() of the concatenated pieces.
+ *
+ * Errors: write_some() and finish() return errc::invalid_response with `what`
+ * set once the document is known to be bad (invalid JSON at once; a value of
+ * the wrong type when the document is complete, since invalid JSON later in
+ * the body takes precedence, as in decode()). Invalid JSON in a token that
+ * began in an earlier piece is reported at the offset where the last piece
+ * starts (decode() gives the token's start). After an error the decoder
+ * ignores further input until the next start(). Nothing throws:
+ * std::bad_alloc becomes errc::invalid_response.
+ *
+ * Memory: the decoder holds the models, a frame per open JSON container and
+ * the current token; for `event` and `page<event>` it also keeps the bytes
+ * fed so far, to give system events their `raw_json`.
+ *
+ * Lifetimes: `out` must outlive the decode (until finish() or the next
+ * start()). Not thread safe; reusable (start() again).
+ */
+class stream_decoder {
+public:
+    POLAR_DECL stream_decoder();
+    POLAR_DECL ~stream_decoder();
+    stream_decoder(const stream_decoder&) = delete;
+    stream_decoder& operator=(const stream_decoder&) = delete;
+
+    POLAR_DECL void start(meter& out);
+    POLAR_DECL void start(page<meter>& out);
+    POLAR_DECL void start(page<event>& out);
+    POLAR_DECL void start(page<customer_meter>& out);
+    POLAR_DECL void start(customer_meter& out);
+    POLAR_DECL void start(meter_quantities& out);
+    POLAR_DECL void start(events_ingest_response& out);
+    POLAR_DECL void start(event& out);
+
+    /// Says how long the body is (a Content-Length), after start(): a page
+    /// reserves its items and the kept text its bytes (up to 256 KiB) instead
+    /// of growing them. Only a hint: any length of input still decodes.
+    POLAR_DECL void expect(std::size_t body_size);
+
+    /// Feeds the next bytes; more are to come.
+    POLAR_DECL error_code write_some(std::string_view bytes, std::string& what);
+    /// Ends the document (after the last write_some()).
+    POLAR_DECL error_code finish(std::string& what);
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace detail
+} // namespace polar
+
+#ifdef POLAR_HEADER_ONLY
+// #include <polar/impl/json_stream/entry.ipp>: inlined above
+#endif
+
+#endif
+// ---- end <polar/detail/stream_decoder.hpp> ----
+// ---- begin <polar/impl/json_error_body.ipp> ----
+#ifndef POLAR_IMPL_JSON_ERROR_BODY_IPP
+#define POLAR_IMPL_JSON_ERROR_BODY_IPP
+
+// Error bodies (4xx/5xx) are small and read best-effort, so they keep the
+// DOM (json_dom/document.ipp), then pick the fields.
+
+// ---- begin <polar/impl/json_dom/document.ipp> ----
+#ifndef POLAR_IMPL_JSON_DOM_DOCUMENT_IPP
+#define POLAR_IMPL_JSON_DOM_DOCUMENT_IPP
+
+// A JSON document as a Boost.JSON DOM allocated from a monotonic resource
+// (a stack buffer for small bodies, the thread's dom_arena for larger ones),
+// with exact doubles. Used for error bodies and by the DOM reference decoder
+// (json_dom/events.ipp) that tests compare the streaming decoder with.
 
 // ---- begin <polar/detail/dom_arena.hpp> ----
 #ifndef POLAR_DETAIL_DOM_ARENA_HPP
@@ -3492,6 +3603,15 @@ private:
 
 #endif
 // ---- end <polar/detail/json_source.hpp> ----
+// ---- begin <polar/impl/json_decode_common.ipp> ----
+#ifndef POLAR_IMPL_JSON_DECODE_COMMON_IPP
+#define POLAR_IMPL_JSON_DECODE_COMMON_IPP
+
+// What every decoding path shares: quoting values in error messages,
+// locating a value's text in the body (the raw text of system events), the
+// description of a parse failure and the exact conversion of long doubles.
+
+// #include <polar/detail/json_codec.hpp>: inlined above
 // ---- begin <polar/impl/json_utf8.ipp> ----
 #ifndef POLAR_IMPL_JSON_UTF8_IPP
 #define POLAR_IMPL_JSON_UTF8_IPP
@@ -3555,46 +3675,22 @@ inline std::size_t first_invalid(std::string_view s) noexcept {
 #endif
 // ---- end <polar/impl/json_utf8.ipp> ----
 
-#include <boost/json/basic_parser_impl.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-#include <boost/json/value_stack.hpp>
+#include <boost/json/error.hpp>
 
 #include <charconv>
-#include <cmath>
-#include <cstdint>
+#include <cstddef>
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#include <exception>
-#include <new>
-#include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace polar {
 namespace detail {
 namespace json_decode_impl {
-
-namespace bj = boost::json;
-
-inline const char* kind_name(const bj::value& v) noexcept {
-    switch (v.kind()) {
-    case bj::kind::null: return "null";
-    case bj::kind::bool_: return "boolean";
-    case bj::kind::int64:
-    case bj::kind::uint64:
-    case bj::kind::double_: return "number";
-    case bj::kind::string: return "string";
-    case bj::kind::array: return "array";
-    case bj::kind::object: return "object";
-    }
-    return "value";
-}
-
-inline std::string_view sv(const bj::string& s) noexcept { return {s.data(), s.size()}; }
 
 // Appends `s` to `out` quoted, shortened and with control characters
 // escaped: it goes into an error message, not into JSON.
@@ -3715,6 +3811,43 @@ inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
     return i;
 }
 
+// True when the raw text of a key (between its quotes) says `want`, an
+// ASCII name: escapes (`\u0069tems`) are decoded as the parser does.
+inline bool key_is(std::string_view raw, std::string_view want) noexcept {
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < raw.size(); ++i, ++j) {
+        unsigned c = static_cast<unsigned char>(raw[i]);
+        if (c == '\\' && i + 1 < raw.size()) {
+            const char e = raw[++i];
+            if (e == 'u') {
+                if (i + 4 >= raw.size()) return false;
+                unsigned u = 0;
+                for (int k = 1; k <= 4; ++k) {
+                    const char h = raw[i + k];
+                    u <<= 4;
+                    if (h >= '0' && h <= '9') u |= static_cast<unsigned>(h - '0');
+                    else if (h >= 'a' && h <= 'f') u |= static_cast<unsigned>(h - 'a' + 10);
+                    else if (h >= 'A' && h <= 'F') u |= static_cast<unsigned>(h - 'A' + 10);
+                    else return false;
+                }
+                i += 4;
+                c = u; // beyond ASCII never matches an ASCII name
+            } else {
+                switch (e) {
+                case 'b': c = '\b'; break;
+                case 'f': c = '\f'; break;
+                case 'n': c = '\n'; break;
+                case 'r': c = '\r'; break;
+                case 't': c = '\t'; break;
+                default: c = static_cast<unsigned char>(e); break; // " \\ /
+                }
+            }
+        }
+        if (j >= want.size() || c != static_cast<unsigned char>(want[j])) return false;
+    }
+    return j == want.size();
+}
+
 // The spans of the items of the root object's `items` array (the last
 // `items` key wins, as in the DOM), in one pass over the text; false when
 // the text has another shape.
@@ -3726,11 +3859,11 @@ inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& o
         if (s[i] != '"') return false;
         const std::size_t key_end = skip_string(s, i);
         if (key_end == npos) return false;
-        const std::string_view key = s.substr(i + 1, key_end - i - 2);
+        const bool is_items = key_is(s.substr(i + 1, key_end - i - 2), "items");
         i = skip_ws(s, key_end);
         if (i >= s.size() || s[i] != ':') return false;
         i = skip_ws(s, i + 1);
-        if (key == "items" && i < s.size() && s[i] == '[') {
+        if (is_items && i < s.size() && s[i] == '[') {
             found = true;
             out.clear();
             for (i = skip_ws(s, i + 1); i < s.size() && s[i] != ']';) {
@@ -3743,7 +3876,7 @@ inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& o
             if (i >= s.size()) return false;
             ++i; // ']'
         } else {
-            if (key == "items") found = false;
+            if (is_items) found = false;
             i = skip_value(s, i);
             if (i == npos) return false;
         }
@@ -3755,991 +3888,13 @@ inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& o
 
 } // namespace text
 
-class reader {
-public:
-    // -- failure reporting --------------------------------------------------
-    // Out of line: the walk over a valid document touches none of this code.
-    POLAR_COLD bool fail(const char* message) {
-        msg_ = message;
-        return false;
-    }
-    POLAR_COLD bool fail(std::string&& message) {
-        msg_ = std::move(message);
-        return false;
-    }
-    POLAR_COLD bool type_error(const char* expected, const bj::value& v) {
-        std::string m = "expected ";
-        m += expected;
-        m += ", got ";
-        m += kind_name(v);
-        return fail(std::move(m));
-    }
-    POLAR_COLD bool at_key(std::string_view key) {
-        path_.push_back({false, 0, std::string(key)});
-        return false;
-    }
-    POLAR_COLD bool at_index(std::size_t i) {
-        path_.push_back({true, i, {}});
-        return false;
-    }
-    POLAR_COLD bool missing(std::string_view key) {
-        at_key(key);
-        return fail("missing required field");
-    }
-    POLAR_COLD std::string what() const {
-        std::string out;
-        for (auto it = path_.rbegin(); it != path_.rend(); ++it) {
-            if (it->index) {
-                out += '[';
-                out += std::to_string(it->i);
-                out += ']';
-            } else {
-                if (!out.empty()) out += '.';
-                out += it->key;
-            }
-        }
-        if (!out.empty()) out += ": ";
-        out += msg_;
-        return out;
-    }
-
-    // -- primitives -----------------------------------------------------------
-    const bj::object* object(const bj::value& v) {
-        const bj::object* o = v.if_object();
-        if (!o) type_error("object", v);
-        return o;
-    }
-    const bj::array* array(const bj::value& v) {
-        const bj::array* a = v.if_array();
-        if (!a) type_error("array", v);
-        return a;
-    }
-    bool str(const bj::value& v, std::string& out) {
-        const bj::string* s = v.if_string();
-        if (!s) return type_error("string", v);
-        out.assign(s->data(), s->size());
-        return true;
-    }
-    bool opt_str(const bj::value& v, std::optional<std::string>& out) {
-        if (v.is_null()) {
-            out.reset();
-            return true;
-        }
-        const bj::string* s = v.if_string();
-        if (!s) return type_error("string or null", v);
-        out.emplace(s->data(), s->size());
-        return true;
-    }
-    bool i64(const bj::value& v, std::int64_t& out) {
-        switch (v.kind()) {
-        case bj::kind::int64: out = v.get_int64(); return true;
-        case bj::kind::uint64: return fail("integer out of range (exceeds int64)");
-        case bj::kind::double_:
-            return fail("expected integer, got non-integral number (or an integer out of the int64 range)");
-        default: return type_error("integer", v);
-        }
-    }
-    bool number(const bj::value& v, double& out) {
-        switch (v.kind()) {
-        case bj::kind::int64: out = static_cast<double>(v.get_int64()); return true;
-        case bj::kind::uint64: out = static_cast<double>(v.get_uint64()); return true;
-        case bj::kind::double_:
-            out = v.get_double();
-            if (!std::isfinite(out)) return not_finite();
-            return true;
-        default: return type_error("number", v);
-        }
-    }
-    bool boolean(const bj::value& v, bool& out) {
-        if (!v.is_bool()) return type_error("boolean", v);
-        out = v.get_bool();
-        return true;
-    }
-    bool time(const bj::value& v, timestamp& out) {
-        const bj::string* s = v.if_string();
-        if (!s) return type_error("date-time string", v);
-        if (!detail::parse_timestamp(sv(*s), out)) return invalid_time(sv(*s));
-        return true;
-    }
-    POLAR_COLD bool invalid_time(std::string_view s) {
-        std::string m = "invalid date-time ";
-        append_quoted_excerpt(m, s);
-        return fail(std::move(m));
-    }
-    bool opt_time(const bj::value& v, std::optional<timestamp>& out) {
-        if (v.is_null()) {
-            out.reset();
-            return true;
-        }
-        if (!v.is_string()) return type_error("date-time string or null", v);
-        timestamp t;
-        if (!time(v, t)) return false;
-        out = t;
-        return true;
-    }
-    template <class E>
-    bool enumeration(const bj::value& v, open_enum<E>& out) {
-        const bj::string* s = v.if_string();
-        if (!s) return type_error("string", v);
-        E e;
-        if (enum_from_wire(sv(*s), e)) out = e;
-        else out = open_enum<E>::from_wire(sv(*s));
-        return true;
-    }
-    // A metadata value: string | integer | boolean | double. Integers beyond
-    // int64 become doubles; numbers beyond the double range are rejected.
-    bool scalar(const bj::value& v, metadata_value& out) {
-        switch (v.kind()) {
-        case bj::kind::string: {
-            const bj::string& s = v.get_string();
-            out.emplace<0>(s.data(), s.size());
-            return true;
-        }
-        case bj::kind::int64: out.emplace<1>(v.get_int64()); return true;
-        case bj::kind::bool_: out.emplace<2>(v.get_bool()); return true;
-        case bj::kind::uint64: out.emplace<3>(static_cast<double>(v.get_uint64())); return true;
-        case bj::kind::double_:
-            if (!std::isfinite(v.get_double())) return not_finite();
-            out.emplace<3>(v.get_double());
-            return true;
-        default: return type_error("string, integer or boolean", v);
-        }
-    }
-    POLAR_COLD bool not_finite() { return fail("number out of range (beyond the range of a double)"); }
-    // A filter clause value: string | integer | boolean (never a float).
-    bool filter_scalar(const bj::value& v, filter_value& out) {
-        switch (v.kind()) {
-        case bj::kind::string: {
-            const bj::string& s = v.get_string();
-            out.emplace<0>(s.data(), s.size());
-            return true;
-        }
-        case bj::kind::int64: out.emplace<1>(v.get_int64()); return true;
-        case bj::kind::bool_: out.emplace<2>(v.get_bool()); return true;
-        case bj::kind::uint64: return fail("integer out of range (exceeds int64)");
-        case bj::kind::double_:
-            return fail("expected string, integer or boolean, got non-integral number "
-                        "(or an integer out of the int64 range)");
-        default: return type_error("string, integer or boolean", v);
-        }
-    }
-    bool meta(const bj::value& v, metadata& out) {
-        const bj::object* o = object(v);
-        if (!o) return false;
-        out.clear();
-        for (const auto& kv : *o) {
-            auto it = out.try_emplace(out.end(), std::string(kv.key()));
-            if (!scalar(kv.value(), it->second)) return at_key(kv.key());
-        }
-        return true;
-    }
-    bool opt_i64(const bj::value& v, std::optional<std::int64_t>& out) {
-        if (v.is_null()) {
-            out.reset();
-            return true;
-        }
-        if (!v.is_int64() && !v.is_uint64() && !v.is_double()) return type_error("integer or null", v);
-        return i64(v, out.emplace());
-    }
-
-    // -- raw text of events (system and unknown-source events only) -----------
-    void set_body(std::string_view body) noexcept { body_ = body; }
-    // Set by read_page before each item; -1 outside pages.
-    void set_item(std::ptrdiff_t i) noexcept { item_ = i; }
-    // The text of `v`, the value being read: the item of a page or the root.
-    POLAR_COLD std::string raw_text(const bj::value& v) {
-        if (item_ < 0) {
-            // The root: the body without surrounding whitespace.
-            const std::size_t b = text::skip_ws(body_, 0);
-            std::size_t e = body_.size();
-            while (e > b && (body_[e - 1] == ' ' || body_[e - 1] == '\t' || body_[e - 1] == '\n' || body_[e - 1] == '\r'))
-                --e;
-            if (b < e && body_[b] == '{') return std::string(body_.substr(b, e - b));
-        } else {
-            if (!spans_scanned_) {
-                spans_scanned_ = true;
-                if (!text::page_item_spans(body_, item_spans_)) item_spans_.clear();
-            }
-            const auto i = static_cast<std::size_t>(item_);
-            if (i < item_spans_.size() && !item_spans_[i].empty() && item_spans_[i][0] == '{')
-                return std::string(item_spans_[i]);
-        }
-        return bj::serialize(v);
-    }
-
-private:
-    struct segment {
-        bool index;
-        std::size_t i;
-        std::string key;
-    };
-    std::string msg_;
-    std::vector<segment> path_; // innermost first
-    std::string_view body_;
-    std::ptrdiff_t item_ = -1;
-    bool spans_scanned_ = false;
-    std::vector<std::string_view> item_spans_; // the text of each item of a page
-};
-
-// Bit i set in `seen` for each required field names[i] found.
-template <std::size_t N>
-bool check_required(reader& r, unsigned seen, const std::string_view (&names)[N]) {
-    static_assert(N <= 32);
-    for (std::size_t i = 0; i < N; ++i)
-        if (!(seen & (1u << i))) return r.missing(names[i]);
-    return true;
-}
-
-// -- filters ----------------------------------------------------------------
-
-inline bool read_clause(reader& r, const bj::object& o, filter_clause& out) {
-    static constexpr std::string_view required[] = {"property", "operator", "value"};
-    unsigned seen = 0;
-    for (const auto& kv : o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "property") {
-            if (!r.str(x, out.property)) return r.at_key(k);
-            seen |= 1u;
-        } else if (k == "operator") {
-            if (!r.enumeration(x, out.op)) return r.at_key(k);
-            seen |= 2u;
-        } else if (k == "value") {
-            if (!r.filter_scalar(x, out.value)) return r.at_key(k);
-            seen |= 4u;
-        }
-    }
-    return check_required(r, seen, required);
-}
-
 POLAR_COLD inline std::string filter_too_deep_message() {
     return "filter nested too deeply (more than " + std::to_string(max_filter_depth) + " levels)";
 }
 
-// A Filter object; recursion is bounded by max_filter_depth (and the parser's
-// max_json_depth), so hostile input cannot exhaust the stack.
-inline bool read_filter(reader& r, const bj::value& v, filter& out, std::size_t depth) {
-    if (depth > max_filter_depth) return r.fail(filter_too_deep_message());
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"conjunction", "clauses"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "conjunction") {
-            if (!r.enumeration(x, out.conjunction)) return r.at_key(k);
-            seen |= 1u;
-        } else if (k == "clauses") {
-            const bj::array* a = r.array(x);
-            if (!a) return r.at_key(k);
-            out.clauses.clear();
-            out.clauses.reserve(a->size());
-            for (std::size_t i = 0; i < a->size(); ++i) {
-                const bj::value& item = (*a)[i];
-                const bj::object* io = r.object(item);
-                if (!io) return r.at_index(i), r.at_key(k);
-                // FilterClause | Filter: a nested filter is recognised by its keys.
-                bool nested = false;
-                for (const auto& ikv : *io) {
-                    const std::string_view ik = ikv.key();
-                    if (ik == "clauses" || ik == "conjunction") {
-                        nested = true;
-                        break;
-                    }
-                }
-                filter_node& node = out.clauses.emplace_back(); // an empty clause
-                if (nested) {
-                    if (!read_filter(r, item, node.value.emplace<1>(), depth + 1)) return r.at_index(i), r.at_key(k);
-                } else {
-                    if (!read_clause(r, *io, *std::get_if<0>(&node.value))) return r.at_index(i), r.at_key(k);
-                }
-            }
-            seen |= 2u;
-        }
-    }
-    return check_required(r, seen, required);
-}
-
-// -- aggregation -------------------------------------------------------------
-
-inline bool read_aggregation(reader& r, const bj::value& v, aggregation& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    const bj::value* func = o->if_contains("func");
-    if (!func) return r.missing("func");
-    open_enum<aggregation_function> f;
-    if (!r.enumeration(*func, f)) return r.at_key("func");
-    const bj::value* prop = o->if_contains("property");
-    std::string property;
-    if (f == aggregation_function::count) {
-        // The API ignores extra keys of CountAggregation.
-    } else if (f.is_unknown()) {
-        // Keep what we can of a function from a newer API version.
-        if (prop && prop->is_string()) property.assign(prop->get_string().data(), prop->get_string().size());
-    } else {
-        if (!prop) return r.missing("property");
-        if (!r.str(*prop, property)) return r.at_key("property");
-    }
-    out = aggregation(std::move(f), std::move(property));
-    return true;
-}
-
-// -- meters --------------------------------------------------------------------
-
-inline bool read_meter(reader& r, const bj::value& v, meter& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"id", "created_at", "metadata", "name",
-                                                    "filter", "aggregation", "organization_id"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "id") {
-            if (!r.str(x, out.id)) return r.at_key(k);
-            seen |= 1u << 0;
-        } else if (k == "created_at") {
-            if (!r.time(x, out.created_at)) return r.at_key(k);
-            seen |= 1u << 1;
-        } else if (k == "modified_at") {
-            if (!r.opt_time(x, out.modified_at)) return r.at_key(k);
-        } else if (k == "metadata") {
-            if (!r.meta(x, out.metadata)) return r.at_key(k);
-            seen |= 1u << 2;
-        } else if (k == "name") {
-            if (!r.str(x, out.name)) return r.at_key(k);
-            seen |= 1u << 3;
-        } else if (k == "filter") {
-            if (!read_filter(r, x, out.filter, 1)) return r.at_key(k);
-            seen |= 1u << 4;
-        } else if (k == "aggregation") {
-            if (!read_aggregation(r, x, out.aggregation)) return r.at_key(k);
-            seen |= 1u << 5;
-        } else if (k == "organization_id") {
-            if (!r.str(x, out.organization_id)) return r.at_key(k);
-            seen |= 1u << 6;
-        } else if (k == "unit") {
-            // Absent (2025-03) or null: the default, `scalar`.
-            if (x.is_null()) out.unit = meter_unit::scalar;
-            else if (!r.enumeration(x, out.unit)) return r.at_key(k);
-        } else if (k == "custom_label") {
-            if (!r.opt_str(x, out.custom_label)) return r.at_key(k);
-        } else if (k == "custom_multiplier") {
-            if (!r.opt_i64(x, out.custom_multiplier)) return r.at_key(k);
-        } else if (k == "archived_at") {
-            if (!r.opt_time(x, out.archived_at)) return r.at_key(k);
-        }
-    }
-    return check_required(r, seen, required);
-}
-
-inline bool read_meter_create(reader& r, const bj::value& v, meter_create& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"name", "filter", "aggregation"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "name") {
-            if (!r.str(x, out.name)) return r.at_key(k);
-            seen |= 1u << 0;
-        } else if (k == "filter") {
-            if (!read_filter(r, x, out.filter, 1)) return r.at_key(k);
-            seen |= 1u << 1;
-        } else if (k == "aggregation") {
-            if (!read_aggregation(r, x, out.aggregation)) return r.at_key(k);
-            seen |= 1u << 2;
-        } else if (k == "metadata") {
-            if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
-        } else if (k == "organization_id") {
-            if (!r.opt_str(x, out.organization_id)) return r.at_key(k);
-        } else if (k == "unit") {
-            if (x.is_null()) out.unit.reset();
-            else if (!r.enumeration(x, out.unit.emplace())) return r.at_key(k);
-        } else if (k == "custom_label") {
-            if (!r.opt_str(x, out.custom_label)) return r.at_key(k);
-        } else if (k == "custom_multiplier") {
-            if (!r.opt_i64(x, out.custom_multiplier)) return r.at_key(k);
-        }
-    }
-    return check_required(r, seen, required);
-}
-
-inline bool read_meter_update(reader& r, const bj::value& v, meter_update& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "name") {
-            if (!r.str(x, out.name.emplace())) return r.at_key(k);
-        } else if (k == "filter") {
-            if (x.is_null()) {
-                out.filter.set_null();
-            } else {
-                filter f;
-                if (!read_filter(r, x, f, 1)) return r.at_key(k);
-                out.filter.set(std::move(f));
-            }
-        } else if (k == "aggregation") {
-            if (x.is_null()) {
-                out.aggregation.set_null();
-            } else {
-                aggregation a;
-                if (!read_aggregation(r, x, a)) return r.at_key(k);
-                out.aggregation.set(std::move(a));
-            }
-        } else if (k == "metadata") {
-            if (!r.meta(x, out.metadata.emplace())) return r.at_key(k);
-        } else if (k == "unit") {
-            if (x.is_null()) {
-                out.unit.set_null();
-            } else {
-                open_enum<meter_unit> u;
-                if (!r.enumeration(x, u)) return r.at_key(k);
-                out.unit.set(std::move(u));
-            }
-        } else if (k == "custom_label") {
-            if (x.is_null()) {
-                out.custom_label.set_null();
-            } else {
-                std::string label;
-                if (!r.str(x, label)) return r.at_key(k);
-                out.custom_label.set(std::move(label));
-            }
-        } else if (k == "custom_multiplier") {
-            if (x.is_null()) {
-                out.custom_multiplier.set_null();
-            } else {
-                std::int64_t m = 0;
-                if (!r.i64(x, m)) return r.at_key(k);
-                out.custom_multiplier.set(m);
-            }
-        } else if (k == "is_archived") {
-            // null means "unchanged", like absent.
-            if (x.is_null()) out.is_archived.reset();
-            else if (!r.boolean(x, out.is_archived.emplace())) return r.at_key(k);
-        }
-    }
-    return true;
-}
-
-// -- customers and events ------------------------------------------------------
-
-inline bool read_address(reader& r, const bj::value& v, address& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"country"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "country") {
-            if (!r.str(x, out.country)) return r.at_key(k);
-            seen |= 1u;
-        } else if (k == "line1") {
-            if (!r.opt_str(x, out.line1)) return r.at_key(k);
-        } else if (k == "line2") {
-            if (!r.opt_str(x, out.line2)) return r.at_key(k);
-        } else if (k == "postal_code") {
-            if (!r.opt_str(x, out.postal_code)) return r.at_key(k);
-        } else if (k == "city") {
-            if (!r.opt_str(x, out.city)) return r.at_key(k);
-        } else if (k == "state") {
-            if (!r.opt_str(x, out.state)) return r.at_key(k);
-        }
-    }
-    return check_required(r, seen, required);
-}
-
-// `[value, format]` or null.
-inline bool read_tax_id(reader& r, const bj::value& v, std::optional<tax_id>& out) {
-    if (v.is_null()) {
-        out.reset();
-        return true;
-    }
-    const bj::array* a = v.if_array();
-    if (!a) return r.type_error("[value, format] array or null", v);
-    if (a->size() != 2) return r.fail("expected a [value, format] array of 2 items, got " + std::to_string(a->size()));
-    tax_id& t = out.emplace();
-    if (!r.str((*a)[0], t.value)) return r.at_index(0);
-    if (!r.enumeration((*a)[1], t.format)) return r.at_index(1);
-    return true;
-}
-
-inline bool read_customer(reader& r, const bj::value& v, customer& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    // `email` is checked after the loop: whether it may be null or absent
-    // depends on `type`, which may come later.
-    static constexpr std::string_view required[] = {"id", "created_at", "metadata",
-                                                    "email_verified", "organization_id", "avatar_url"};
-    unsigned seen = 0;
-    const bj::value* email = nullptr;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "id") {
-            if (!r.str(x, out.id)) return r.at_key(k);
-            seen |= 1u << 0;
-        } else if (k == "created_at") {
-            if (!r.time(x, out.created_at)) return r.at_key(k);
-            seen |= 1u << 1;
-        } else if (k == "modified_at") {
-            if (!r.opt_time(x, out.modified_at)) return r.at_key(k);
-        } else if (k == "metadata") {
-            if (!r.meta(x, out.metadata)) return r.at_key(k);
-            seen |= 1u << 2;
-        } else if (k == "external_id") {
-            if (!r.opt_str(x, out.external_id)) return r.at_key(k);
-        } else if (k == "email") {
-            email = &x;
-        } else if (k == "email_verified") {
-            if (!r.boolean(x, out.email_verified)) return r.at_key(k);
-            seen |= 1u << 3;
-        } else if (k == "name") {
-            if (!r.opt_str(x, out.name)) return r.at_key(k);
-        } else if (k == "billing_address") {
-            if (x.is_null()) out.billing_address.reset();
-            else if (!read_address(r, x, out.billing_address.emplace())) return r.at_key(k);
-        } else if (k == "tax_id") {
-            if (!read_tax_id(r, x, out.tax_id)) return r.at_key(k);
-        } else if (k == "organization_id") {
-            if (!r.str(x, out.organization_id)) return r.at_key(k);
-            seen |= 1u << 4;
-        } else if (k == "deleted_at") {
-            if (!r.opt_time(x, out.deleted_at)) return r.at_key(k);
-        } else if (k == "avatar_url") {
-            // The dated API sends null for customers without an avatar.
-            if (x.is_null()) out.avatar_url.clear();
-            else if (!x.is_string()) return r.type_error("string or null", x), r.at_key(k);
-            else if (!r.str(x, out.avatar_url)) return r.at_key(k);
-            seen |= 1u << 5;
-        } else if (k == "type") {
-            if (!r.enumeration(x, out.type)) return r.at_key(k);
-        } else if (k == "billing_name") {
-            if (!r.opt_str(x, out.billing_name)) return r.at_key(k);
-        } else if (k == "locale") {
-            if (!r.opt_str(x, out.locale)) return r.at_key(k);
-        } else if (k == "default_payment_method_id") {
-            if (!r.opt_str(x, out.default_payment_method_id)) return r.at_key(k);
-        } else if (k == "first_user_event_at") {
-            if (!r.opt_time(x, out.first_user_event_at)) return r.at_key(k);
-        }
-    }
-    if (!check_required(r, seen, required)) return false;
-    // Individuals (also 2025-03 customers, which have no type) must have an
-    // email; teams and unknown types may have none.
-    if (out.type == customer_type::individual) {
-        if (!email) return r.missing("email");
-        if (!r.str(*email, out.email)) return r.at_key("email");
-    } else if (email && !email->is_null()) {
-        if (!email->is_string()) return r.type_error("string or null", *email), r.at_key("email");
-        if (!r.str(*email, out.email)) return r.at_key("email");
-    } else {
-        out.email.clear();
-    }
-    return true;
-}
-
-// LLMMetadata (`_llm`).
-inline bool read_llm(reader& r, const bj::value& v, llm_metadata& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"vendor", "model", "input_tokens", "output_tokens",
-                                                    "total_tokens"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "vendor") {
-            if (!r.str(x, out.vendor)) return r.at_key(k);
-            seen |= 1u << 0;
-        } else if (k == "model") {
-            if (!r.str(x, out.model)) return r.at_key(k);
-            seen |= 1u << 1;
-        } else if (k == "input_tokens") {
-            if (!r.i64(x, out.input_tokens)) return r.at_key(k);
-            seen |= 1u << 2;
-        } else if (k == "output_tokens") {
-            if (!r.i64(x, out.output_tokens)) return r.at_key(k);
-            seen |= 1u << 3;
-        } else if (k == "total_tokens") {
-            if (!r.i64(x, out.total_tokens)) return r.at_key(k);
-            seen |= 1u << 4;
-        } else if (k == "prompt") {
-            if (!r.opt_str(x, out.prompt)) return r.at_key(k);
-        } else if (k == "response") {
-            if (!r.opt_str(x, out.response)) return r.at_key(k);
-        } else if (k == "cached_input_tokens") {
-            if (!r.opt_i64(x, out.cached_input_tokens)) return r.at_key(k);
-        }
-    }
-    return check_required(r, seen, required);
-}
-
-// A decimal sent as a number: its shortest text in fixed notation.
-POLAR_COLD inline void decimal_text(const bj::value& v, std::string& out) {
-    char buf[400];
-    std::to_chars_result res{};
-    if (v.is_int64()) res = std::to_chars(buf, buf + sizeof buf, v.get_int64());
-    else if (v.is_uint64()) res = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
-    else res = std::to_chars(buf, buf + sizeof buf, v.get_double(), std::chars_format::fixed);
-    out.assign(buf, res.ec == std::errc() ? static_cast<std::size_t>(res.ptr - buf) : 0);
-}
-
-// CostMetadata (`_cost`): `amount` as a string or a number.
-inline bool read_cost(reader& r, const bj::value& v, cost_metadata& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"amount", "currency"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "amount") {
-            if (x.is_string()) {
-                r.str(x, out.amount);
-            } else if (x.is_int64() || x.is_uint64() || x.is_double()) {
-                if (x.is_double() && !std::isfinite(x.get_double())) return r.not_finite(), r.at_key(k);
-                decimal_text(x, out.amount);
-            } else {
-                return r.type_error("decimal string or number", x), r.at_key(k);
-            }
-            seen |= 1u << 0;
-        } else if (k == "currency") {
-            if (!r.str(x, out.currency)) return r.at_key(k);
-            seen |= 1u << 1;
-        }
-    }
-    return check_required(r, seen, required);
-}
-
-// EventMetadataOutput of a user event: scalars, plus `_llm` and `_cost`
-// objects. A 2025-03 event may hold scalars under those keys: kept as
-// metadata. Other non-scalar values under `_` keys (reserved for Polar's
-// structured metadata) are skipped, so a structure added later does not
-// break decoding.
-inline bool read_user_event_metadata(reader& r, const bj::value& v, event& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    out.metadata.clear();
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (!k.empty() && k[0] == '_' && !x.is_string() && !x.is_number() && !x.is_bool()) {
-            if (k == "_llm" && x.is_object()) {
-                if (!read_llm(r, x, out.llm.emplace())) return r.at_key(k);
-            } else if (k == "_cost" && x.is_object()) {
-                if (!read_cost(r, x, out.cost.emplace())) return r.at_key(k);
-            }
-            continue;
-        }
-        auto it = out.metadata.try_emplace(out.metadata.end(), std::string(k));
-        if (!r.scalar(x, it->second)) return r.at_key(k);
-    }
-    return true;
-}
-
-// The metadata of a system event (or of an unknown source): its typed
-// object is kept whole in raw_json; `metadata` gets the top-level scalars.
-inline bool read_other_event_metadata(reader& r, const bj::value& v, event& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    out.metadata.clear();
-    for (const auto& kv : *o) {
-        const bj::value& x = kv.value();
-        if (x.is_string() || x.is_int64() || x.is_bool() || x.is_uint64() ||
-            (x.is_double() && std::isfinite(x.get_double()))) {
-            auto it = out.metadata.try_emplace(out.metadata.end(), std::string(kv.key()));
-            r.scalar(x, it->second);
-        }
-    }
-    return true;
-}
-
-// Event = SystemEvent | UserEvent, discriminated by `source`, then (system)
-// by `name`. The common fields are read for every event; `metadata` once
-// `source` is known (keys come in any order).
-inline bool read_event(reader& r, const bj::value& v, event& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"id", "timestamp", "name", "source",
-                                                    "organization_id", "metadata"};
-    unsigned seen = 0;
-    const bj::value* metadata = nullptr;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "id") {
-            if (!r.str(x, out.id)) return r.at_key(k);
-            seen |= 1u << 0;
-        } else if (k == "timestamp") {
-            if (!r.time(x, out.timestamp)) return r.at_key(k);
-            seen |= 1u << 1;
-        } else if (k == "name") {
-            if (!r.str(x, out.name)) return r.at_key(k);
-            seen |= 1u << 2;
-        } else if (k == "source") {
-            if (!r.enumeration(x, out.source)) return r.at_key(k);
-            seen |= 1u << 3;
-        } else if (k == "organization_id") {
-            if (!r.str(x, out.organization_id)) return r.at_key(k);
-            seen |= 1u << 4;
-        } else if (k == "metadata") {
-            metadata = &x;
-            seen |= 1u << 5;
-        } else if (k == "customer_id") {
-            if (!r.opt_str(x, out.customer_id)) return r.at_key(k);
-        } else if (k == "external_customer_id") {
-            if (!r.opt_str(x, out.external_customer_id)) return r.at_key(k);
-        } else if (k == "customer") {
-            if (x.is_null()) out.customer.reset();
-            else if (!read_customer(r, x, out.customer.emplace())) return r.at_key(k);
-        } else if (k == "label") {
-            if (!r.str(x, out.label)) return r.at_key(k);
-        } else if (k == "child_count") {
-            if (!r.i64(x, out.child_count)) return r.at_key(k);
-        } else if (k == "parent_id") {
-            if (!r.opt_str(x, out.parent_id)) return r.at_key(k);
-        } else if (k == "member_id") {
-            if (!r.opt_str(x, out.member_id)) return r.at_key(k);
-        } else if (k == "external_member_id") {
-            if (!r.opt_str(x, out.external_member_id)) return r.at_key(k);
-        }
-    }
-    if (!check_required(r, seen, required)) return false;
-    if (out.source == event_source::user) {
-        if (!read_user_event_metadata(r, *metadata, out)) return r.at_key("metadata");
-    } else {
-        if (!read_other_event_metadata(r, *metadata, out)) return r.at_key("metadata");
-        out.raw_json = r.raw_text(v);
-    }
-    return true;
-}
-
-// EventMetadataInput: scalars, plus `_llm` and `_cost` objects, which go to
-// event_create::llm and ::cost (the map is left unset when they were all it
-// held, as the encoder writes them for an unset map).
-inline bool read_event_create_metadata(reader& r, const bj::value& v, event_create& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    metadata& md = out.metadata.emplace();
-    bool structured = false;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "_llm" && x.is_object()) {
-            if (!read_llm(r, x, out.llm.emplace())) return r.at_key(k);
-            structured = true;
-        } else if (k == "_cost" && x.is_object()) {
-            if (!read_cost(r, x, out.cost.emplace())) return r.at_key(k);
-            structured = true;
-        } else {
-            auto it = md.try_emplace(md.end(), std::string(k));
-            if (!r.scalar(x, it->second)) return r.at_key(k);
-        }
-    }
-    if (structured && md.empty()) out.metadata.reset();
-    return true;
-}
-
-inline bool read_event_create(reader& r, const bj::value& v, event_create& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"name"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "name") {
-            if (!r.str(x, out.name)) return r.at_key(k);
-            seen |= 1u;
-        } else if (k == "customer_id") {
-            if (!r.str(x, out.customer_id.emplace())) return r.at_key(k);
-        } else if (k == "external_customer_id") {
-            if (!r.str(x, out.external_customer_id.emplace())) return r.at_key(k);
-        } else if (k == "timestamp") {
-            if (!r.time(x, out.timestamp.emplace())) return r.at_key(k);
-        } else if (k == "metadata") {
-            if (!read_event_create_metadata(r, x, out)) return r.at_key(k);
-        } else if (k == "organization_id") {
-            if (!r.opt_str(x, out.organization_id)) return r.at_key(k);
-        } else if (k == "external_id") {
-            if (!r.opt_str(x, out.external_id)) return r.at_key(k);
-        } else if (k == "parent_id") {
-            if (!r.opt_str(x, out.parent_id)) return r.at_key(k);
-        } else if (k == "member_id") {
-            if (!r.opt_str(x, out.member_id)) return r.at_key(k);
-        } else if (k == "external_member_id") {
-            if (!r.opt_str(x, out.external_member_id)) return r.at_key(k);
-        }
-    }
-    if (!check_required(r, seen, required)) return false;
-    if (!out.customer_id && !out.external_customer_id)
-        return r.fail("missing required field: customer_id or external_customer_id");
-    return true;
-}
-
-inline bool read_events_ingest(reader& r, const bj::value& v, events_ingest& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    const bj::value* events = o->if_contains("events");
-    if (!events) return r.missing("events");
-    const bj::array* a = r.array(*events);
-    if (!a) return r.at_key("events");
-    out.events.clear();
-    out.events.reserve(a->size());
-    for (std::size_t i = 0; i < a->size(); ++i)
-        if (!read_event_create(r, (*a)[i], out.events.emplace_back())) return r.at_index(i), r.at_key("events");
-    return true;
-}
-
-inline bool read_ingest_response(reader& r, const bj::value& v, events_ingest_response& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    const bj::value* n = o->if_contains("inserted");
-    if (!n) return r.missing("inserted");
-    if (!r.i64(*n, out.inserted)) return r.at_key("inserted");
-    // Dated API only; 0 when absent.
-    if (const bj::value* d = o->if_contains("duplicates"))
-        if (!r.i64(*d, out.duplicates)) return r.at_key("duplicates");
-    return true;
-}
-
-// -- quantities and pages ------------------------------------------------------------
-
-inline bool read_quantities(reader& r, const bj::value& v, meter_quantities& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    // Dated API only.
-    if (const bj::value* t = o->if_contains("total"))
-        if (!r.number(*t, out.total.emplace())) return r.at_key("total");
-    const bj::value* q = o->if_contains("quantities");
-    if (!q) return r.missing("quantities");
-    const bj::array* a = r.array(*q);
-    if (!a) return r.at_key("quantities");
-    out.quantities.clear();
-    out.quantities.reserve(a->size());
-    static constexpr std::string_view required[] = {"timestamp", "quantity"};
-    for (std::size_t i = 0; i < a->size(); ++i) {
-        const bj::object* io = r.object((*a)[i]);
-        if (!io) return r.at_index(i), r.at_key("quantities");
-        meter_quantity& mq = out.quantities.emplace_back();
-        unsigned seen = 0;
-        for (const auto& kv : *io) {
-            const std::string_view k = kv.key();
-            if (k == "timestamp") {
-                if (!r.time(kv.value(), mq.timestamp)) return r.at_key(k), r.at_index(i), r.at_key("quantities");
-                seen |= 1u;
-            } else if (k == "quantity") {
-                if (!r.number(kv.value(), mq.quantity)) return r.at_key(k), r.at_index(i), r.at_key("quantities");
-                seen |= 2u;
-            }
-        }
-        if (!check_required(r, seen, required)) return r.at_index(i), r.at_key("quantities");
-    }
-    return true;
-}
-
-inline bool read_pagination(reader& r, const bj::value& v, pagination& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"total_count", "max_page"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        if (k == "total_count") {
-            if (!r.i64(kv.value(), out.total_count)) return r.at_key(k);
-            seen |= 1u;
-        } else if (k == "max_page") {
-            if (!r.i64(kv.value(), out.max_page)) return r.at_key(k);
-            seen |= 2u;
-        }
-    }
-    return check_required(r, seen, required);
-}
-
-template <class T, class ReadItem>
-bool read_page(reader& r, const bj::value& v, page<T>& out, ReadItem read_item) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"items", "pagination"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        if (k == "items") {
-            const bj::array* a = r.array(kv.value());
-            if (!a) return r.at_key(k);
-            out.items.clear();
-            out.items.reserve(a->size());
-            for (std::size_t i = 0; i < a->size(); ++i) {
-                r.set_item(static_cast<std::ptrdiff_t>(i));
-                if (!read_item(r, (*a)[i], out.items.emplace_back())) return r.at_index(i), r.at_key(k);
-            }
-            r.set_item(-1);
-            seen |= 1u;
-        } else if (k == "pagination") {
-            if (!read_pagination(r, kv.value(), out.pagination)) return r.at_key(k);
-            seen |= 2u;
-        }
-    }
-    return check_required(r, seen, required);
-}
-
-// -- customer meters ----------------------------------------------------------------
-
-inline bool read_customer_meter(reader& r, const bj::value& v, customer_meter& out) {
-    const bj::object* o = r.object(v);
-    if (!o) return false;
-    static constexpr std::string_view required[] = {"id",          "created_at",     "customer_id",
-                                                    "meter_id",    "consumed_units", "credited_units",
-                                                    "balance",     "customer",       "meter"};
-    unsigned seen = 0;
-    for (const auto& kv : *o) {
-        const std::string_view k = kv.key();
-        const bj::value& x = kv.value();
-        if (k == "id") {
-            if (!r.str(x, out.id)) return r.at_key(k);
-            seen |= 1u << 0;
-        } else if (k == "created_at") {
-            if (!r.time(x, out.created_at)) return r.at_key(k);
-            seen |= 1u << 1;
-        } else if (k == "modified_at") {
-            if (!r.opt_time(x, out.modified_at)) return r.at_key(k);
-        } else if (k == "customer_id") {
-            if (!r.str(x, out.customer_id)) return r.at_key(k);
-            seen |= 1u << 2;
-        } else if (k == "meter_id") {
-            if (!r.str(x, out.meter_id)) return r.at_key(k);
-            seen |= 1u << 3;
-        } else if (k == "consumed_units") {
-            if (!r.number(x, out.consumed_units)) return r.at_key(k);
-            seen |= 1u << 4;
-        } else if (k == "credited_units") {
-            if (!r.i64(x, out.credited_units)) return r.at_key(k);
-            seen |= 1u << 5;
-        } else if (k == "balance") {
-            if (!r.number(x, out.balance)) return r.at_key(k);
-            seen |= 1u << 6;
-        } else if (k == "customer") {
-            if (!read_customer(r, x, out.customer)) return r.at_key(k);
-            seen |= 1u << 7;
-        } else if (k == "meter") {
-            if (!read_meter(r, x, out.meter)) return r.at_key(k);
-            seen |= 1u << 8;
-        }
-    }
-    return check_required(r, seen, required);
-}
-
-// -- the document ----------------------------------------------------------------
-
 // Describes a parse failure: the offset and Boost.JSON's reason, or the
 // offset of invalid UTF-8 (Boost.JSON reports that as a plain syntax error).
-POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::size_t consumed, const bj::error_code& ec) {
+POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::size_t consumed, const boost::json::error_code& ec) {
     std::string out;
     if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
         return body.empty() ? "empty body" : "empty body (whitespace only)";
@@ -4759,6 +3914,7 @@ POLAR_COLD inline std::string describe_parse_error(std::string_view body, std::s
 // that 0.30000000000000004 would not decode to the double it was written
 // from. Those few numbers are converted again from their text.
 inline double exact_double(double d, std::string_view text) noexcept {
+    if (text.size() <= 15) return d; // at most 15 digits
     std::size_t digits = 0;
     for (char c : text) {
         if (c >= '0' && c <= '9') ++digits;
@@ -4769,6 +3925,30 @@ inline double exact_double(double d, std::string_view text) noexcept {
     const auto r = std::from_chars(text.data(), text.data() + text.size(), exact);
     return r.ec == std::errc() && r.ptr == text.data() + text.size() ? exact : d;
 }
+
+
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/json_decode_common.ipp> ----
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_stack.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+
+namespace bj = boost::json;
 
 // What boost::json::parser does (basic_parser + value_stack), with exact
 // doubles (above).
@@ -4897,128 +4077,18 @@ bool with_document(std::string_view body, std::string& what, Fn&& fn) {
     return fn(root);
 }
 
-template <class T, class Read>
-error_code decode_root(std::string_view body, T& out, std::string& what, Read read) noexcept {
-    try {
-        what.clear();
-        bool ok = with_document(body, what, [&](const bj::value& root) {
-            reader r;
-            r.set_body(body);
-            if (read(r, root, out)) return true;
-            what = r.what();
-            return false;
-        });
-        if (ok) return {};
-    } catch (const std::bad_alloc&) {
-        try { what = "out of memory while decoding the response"; } catch (...) {}
-    } catch (const std::exception& e) {
-        try { what = std::string("decoding failed: ") + e.what(); } catch (...) {}
-    } catch (...) {
-        try { what = "decoding failed"; } catch (...) {}
-    }
-    return make_error_code(errc::invalid_response);
-}
 
 } // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
 
-POLAR_DECL error_code decode(std::string_view body, meter& out, std::string& what) {
-    out = meter();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_meter);
-}
+#endif
+// ---- end <polar/impl/json_dom/document.ipp> ----
 
-POLAR_DECL error_code decode(std::string_view body, page<meter>& out, std::string& what) {
-    out.items.clear();
-    out.pagination = {};
-    return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, page<meter>& p) {
-        return json_decode_impl::read_page(r, v, p, json_decode_impl::read_meter);
-    });
-}
+#include <string>
 
-POLAR_DECL error_code decode(std::string_view body, page<event>& out, std::string& what) {
-    out.items.clear();
-    out.pagination = {};
-    return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, page<event>& p) {
-        return json_decode_impl::read_page(r, v, p, json_decode_impl::read_event);
-    });
-}
-
-POLAR_DECL error_code decode(std::string_view body, page<customer_meter>& out, std::string& what) {
-    out.items.clear();
-    out.pagination = {};
-    return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, page<customer_meter>& p) {
-        return json_decode_impl::read_page(r, v, p, json_decode_impl::read_customer_meter);
-    });
-}
-
-POLAR_DECL error_code decode(std::string_view body, customer_meter& out, std::string& what) {
-    out = customer_meter();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_customer_meter);
-}
-
-POLAR_DECL error_code decode(std::string_view body, meter_quantities& out, std::string& what) {
-    out = meter_quantities();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_quantities);
-}
-
-POLAR_DECL error_code decode(std::string_view body, events_ingest_response& out, std::string& what) {
-    out = events_ingest_response();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_ingest_response);
-}
-
-POLAR_DECL error_code decode(std::string_view body, event& out, std::string& what) {
-    out = event();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_event);
-}
-
-POLAR_DECL error_code decode(std::string_view body, customer& out, std::string& what) {
-    out = customer();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_customer);
-}
-
-POLAR_DECL error_code decode(std::string_view body, address& out, std::string& what) {
-    out = address();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_address);
-}
-
-POLAR_DECL error_code decode(std::string_view body, filter& out, std::string& what) {
-    out = filter();
-    return json_decode_impl::decode_root(body, out, what, [](auto& r, const auto& v, filter& f) {
-        return json_decode_impl::read_filter(r, v, f, 1);
-    });
-}
-
-POLAR_DECL error_code decode(std::string_view body, aggregation& out, std::string& what) {
-    out = aggregation();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_aggregation);
-}
-
-POLAR_DECL error_code decode(std::string_view body, pagination& out, std::string& what) {
-    out = pagination();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_pagination);
-}
-
-POLAR_DECL error_code decode(std::string_view body, meter_create& out, std::string& what) {
-    out = meter_create();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_meter_create);
-}
-
-POLAR_DECL error_code decode(std::string_view body, meter_update& out, std::string& what) {
-    out = meter_update();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_meter_update);
-}
-
-POLAR_DECL error_code decode(std::string_view body, event_create& out, std::string& what) {
-    out = event_create();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_event_create);
-}
-
-POLAR_DECL error_code decode(std::string_view body, events_ingest& out, std::string& what) {
-    out = events_ingest();
-    return json_decode_impl::decode_root(body, out, what, json_decode_impl::read_events_ingest);
-}
-
-// -- error bodies --------------------------------------------------------------------
-
+namespace polar {
+namespace detail {
 namespace json_decode_impl {
 
 inline void read_validation_error(const bj::object& o, validation_error& out) {
@@ -5044,6 +4114,7 @@ inline void read_validation_error(const bj::object& o, validation_error& out) {
     if (const bj::value* input = o.if_contains("input")) out.input = bj::serialize(*input);
     if (const bj::value* ctx = o.if_contains("ctx")) out.ctx = bj::serialize(*ctx);
 }
+
 
 } // namespace json_decode_impl
 
@@ -5081,7 +4152,1883 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_decode.ipp> ----
+// ---- end <polar/impl/json_error_body.ipp> ----
+// ---- begin <polar/impl/json_stream/handler.ipp> ----
+#ifndef POLAR_IMPL_JSON_STREAM_HANDLER_IPP
+#define POLAR_IMPL_JSON_STREAM_HANDLER_IPP
+
+// The boost::json::basic_parser handler of the streaming decoder: turns the
+// parser's events into values, keys and ends for the decoder (fields_*.ipp).
+// Keys and strings split across writes (or by escapes) are gathered in
+// scratch strings; most arrive whole and are used in place. Numbers get the
+// exactness fix of the DOM path (exact_double). Inside a skipped container
+// (and after a failure) every event only counts depth.
+
+// ---- begin <polar/impl/json_stream/fields_list.ipp> ----
+#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_LIST_IPP
+#define POLAR_IMPL_JSON_STREAM_FIELDS_LIST_IPP
+
+// The streaming decoder's fields of pages, quantities, customer meters and
+// ingestion responses, and the dispatch of keys, values and ends on the top
+// frame's kind. Quantities keep the errors of their series until the object
+// ends (`total` was checked first), an ingest response those of `duplicates`
+// (after `inserted`).
+
+// ---- begin <polar/impl/json_stream/fields_event.ipp> ----
+#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_EVENT_IPP
+#define POLAR_IMPL_JSON_STREAM_FIELDS_EVENT_IPP
+
+// The streaming decoder's fields of customers and events.
+//
+// An event's metadata may come before its `source`, so it is read in a form
+// that serves both outcomes: scalars go to the map (which is the same for
+// user and system events), `_llm` / `_cost` objects are read, and what only
+// a user event rejects (nulls, nested values, numbers beyond a double) goes
+// to a slot. When the event ends, a user event raises that error, any other
+// drops `llm` / `cost` and asks for its raw text (filled in when the
+// document is complete). A customer's `email` is checked when the object
+// ends, once its `type` is known; a tax id's size before its items.
+
+// ---- begin <polar/impl/json_stream/fields_meter.ipp> ----
+#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_METER_IPP
+#define POLAR_IMPL_JSON_STREAM_FIELDS_METER_IPP
+
+// The streaming decoder's fields of meters and their parts: filters (a
+// clause item is decoded as a clause until a `conjunction` or `clauses` key
+// shows it is a nested filter), aggregations (checked when the object ends:
+// `func` decides whether `property` is required), metadata maps, and the
+// meter create and update bodies. v_*: a value for the frame's current key;
+// e_*: the frame's object ends.
+
+// ---- begin <polar/impl/json_stream/core.ipp> ----
+#ifndef POLAR_IMPL_JSON_STREAM_CORE_IPP
+#define POLAR_IMPL_JSON_STREAM_CORE_IPP
+
+// The streaming decoder's state: a stack of frames, one per open JSON
+// container, each knowing which model it fills (its kind), which field the
+// next value goes to (the key seen last, matched against the kind's key
+// table without allocating) and which required fields were seen. Values
+// arrive as `val` (a scalar, or the start of an object or array) and are
+// dispatched on the top frame's kind (fields_*.ipp); a container nobody
+// wants is skipped by counting its depth.
+//
+// Errors mirror the DOM reader's: "path: message", the path built from the
+// frames only when something fails. A failure does not stop the parser:
+// invalid JSON later in the body must still win, as it did when the whole
+// document was parsed first. Where the DOM reader checked a value after
+// later keys (event metadata, the size of a tax id, quantities, an ingest
+// response's duplicates, a filter clause that may turn out to be a nested
+// filter) the error is kept in a slot and raised when the object ends.
+// Date-times in the server's form are read by server_time.ipp.
+
+// #include <polar/impl/json_decode_common.ipp>: inlined above
+// ---- begin <polar/impl/json_stream/server_time.ipp> ----
+#ifndef POLAR_IMPL_JSON_STREAM_SERVER_TIME_IPP
+#define POLAR_IMPL_JSON_STREAM_SERVER_TIME_IPP
+
+// Date-times in the form the server writes them, read straight from the
+// token: most of a quantities body is its timestamps. Anything else goes to
+// detail::parse_timestamp(), which accepts the whole grammar.
+
+// #include <polar/detail/datetime.hpp>: inlined above
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <string_view>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+class server_times {
+public:
+    // The form the server writes (`2026-11-02T10:00:00Z`, with 6 fraction
+    // digits or none) read directly, the day cached; false for anything else,
+    // which parse_timestamp() then decides.
+    bool read(std::string_view s, timestamp& out) noexcept {
+        const std::size_t n = s.size();
+        if (n != 20 && n != 27) return false;
+        const char* p = s.data();
+        if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[n - 1] != 'Z')
+            return false;
+        if (n == 27 && p[19] != '.') return false;
+        unsigned bad = 0;
+        const auto digit = [&](std::size_t i) noexcept {
+            const unsigned x = static_cast<unsigned>(static_cast<unsigned char>(p[i])) - '0';
+            bad |= x > 9;
+            return x;
+        };
+        const unsigned year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+        const unsigned month = digit(5) * 10 + digit(6), day = digit(8) * 10 + digit(9);
+        const unsigned hour = digit(11) * 10 + digit(12), minute = digit(14) * 10 + digit(15);
+        const unsigned second = digit(17) * 10 + digit(18);
+        unsigned micro = 0;
+        if (n == 27)
+            micro = digit(20) * 100000 + digit(21) * 10000 + digit(22) * 1000 + digit(23) * 100 + digit(24) * 10 +
+                    digit(25);
+        if (bad) return false;
+        if (hour > 23 || minute > 59 || second > 59) return false;
+        std::int64_t days;
+        const unsigned key = (year * 100 + month) * 100 + day;
+        entry& e = cache_[key % std::size(cache_)];
+        if (key == e.key) {
+            days = e.days;
+        } else {
+            if (year < 1 || month < 1 || month > 12 || day < 1 || day > month_days(year, month)) return false;
+            days = civil_days(year, month, day);
+            e.key = key;
+            e.days = days;
+        }
+        const std::int64_t us = (days * 86400 + hour * 3600 + minute * 60 + second) * 1000000 + micro;
+        out = timestamp(std::chrono::microseconds(us));
+        return true;
+    }
+    static unsigned month_days(unsigned y, unsigned m) noexcept {
+        static constexpr std::uint8_t days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        return m == 2 && leap ? 29u : days[m - 1];
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date.
+    static std::int64_t civil_days(unsigned y, unsigned m, unsigned d) noexcept {
+        const std::int64_t yy = static_cast<std::int64_t>(y) - (m <= 2);
+        const std::int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+        const std::int64_t yoe = yy - era * 400;
+        const std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+        const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+    }
+
+private:
+    // Dates read lately (yyyymmdd) and their day numbers.
+    struct entry {
+        unsigned key = ~0u;
+        std::int64_t days = 0;
+    };
+    entry cache_[16];
+};
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/json_stream/server_time.ipp> ----
+
+#include <boost/json/basic_parser.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+// What a frame fills.
+enum class fk : std::uint8_t {
+    root, meter, meter_create, meter_update, filter, clauses, clause_item, aggregation, metadata,
+    address, tax_id, customer, llm, cost, event, event_meta, event_create, create_meta,
+    events_ingest, events_arr, ingest_response, quantities, quantity_arr, quantity, pagination,
+    page, items, customer_meter, count_
+};
+
+// Slots for errors raised late (see the top comment).
+enum slot : std::uint8_t { no_slot, clause_slot, event_user_slot, event_any_slot, quantities_slot, tax_slot, dup_slot, slot_count };
+
+constexpr std::uint8_t no_field = 0xff;
+constexpr std::uint8_t dynamic_field = 0xfe; // the key is in decoder::key_
+
+// Key tables: the required keys first, in the order the DOM reader checked them.
+using sv_t = std::string_view;
+inline constexpr sv_t k_meter[] = {"id", "created_at", "metadata", "name", "filter", "aggregation", "organization_id",
+                                   "modified_at", "unit", "custom_label", "custom_multiplier", "archived_at"};
+inline constexpr sv_t k_meter_create[] = {"name", "filter", "aggregation", "metadata", "organization_id", "unit",
+                                          "custom_label", "custom_multiplier"};
+inline constexpr sv_t k_meter_update[] = {"name", "filter", "aggregation", "metadata", "unit", "custom_label",
+                                          "custom_multiplier", "is_archived"};
+inline constexpr sv_t k_filter[] = {"conjunction", "clauses"};
+inline constexpr sv_t k_clause[] = {"property", "operator", "value", "conjunction", "clauses"};
+inline constexpr sv_t k_aggregation[] = {"func", "property"};
+inline constexpr sv_t k_address[] = {"country", "line1", "line2", "postal_code", "city", "state"};
+inline constexpr sv_t k_customer[] = {"id", "created_at", "metadata", "email_verified", "organization_id",
+                                      "avatar_url", "modified_at", "external_id", "email", "name",
+                                      "billing_address", "tax_id", "deleted_at", "type", "billing_name",
+                                      "locale", "default_payment_method_id", "first_user_event_at"};
+inline constexpr sv_t k_llm[] = {"vendor", "model", "input_tokens", "output_tokens", "total_tokens",
+                                 "prompt", "response", "cached_input_tokens"};
+inline constexpr sv_t k_cost[] = {"amount", "currency"};
+inline constexpr sv_t k_event[] = {"id", "timestamp", "name", "source", "organization_id", "metadata",
+                                   "customer_id", "external_customer_id", "customer", "label", "child_count",
+                                   "parent_id", "member_id", "external_member_id"};
+inline constexpr sv_t k_event_create[] = {"name", "customer_id", "external_customer_id", "timestamp", "metadata",
+                                          "organization_id", "external_id", "parent_id", "member_id",
+                                          "external_member_id"};
+inline constexpr sv_t k_events_ingest[] = {"events"};
+inline constexpr sv_t k_ingest_response[] = {"inserted", "duplicates"};
+inline constexpr sv_t k_quantities[] = {"quantities", "total"};
+inline constexpr sv_t k_quantity[] = {"timestamp", "quantity"};
+inline constexpr sv_t k_pagination[] = {"total_count", "max_page"};
+inline constexpr sv_t k_page[] = {"items", "pagination"};
+inline constexpr sv_t k_customer_meter[] = {"id", "created_at", "customer_id", "meter_id", "consumed_units",
+                                            "credited_units", "balance", "customer", "meter", "modified_at"};
+
+// Keys are found with a perfect hash made at compile time for each table:
+// the length and four bytes pick a slot, one comparison confirms.
+constexpr std::size_t hash_slots = 64;
+
+constexpr unsigned key_hash(std::string_view k, unsigned seed) noexcept {
+    unsigned h = static_cast<unsigned>(k.size()) * seed;
+    if (!k.empty()) {
+        h ^= static_cast<unsigned char>(k[0]) * 0x9e37u;
+        h += static_cast<unsigned char>(k[k.size() - 1]) * (seed | 1u);
+        h ^= static_cast<unsigned char>(k[k.size() / 2]) * 31u;
+        h += static_cast<unsigned char>(k[k.size() > 1]) * 0x2b1u;
+    }
+    return (h ^ (h >> 7) ^ (h >> 13)) & (hash_slots - 1);
+}
+
+struct key_table {
+    const sv_t* names = nullptr;
+    std::uint8_t size = 0;
+    std::uint8_t required = 0; // names[0..required) are required (generic check at the end)
+    bool dynamic = false;      // keys are data (metadata maps)
+    bool array = false;        // the frame is an array
+    unsigned seed = 0;
+    std::uint8_t slot[hash_slots] = {};
+};
+
+template <std::size_t N>
+constexpr key_table table(const sv_t (&names)[N], std::uint8_t required) {
+    for (unsigned seed = 1; seed < 100000; ++seed) {
+        key_table t{names, static_cast<std::uint8_t>(N), required, false, false, seed, {}};
+        for (auto& x : t.slot) x = 0xff;
+        bool ok = true;
+        for (std::size_t i = 0; i < N && ok; ++i) {
+            const unsigned h = key_hash(names[i], seed);
+            if (t.slot[h] != 0xff) ok = false;
+            else t.slot[h] = static_cast<std::uint8_t>(i);
+        }
+        if (ok) return t;
+    }
+    throw "no perfect hash for this key table"; // a compile-time error
+}
+
+constexpr key_table no_keys(bool dynamic, bool array) {
+    key_table t{};
+    for (auto& x : t.slot) x = 0xff;
+    t.dynamic = dynamic;
+    t.array = array;
+    return t;
+}
+
+inline constexpr key_table tables[] = {
+    /* root */ no_keys(false, true),
+    /* meter */ table(k_meter, 7),
+    /* meter_create */ table(k_meter_create, 3),
+    /* meter_update */ table(k_meter_update, 0),
+    /* filter */ table(k_filter, 2),
+    /* clauses */ no_keys(false, true),
+    /* clause_item */ table(k_clause, 3),
+    /* aggregation */ table(k_aggregation, 0),
+    /* metadata */ no_keys(true, false),
+    /* address */ table(k_address, 1),
+    /* tax_id */ no_keys(false, true),
+    /* customer */ table(k_customer, 6),
+    /* llm */ table(k_llm, 5),
+    /* cost */ table(k_cost, 2),
+    /* event */ table(k_event, 6),
+    /* event_meta */ no_keys(true, false),
+    /* event_create */ table(k_event_create, 1),
+    /* create_meta */ no_keys(true, false),
+    /* events_ingest */ table(k_events_ingest, 1),
+    /* events_arr */ no_keys(false, true),
+    /* ingest_response */ table(k_ingest_response, 1),
+    /* quantities */ table(k_quantities, 0),
+    /* quantity_arr */ no_keys(false, true),
+    /* quantity */ table(k_quantity, 2),
+    /* pagination */ table(k_pagination, 2),
+    /* page */ table(k_page, 2),
+    /* items */ no_keys(false, true),
+    /* customer_meter */ table(k_customer_meter, 9),
+};
+static_assert(std::size(tables) == static_cast<std::size_t>(fk::count_));
+
+// Equal bytes, in words that may overlap (keys are short; a call to memcmp
+// costs more than the comparison).
+template <class U>
+inline bool same_word(const char* a, const char* b) noexcept {
+    U x, y;
+    std::memcpy(&x, a, sizeof x);
+    std::memcpy(&y, b, sizeof y);
+    return x == y;
+}
+inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+    if (n >= 8) {
+        for (std::size_t i = 0; i + 8 < n; i += 8)
+            if (!same_word<std::uint64_t>(a + i, b + i)) return false;
+        return same_word<std::uint64_t>(a + n - 8, b + n - 8);
+    }
+    if (n >= 4) return same_word<std::uint32_t>(a, b) && same_word<std::uint32_t>(a + n - 4, b + n - 4);
+    if (n == 0) return true;
+    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+}
+inline bool same_key(sv_t name, std::string_view k) noexcept {
+    return name.size() == k.size() && same_bytes(name.data(), k.data(), k.size());
+}
+
+inline std::uint8_t find_key(const key_table& t, std::string_view k) noexcept {
+    const std::uint8_t id = t.slot[key_hash(k, t.seed)];
+    if (id == 0xff) return no_field;
+    return same_key(t.names[id], k) ? id : no_field;
+}
+
+// One JSON value as the handler sees it: a scalar, or the start of a container.
+enum class vk : std::uint8_t { null, boolean, int64, uint64, dbl, string, object, array };
+
+struct val {
+    explicit val(vk k) noexcept : kind(k) {}
+    vk kind;
+    bool b = false;
+    std::int64_t i = 0;
+    std::uint64_t u = 0;
+    double d = 0;
+    std::string_view s; // string contents
+};
+
+inline const char* kind_name(const val& v) noexcept {
+    switch (v.kind) {
+    case vk::null: return "null";
+    case vk::boolean: return "boolean";
+    case vk::int64:
+    case vk::uint64:
+    case vk::dbl: return "number";
+    case vk::string: return "string";
+    case vk::array: return "array";
+    case vk::object: return "object";
+    }
+    return "value";
+}
+inline const char* kind_name(vk k) noexcept { return kind_name(val(k)); }
+
+// Trivial, so that the decoder's array of frames costs nothing to create;
+// push() sets every member.
+struct frame {
+    const key_table* table;
+    fk kind;
+    std::uint8_t field;   // current key (objects)
+    std::uint8_t catches; // errors at or above this frame go to this slot
+    std::uint8_t flag;    // per kind: email kind, structured metadata, ...
+    std::uint32_t seen;   // required keys seen (bit i: names[i])
+    std::uint32_t aux;    // per kind: filter depth, item kind, model kind
+    std::size_t index;    // arrays: the current element
+    std::size_t count;    // arrays: elements so far
+    void* target;
+};
+
+class decoder {
+public:
+    static constexpr std::size_t max_frames = max_json_depth + 2;
+
+    // -- setup --------------------------------------------------------------
+    void start(fk model, void* target) {
+        depth_ = 0;
+        skip_ = 0;
+        failed_ = false;
+        pushed_ = false;
+        what_.clear();
+        for (auto& s : slots_) s.clear();
+        raw_events_.clear();
+        key_parts_ = str_parts_ = false;
+        body_size_ = 0;
+        std::memset(next_key_, 0xff, sizeof next_key_);
+        num_.clear();
+        frame& r = push(fk::root, target);
+        r.aux = static_cast<std::uint32_t>(model);
+    }
+
+    bool failed() const noexcept { return failed_; }
+    std::string& what() noexcept { return what_; }
+    // Events whose raw text is wanted: the index of each in the page's items
+    // (-1 for a root event), filled once the document is complete.
+    const std::vector<std::ptrdiff_t>& raw_events() const noexcept { return raw_events_; }
+    void* root_target() const noexcept { return frames_[0].target; }
+    // The size of the whole body when known (0 otherwise): pages reserve
+    // their items from it instead of growing (and moving) them.
+    std::size_t body_size_ = 0;
+
+    // -- frames ---------------------------------------------------------------
+    frame& top() noexcept { return frames_[depth_ - 1]; }
+    frame& below_top() noexcept { return frames_[depth_ - 2]; }
+    std::size_t depth() const noexcept { return depth_; }
+
+    frame& push(fk kind, void* target) {
+        // The parser's max_depth (max_json_depth) bounds the nesting first.
+        frame& f = frames_[depth_++];
+        f.table = &tables[static_cast<std::size_t>(kind)];
+        f.kind = kind;
+        f.field = no_field;
+        f.catches = no_slot;
+        f.flag = 0;
+        f.seen = 0;
+        f.aux = 0;
+        f.index = 0;
+        f.count = 0;
+        f.target = target;
+        pushed_ = true;
+        return f;
+    }
+    void pop() noexcept { --depth_; }
+
+    // -- failure --------------------------------------------------------------
+    // The path to the current value (`value`: the top frame's current key or
+    // element is part of it) or to the top object itself.
+    POLAR_COLD std::string path(bool value, std::string_view extra_key = {}) const {
+        std::string out;
+        for (std::size_t i = 1; i < depth_; ++i) {
+            const frame& f = frames_[i];
+            if (i + 1 == depth_ && !value) break;
+            const key_table& t = *f.table;
+            if (t.array) {
+                out += '[';
+                out += std::to_string(f.index);
+                out += ']';
+            } else if (f.field == dynamic_field) {
+                if (!out.empty()) out += '.';
+                out += key_;
+            } else if (f.field != no_field) {
+                if (!out.empty()) out += '.';
+                out += t.names[f.field];
+            }
+        }
+        if (!extra_key.empty()) {
+            if (!out.empty()) out += '.';
+            out += extra_key;
+        }
+        return out;
+    }
+    POLAR_COLD static std::string join(std::string path, std::string_view message) {
+        if (!path.empty()) path += ": ";
+        path += message;
+        return path;
+    }
+
+    // Raises an error with its path already in `full`: into the innermost
+    // catching frame's slot (then the frames above it are skipped), into the
+    // soft slot, or for the whole document.
+    POLAR_COLD void raise(std::string full) {
+        if (soft_) {
+            if (soft_->empty()) *soft_ = std::move(full);
+            return;
+        }
+        for (std::size_t i = depth_; i-- > 0;) {
+            if (frames_[i].catches == no_slot) continue;
+            std::string& s = slots_[frames_[i].catches];
+            if (s.empty()) s = std::move(full);
+            while (depth_ > i + 1) { // their containers are still open
+                pop();
+                ++skip_;
+            }
+            return;
+        }
+        failed_ = true;
+        what_ = std::move(full);
+        skip_ = skip_failed; // ignore the rest of the document
+    }
+    POLAR_COLD void fail(std::string_view message) { raise(join(path(true), message)); }
+    POLAR_COLD void fail_end(std::string_view message, std::string_view key = {}) {
+        raise(join(path(false, key), message));
+    }
+    POLAR_COLD void missing(std::string_view key) { fail_end("missing required field", key); }
+    POLAR_COLD void type_error(const char* expected, const val& v) {
+        std::string m = "expected ";
+        m += expected;
+        m += ", got ";
+        m += kind_name(v);
+        fail(m);
+    }
+    POLAR_COLD void not_finite() { fail("number out of range (beyond the range of a double)"); }
+    // The error kept in a slot, for the whole document (or an outer catcher).
+    POLAR_COLD void raise_slot(slot s) {
+        std::string m = std::move(slots_[s]);
+        slots_[s].clear();
+        raise(std::move(m));
+    }
+    std::string& slot_text(slot s) noexcept { return slots_[s]; }
+
+    // Runs `fn` with errors going to slot `s` (the first one kept).
+    template <class Fn>
+    void soft(slot s, Fn&& fn) {
+        soft_ = &slots_[s];
+        fn();
+        soft_ = nullptr;
+    }
+
+    // Checks the generic required keys of the top frame.
+    bool check_required(const frame& f) {
+        const key_table& t = *f.table;
+        const std::uint32_t all = (1u << t.required) - 1;
+        if ((f.seen & all) == all) return true;
+        for (std::uint8_t i = 0; i < t.required; ++i)
+            if (!(f.seen & (1u << i))) {
+                missing(t.names[i]);
+                break;
+            }
+        return false;
+    }
+
+    // -- conversions (the DOM reader's rules and messages) -----------------------
+    bool str(const val& v, std::string& out) {
+        if (v.kind != vk::string) return type_error("string", v), false;
+        out.assign(v.s.data(), v.s.size());
+        return true;
+    }
+    bool opt_str(const val& v, std::optional<std::string>& out) {
+        if (v.kind == vk::null) {
+            out.reset();
+            return true;
+        }
+        if (v.kind != vk::string) return type_error("string or null", v), false;
+        if (out) out->assign(v.s.data(), v.s.size());
+        else out.emplace(v.s.data(), v.s.size());
+        return true;
+    }
+    bool i64(const val& v, std::int64_t& out) {
+        switch (v.kind) {
+        case vk::int64: out = v.i; return true;
+        case vk::uint64: return fail("integer out of range (exceeds int64)"), false;
+        case vk::dbl:
+            return fail("expected integer, got non-integral number (or an integer out of the int64 range)"), false;
+        default: return type_error("integer", v), false;
+        }
+    }
+    bool opt_i64(const val& v, std::optional<std::int64_t>& out) {
+        if (v.kind == vk::null) {
+            out.reset();
+            return true;
+        }
+        if (v.kind != vk::int64 && v.kind != vk::uint64 && v.kind != vk::dbl)
+            return type_error("integer or null", v), false;
+        return i64(v, out.emplace());
+    }
+    bool number(const val& v, double& out) {
+        switch (v.kind) {
+        case vk::int64: out = static_cast<double>(v.i); return true;
+        case vk::uint64: out = static_cast<double>(v.u); return true;
+        case vk::dbl:
+            if (!std::isfinite(v.d)) return not_finite(), false;
+            out = v.d;
+            return true;
+        default: return type_error("number", v), false;
+        }
+    }
+    bool boolean(const val& v, bool& out) {
+        if (v.kind != vk::boolean) return type_error("boolean", v), false;
+        out = v.b;
+        return true;
+    }
+    bool time(const val& v, timestamp& out) {
+        if (v.kind != vk::string) return type_error("date-time string", v), false;
+        if (!days_.read(v.s, out) && !detail::parse_timestamp(v.s, out)) return invalid_time(v.s), false;
+        return true;
+    }
+    POLAR_COLD void invalid_time(std::string_view s) {
+        std::string m = "invalid date-time ";
+        append_quoted_excerpt(m, s);
+        fail(m);
+    }
+    bool opt_time(const val& v, std::optional<timestamp>& out) {
+        if (v.kind == vk::null) {
+            out.reset();
+            return true;
+        }
+        if (v.kind != vk::string) return type_error("date-time string or null", v), false;
+        timestamp t;
+        if (!time(v, t)) return false;
+        out = t;
+        return true;
+    }
+
+    template <class E>
+    bool enumeration(const val& v, open_enum<E>& out) {
+        if (v.kind != vk::string) return type_error("string", v), false;
+        E e;
+        if (enum_from_wire(v.s, e)) out = e;
+        else out = open_enum<E>::from_wire(v.s);
+        return true;
+    }
+    // A metadata value: string | integer | boolean | double.
+    bool scalar(const val& v, metadata_value& out) {
+        switch (v.kind) {
+        case vk::string:
+            if (std::string* s = std::get_if<0>(&out)) s->assign(v.s.data(), v.s.size());
+            else out.emplace<0>(v.s.data(), v.s.size());
+            return true;
+        case vk::int64: out.emplace<1>(v.i); return true;
+        case vk::boolean: out.emplace<2>(v.b); return true;
+        case vk::uint64: out.emplace<3>(static_cast<double>(v.u)); return true;
+        case vk::dbl:
+            if (!std::isfinite(v.d)) return not_finite(), false;
+            out.emplace<3>(v.d);
+            return true;
+        default: return type_error("string, integer or boolean", v), false;
+        }
+    }
+    // A filter clause value: string | integer | boolean (never a float).
+    bool filter_scalar(const val& v, filter_value& out) {
+        switch (v.kind) {
+        case vk::string: out.emplace<0>(v.s.data(), v.s.size()); return true;
+        case vk::int64: out.emplace<1>(v.i); return true;
+        case vk::boolean: out.emplace<2>(v.b); return true;
+        case vk::uint64: return fail("integer out of range (exceeds int64)"), false;
+        case vk::dbl:
+            return fail("expected string, integer or boolean, got non-integral number "
+                        "(or an integer out of the int64 range)"),
+                   false;
+        default: return type_error("string, integer or boolean", v), false;
+        }
+    }
+    // A metadata entry under the current (dynamic) key; the last duplicate wins.
+    bool meta_entry(metadata& m, const val& v) {
+        auto it = m.try_emplace(m.end(), key_); // key_ stays: an error's path names it
+        return scalar(v, it->second);
+    }
+
+    // -- the handler's side ------------------------------------------------------
+    // Defined in fields_*.ipp and handler.ipp.
+    void on_value(const val& v);
+    void on_end();
+    void on_key(std::string_view k);
+
+    static constexpr std::size_t skip_failed = std::size_t(1) << 40;
+
+    std::size_t skip_ = 0;   // depth inside a skipped container (huge once failed)
+    bool pushed_ = false;    // on_value pushed a frame
+    std::string key_;        // dynamic keys, and key parts
+    std::string str_;        // string parts
+    std::string num_;        // number parts
+    bool key_parts_ = false;
+    bool str_parts_ = false;
+
+    // aggregation objects (never nested)
+    vk agg_func_kind_{};
+    vk agg_prop_kind_{};
+    bool agg_func_seen_ = false, agg_prop_seen_ = false;
+    std::string agg_func_, agg_prop_;
+
+    std::vector<std::ptrdiff_t> raw_events_;
+
+    // Key order: next_key_[kind][previous key] is the key that followed it
+    // last time (the server writes every object of a kind in one order), so
+    // most keys are matched by one comparison. 0xff: not known.
+    static constexpr std::size_t start_key = 31;
+    std::uint8_t next_key_[static_cast<std::size_t>(fk::count_)][32];
+
+private:
+    frame frames_[max_frames];
+    std::size_t depth_ = 0;
+    bool failed_ = false;
+    std::string what_;
+    std::string slots_[slot_count];
+    std::string* soft_ = nullptr;
+    server_times days_;
+};
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/json_stream/core.ipp> ----
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+POLAR_COLD inline std::string type_message(const char* expected, vk got) {
+    std::string m = "expected ";
+    m += expected;
+    m += ", got ";
+    m += kind_name(got);
+    return m;
+}
+
+// Pushes a frame of `kind` for an object or array that begins, with what the
+// kind needs to start.
+inline frame& begin(decoder& d, fk kind, void* target) {
+    frame& f = d.push(kind, target);
+    switch (kind) {
+    case fk::aggregation: d.agg_func_seen_ = d.agg_prop_seen_ = false; break;
+    case fk::clause_item: f.catches = clause_slot; d.slot_text(clause_slot).clear(); break;
+    case fk::event:
+        d.slot_text(event_user_slot).clear();
+        d.slot_text(event_any_slot).clear();
+        break;
+    case fk::event_meta: f.catches = event_user_slot; break;
+    case fk::quantities: d.slot_text(quantities_slot).clear(); break;
+    case fk::quantity_arr: f.catches = quantities_slot; break;
+    case fk::tax_id: f.catches = tax_slot; d.slot_text(tax_slot).clear(); break;
+    case fk::ingest_response: d.slot_text(dup_slot).clear(); break;
+    default: break;
+    }
+    return f;
+}
+
+// -- filters --------------------------------------------------------------------
+
+inline void begin_filter(decoder& d, const val& v, filter& out, std::uint32_t depth) {
+    if (depth > max_filter_depth) return d.fail(filter_too_deep_message());
+    if (v.kind != vk::object) return d.type_error("object", v);
+    begin(d, fk::filter, &out).aux = depth;
+}
+
+inline void v_filter(decoder& d, frame& f, const val& v) {
+    filter& out = *static_cast<filter*>(f.target);
+    switch (f.field) {
+    case 0: d.enumeration(v, out.conjunction); break;
+    case 1:
+        if (v.kind != vk::array) return d.type_error("array", v);
+        out.clauses.clear();
+        begin(d, fk::clauses, &out.clauses).aux = f.aux;
+        break;
+    default: break;
+    }
+}
+
+inline void v_clauses(decoder& d, frame& f, const val& v) {
+    if (v.kind != vk::object) return d.type_error("object", v);
+    auto& nodes = *static_cast<std::vector<filter_node>*>(f.target);
+    filter_node& node = nodes.emplace_back(); // an empty clause
+    begin(d, fk::clause_item, &node).aux = f.aux;
+}
+
+// A key of a clause item: `conjunction` or `clauses` make it a nested filter
+// (what was read as a clause, and its pending error, are dropped).
+inline void key_clause_item(decoder& d, frame& f, std::string_view k) {
+    std::uint8_t id = find_key(tables[static_cast<std::size_t>(fk::clause_item)], k);
+    if (id == 3 || id == 4) {
+        const std::uint32_t depth = f.aux + 1;
+        f.field = no_field;
+        f.catches = no_slot;
+        d.slot_text(clause_slot).clear();
+        if (depth > max_filter_depth) return d.fail_end(filter_too_deep_message());
+        filter& nested = static_cast<filter_node*>(f.target)->value.emplace<1>();
+        f.kind = fk::filter;
+        f.table = &tables[static_cast<std::size_t>(fk::filter)];
+        f.target = &nested;
+        f.aux = depth;
+        f.seen = 0;
+        id = static_cast<std::uint8_t>(id - 3);
+        f.field = id;
+        f.seen |= 1u << id;
+        return;
+    }
+    f.field = id;
+    if (id < 3) f.seen |= 1u << id;
+}
+
+inline void v_clause_item(decoder& d, frame& f, const val& v) {
+    filter_clause& out = std::get<0>(static_cast<filter_node*>(f.target)->value);
+    switch (f.field) {
+    case 0: d.str(v, out.property); break;
+    case 1: d.enumeration(v, out.op); break;
+    case 2: d.filter_scalar(v, out.value); break;
+    default: break;
+    }
+}
+
+inline void e_clause_item(decoder& d, frame& f) {
+    f.catches = no_slot; // from here on errors are the document's
+    if (!d.slot_text(clause_slot).empty()) return d.raise_slot(clause_slot);
+    d.check_required(f);
+}
+
+// -- aggregations ----------------------------------------------------------------
+
+inline void v_aggregation(decoder& d, frame& f, const val& v) {
+    switch (f.field) {
+    case 0:
+        d.agg_func_seen_ = true;
+        d.agg_func_kind_ = v.kind;
+        if (v.kind == vk::string) d.agg_func_.assign(v.s.data(), v.s.size());
+        break;
+    case 1:
+        d.agg_prop_seen_ = true;
+        d.agg_prop_kind_ = v.kind;
+        if (v.kind == vk::string) d.agg_prop_.assign(v.s.data(), v.s.size());
+        break;
+    default: break;
+    }
+}
+
+inline void e_aggregation(decoder& d, frame& f) {
+    if (!d.agg_func_seen_) return d.missing("func");
+    if (d.agg_func_kind_ != vk::string) return d.fail_end(type_message("string", d.agg_func_kind_), "func");
+    open_enum<aggregation_function> fn;
+    aggregation_function e;
+    if (enum_from_wire(std::string_view(d.agg_func_), e)) fn = e;
+    else fn = open_enum<aggregation_function>::from_wire(d.agg_func_);
+    std::string property;
+    if (fn == aggregation_function::count) {
+        // The API ignores extra keys of CountAggregation.
+    } else if (fn.is_unknown()) {
+        if (d.agg_prop_seen_ && d.agg_prop_kind_ == vk::string) property = d.agg_prop_;
+    } else {
+        if (!d.agg_prop_seen_) return d.missing("property");
+        if (d.agg_prop_kind_ != vk::string)
+            return d.fail_end(type_message("string", d.agg_prop_kind_), "property");
+        property = d.agg_prop_;
+    }
+    *static_cast<aggregation*>(f.target) = aggregation(std::move(fn), std::move(property));
+}
+
+inline void begin_aggregation(decoder& d, const val& v, aggregation& out) {
+    if (v.kind != vk::object) return d.type_error("object", v);
+    begin(d, fk::aggregation, &out);
+}
+
+// -- metadata maps -------------------------------------------------------------------
+
+inline void begin_metadata(decoder& d, const val& v, metadata& out) {
+    if (v.kind != vk::object) return d.type_error("object", v);
+    out.clear();
+    begin(d, fk::metadata, &out);
+}
+
+inline void v_metadata(decoder& d, frame& f, const val& v) { d.meta_entry(*static_cast<metadata*>(f.target), v); }
+
+// -- meters ----------------------------------------------------------------------------
+
+inline void v_meter(decoder& d, frame& f, const val& v) {
+    meter& out = *static_cast<meter*>(f.target);
+    switch (f.field) {
+    case 0: d.str(v, out.id); break;
+    case 1: d.time(v, out.created_at); break;
+    case 2: begin_metadata(d, v, out.metadata); break;
+    case 3: d.str(v, out.name); break;
+    case 4: begin_filter(d, v, out.filter, 1); break;
+    case 5: begin_aggregation(d, v, out.aggregation); break;
+    case 6: d.str(v, out.organization_id); break;
+    case 7: d.opt_time(v, out.modified_at); break;
+    case 8: // absent (2025-03) or null: the default, `scalar`
+        if (v.kind == vk::null) out.unit = meter_unit::scalar;
+        else d.enumeration(v, out.unit);
+        break;
+    case 9: d.opt_str(v, out.custom_label); break;
+    case 10: d.opt_i64(v, out.custom_multiplier); break;
+    case 11: d.opt_time(v, out.archived_at); break;
+    default: break;
+    }
+}
+
+inline void v_meter_create(decoder& d, frame& f, const val& v) {
+    meter_create& out = *static_cast<meter_create*>(f.target);
+    switch (f.field) {
+    case 0: d.str(v, out.name); break;
+    case 1: begin_filter(d, v, out.filter, 1); break;
+    case 2: begin_aggregation(d, v, out.aggregation); break;
+    case 3:
+        if (v.kind != vk::object) return d.type_error("object", v);
+        begin(d, fk::metadata, &out.metadata.emplace());
+        break;
+    case 4: d.opt_str(v, out.organization_id); break;
+    case 5:
+        if (v.kind == vk::null) out.unit.reset();
+        else d.enumeration(v, out.unit.emplace());
+        break;
+    case 6: d.opt_str(v, out.custom_label); break;
+    case 7: d.opt_i64(v, out.custom_multiplier); break;
+    default: break;
+    }
+}
+
+inline void v_meter_update(decoder& d, frame& f, const val& v) {
+    meter_update& out = *static_cast<meter_update*>(f.target);
+    switch (f.field) {
+    case 0: d.str(v, out.name.emplace()); break;
+    case 1:
+        if (v.kind == vk::null) return out.filter.set_null();
+        if (v.kind != vk::object) return d.type_error("object", v);
+        out.filter.set(filter());
+        begin_filter(d, v, out.filter.value(), 1);
+        break;
+    case 2:
+        if (v.kind == vk::null) return out.aggregation.set_null();
+        if (v.kind != vk::object) return d.type_error("object", v);
+        out.aggregation.set(aggregation());
+        begin(d, fk::aggregation, &out.aggregation.value());
+        break;
+    case 3:
+        if (v.kind != vk::object) return d.type_error("object", v);
+        begin(d, fk::metadata, &out.metadata.emplace());
+        break;
+    case 4: {
+        if (v.kind == vk::null) return out.unit.set_null();
+        open_enum<meter_unit> u;
+        if (d.enumeration(v, u)) out.unit.set(std::move(u));
+        break;
+    }
+    case 5: {
+        if (v.kind == vk::null) return out.custom_label.set_null();
+        std::string label;
+        if (d.str(v, label)) out.custom_label.set(std::move(label));
+        break;
+    }
+    case 6: {
+        if (v.kind == vk::null) return out.custom_multiplier.set_null();
+        std::int64_t m = 0;
+        if (d.i64(v, m)) out.custom_multiplier.set(m);
+        break;
+    }
+    case 7: // null means "unchanged", like absent
+        if (v.kind == vk::null) out.is_archived.reset();
+        else d.boolean(v, out.is_archived.emplace());
+        break;
+    default: break;
+    }
+}
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/json_stream/fields_meter.ipp> ----
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+// -- customers ----------------------------------------------------------------------
+
+inline void v_address(decoder& d, frame& f, const val& v) {
+    address& out = *static_cast<address*>(f.target);
+    switch (f.field) {
+    case 0: d.str(v, out.country); break;
+    case 1: d.opt_str(v, out.line1); break;
+    case 2: d.opt_str(v, out.line2); break;
+    case 3: d.opt_str(v, out.postal_code); break;
+    case 4: d.opt_str(v, out.city); break;
+    case 5: d.opt_str(v, out.state); break;
+    default: break;
+    }
+}
+
+// `[value, format]`: item errors wait in tax_slot until the size is known.
+inline void v_tax_id(decoder& d, frame& f, const val& v) {
+    tax_id& out = *static_cast<tax_id*>(f.target);
+    if (f.index == 0) d.str(v, out.value);
+    else if (f.index == 1) d.enumeration(v, out.format);
+}
+
+inline void e_tax_id(decoder& d, frame& f) {
+    f.catches = no_slot;
+    if (f.count != 2)
+        return d.fail_end("expected a [value, format] array of 2 items, got " + std::to_string(f.count));
+    if (!d.slot_text(tax_slot).empty()) d.raise_slot(tax_slot);
+}
+
+inline void v_customer(decoder& d, frame& f, const val& v) {
+    customer& out = *static_cast<customer*>(f.target);
+    switch (f.field) {
+    case 0: d.str(v, out.id); break;
+    case 1: d.time(v, out.created_at); break;
+    case 2: begin_metadata(d, v, out.metadata); break;
+    case 3: d.boolean(v, out.email_verified); break;
+    case 4: d.str(v, out.organization_id); break;
+    case 5: // the dated API sends null for customers without an avatar
+        if (v.kind == vk::null) out.avatar_url.clear();
+        else if (v.kind != vk::string) d.type_error("string or null", v);
+        else d.str(v, out.avatar_url);
+        break;
+    case 6: d.opt_time(v, out.modified_at); break;
+    case 7: d.opt_str(v, out.external_id); break;
+    case 8: // checked at the end
+        f.flag = static_cast<std::uint8_t>(1 + static_cast<unsigned>(v.kind));
+        if (v.kind == vk::string) out.email.assign(v.s.data(), v.s.size());
+        break;
+    case 9: d.opt_str(v, out.name); break;
+    case 10:
+        if (v.kind == vk::null) return out.billing_address.reset();
+        if (v.kind != vk::object) return d.type_error("object", v);
+        begin(d, fk::address, &out.billing_address.emplace());
+        break;
+    case 11:
+        if (v.kind == vk::null) return out.tax_id.reset();
+        if (v.kind != vk::array) return d.type_error("[value, format] array or null", v);
+        begin(d, fk::tax_id, &out.tax_id.emplace());
+        break;
+    case 12: d.opt_time(v, out.deleted_at); break;
+    case 13: d.enumeration(v, out.type); break;
+    case 14: d.opt_str(v, out.billing_name); break;
+    case 15: d.opt_str(v, out.locale); break;
+    case 16: d.opt_str(v, out.default_payment_method_id); break;
+    case 17: d.opt_time(v, out.first_user_event_at); break;
+    default: break;
+    }
+}
+
+inline void e_customer(decoder& d, frame& f) {
+    if (!d.check_required(f)) return;
+    customer& out = *static_cast<customer*>(f.target);
+    const bool present = f.flag != 0;
+    const vk kind = present ? static_cast<vk>(f.flag - 1) : vk::null;
+    // Individuals (also 2025-03 customers, which have no type) must have an
+    // email; teams and unknown types may have none.
+    if (out.type == customer_type::individual) {
+        if (!present) return d.missing("email");
+        if (kind != vk::string) return d.fail_end(type_message("string", kind), "email");
+    } else if (present && kind != vk::null) {
+        if (kind != vk::string) return d.fail_end(type_message("string or null", kind), "email");
+    } else {
+        out.email.clear();
+    }
+}
+
+// -- LLM and cost metadata ------------------------------------------------------------
+
+inline void v_llm(decoder& d, frame& f, const val& v) {
+    llm_metadata& out = *static_cast<llm_metadata*>(f.target);
+    switch (f.field) {
+    case 0: d.str(v, out.vendor); break;
+    case 1: d.str(v, out.model); break;
+    case 2: d.i64(v, out.input_tokens); break;
+    case 3: d.i64(v, out.output_tokens); break;
+    case 4: d.i64(v, out.total_tokens); break;
+    case 5: d.opt_str(v, out.prompt); break;
+    case 6: d.opt_str(v, out.response); break;
+    case 7: d.opt_i64(v, out.cached_input_tokens); break;
+    default: break;
+    }
+}
+
+// A decimal sent as a number: its shortest text in fixed notation.
+POLAR_COLD inline void decimal_text(const val& v, std::string& out) {
+    char buf[400];
+    std::to_chars_result res{};
+    if (v.kind == vk::int64) res = std::to_chars(buf, buf + sizeof buf, v.i);
+    else if (v.kind == vk::uint64) res = std::to_chars(buf, buf + sizeof buf, v.u);
+    else res = std::to_chars(buf, buf + sizeof buf, v.d, std::chars_format::fixed);
+    out.assign(buf, res.ec == std::errc() ? static_cast<std::size_t>(res.ptr - buf) : 0);
+}
+
+inline void v_cost(decoder& d, frame& f, const val& v) {
+    cost_metadata& out = *static_cast<cost_metadata*>(f.target);
+    switch (f.field) {
+    case 0:
+        if (v.kind == vk::string) {
+            out.amount.assign(v.s.data(), v.s.size());
+        } else if (v.kind == vk::int64 || v.kind == vk::uint64 || v.kind == vk::dbl) {
+            if (v.kind == vk::dbl && !std::isfinite(v.d)) return d.not_finite();
+            decimal_text(v, out.amount);
+        } else {
+            d.type_error("decimal string or number", v);
+        }
+        break;
+    case 1: d.str(v, out.currency); break;
+    default: break;
+    }
+}
+
+// -- events ---------------------------------------------------------------------------
+
+inline void v_event(decoder& d, frame& f, const val& v) {
+    event& out = *static_cast<event*>(f.target);
+    switch (f.field) {
+    case 0: d.str(v, out.id); break;
+    case 1: d.time(v, out.timestamp); break;
+    case 2: d.str(v, out.name); break;
+    case 3: d.enumeration(v, out.source); break;
+    case 4: d.str(v, out.organization_id); break;
+    case 5:
+        if (v.kind != vk::object) return d.soft(event_any_slot, [&] { d.type_error("object", v); });
+        out.metadata.clear();
+        out.llm.reset();
+        out.cost.reset();
+        begin(d, fk::event_meta, &out);
+        break;
+    case 6: d.opt_str(v, out.customer_id); break;
+    case 7: d.opt_str(v, out.external_customer_id); break;
+    case 8:
+        if (v.kind == vk::null) return out.customer.reset();
+        if (v.kind != vk::object) return d.type_error("object", v);
+        begin(d, fk::customer, &out.customer.emplace());
+        break;
+    case 9: d.str(v, out.label); break;
+    case 10: d.i64(v, out.child_count); break;
+    case 11: d.opt_str(v, out.parent_id); break;
+    case 12: d.opt_str(v, out.member_id); break;
+    case 13: d.opt_str(v, out.external_member_id); break;
+    default: break;
+    }
+}
+
+// The metadata of an event whose source may not be known yet (see the top).
+inline void v_event_meta(decoder& d, frame& f, const val& v) {
+    event& out = *static_cast<event*>(f.target);
+    switch (v.kind) {
+    case vk::string:
+    case vk::int64:
+    case vk::boolean:
+    case vk::uint64: d.meta_entry(out.metadata, v); break;
+    case vk::dbl:
+        if (std::isfinite(v.d)) d.meta_entry(out.metadata, v);
+        else d.not_finite(); // user events only: a system event skips it
+        break;
+    default:
+        // Non-scalar values under `_` keys are Polar's structured metadata:
+        // `_llm` and `_cost` are read, others skipped.
+        if (!d.key_.empty() && d.key_[0] == '_') {
+            if (v.kind == vk::object && d.key_ == "_llm") begin(d, fk::llm, &out.llm.emplace());
+            else if (v.kind == vk::object && d.key_ == "_cost") begin(d, fk::cost, &out.cost.emplace());
+        } else {
+            d.type_error("string, integer or boolean", v);
+        }
+        break;
+    }
+}
+
+inline void e_event(decoder& d, frame& f) {
+    if (!d.check_required(f)) return;
+    if (!d.slot_text(event_any_slot).empty()) return d.raise_slot(event_any_slot);
+    event& out = *static_cast<event*>(f.target);
+    if (out.source == event_source::user) {
+        if (!d.slot_text(event_user_slot).empty()) d.raise_slot(event_user_slot);
+        return;
+    }
+    d.slot_text(event_user_slot).clear();
+    out.llm.reset();
+    out.cost.reset();
+    // The text of the event, taken from the body once it is complete.
+    const bool in_page = d.depth() >= 3 && d.below_top().kind == fk::items;
+    d.raw_events_.push_back(in_page ? static_cast<std::ptrdiff_t>(d.below_top().index) : -1);
+}
+
+// -- ingestion bodies -------------------------------------------------------------------
+
+inline void v_event_create(decoder& d, frame& f, const val& v) {
+    event_create& out = *static_cast<event_create*>(f.target);
+    switch (f.field) {
+    case 0: d.str(v, out.name); break;
+    case 1: d.str(v, out.customer_id.emplace()); break;
+    case 2: d.str(v, out.external_customer_id.emplace()); break;
+    case 3: d.time(v, out.timestamp.emplace()); break;
+    case 4:
+        if (v.kind != vk::object) return d.type_error("object", v);
+        out.metadata.emplace();
+        begin(d, fk::create_meta, &out);
+        break;
+    case 5: d.opt_str(v, out.organization_id); break;
+    case 6: d.opt_str(v, out.external_id); break;
+    case 7: d.opt_str(v, out.parent_id); break;
+    case 8: d.opt_str(v, out.member_id); break;
+    case 9: d.opt_str(v, out.external_member_id); break;
+    default: break;
+    }
+}
+
+inline void e_event_create(decoder& d, frame& f) {
+    if (!d.check_required(f)) return;
+    const event_create& out = *static_cast<event_create*>(f.target);
+    if (!out.customer_id && !out.external_customer_id)
+        d.fail_end("missing required field: customer_id or external_customer_id");
+}
+
+// EventMetadataInput: `_llm` and `_cost` objects go to event_create::llm and
+// ::cost (the map is left unset when they were all it held).
+inline void v_create_meta(decoder& d, frame& f, const val& v) {
+    event_create& out = *static_cast<event_create*>(f.target);
+    if (v.kind == vk::object && d.key_ == "_llm") {
+        f.flag = 1;
+        begin(d, fk::llm, &out.llm.emplace());
+    } else if (v.kind == vk::object && d.key_ == "_cost") {
+        f.flag = 1;
+        begin(d, fk::cost, &out.cost.emplace());
+    } else {
+        d.meta_entry(*out.metadata, v);
+    }
+}
+
+inline void e_create_meta(decoder&, frame& f) {
+    event_create& out = *static_cast<event_create*>(f.target);
+    if (f.flag && out.metadata->empty()) out.metadata.reset();
+}
+
+inline void v_events_ingest(decoder& d, frame& f, const val& v) {
+    if (f.field != 0) return;
+    if (v.kind != vk::array) return d.type_error("array", v);
+    auto& events = static_cast<events_ingest*>(f.target)->events;
+    events.clear();
+    begin(d, fk::events_arr, &events);
+}
+
+inline void v_events_arr(decoder& d, frame& f, const val& v) {
+    if (v.kind != vk::object) return d.type_error("object", v);
+    begin(d, fk::event_create, &static_cast<std::vector<event_create>*>(f.target)->emplace_back());
+}
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/json_stream/fields_event.ipp> ----
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+inline void v_root(decoder& d, frame& f, const val& v) {
+    const auto model = static_cast<fk>(f.aux);
+    if (model == fk::filter) return begin_filter(d, v, *static_cast<filter*>(f.target), 1);
+    if (v.kind != vk::object) return d.type_error("object", v);
+    begin(d, model, f.target).aux = f.flag; // a page's item kind
+}
+
+// -- pages ------------------------------------------------------------------------------
+
+template <class T>
+void v_page_of(decoder& d, frame& f, const val& v) {
+    page<T>& out = *static_cast<page<T>*>(f.target);
+    switch (f.field) {
+    case 0:
+        if (v.kind != vk::array) return d.type_error("array", v);
+        out.items.clear();
+        // The API sends at most 100 items; items take 300 bytes and more.
+        if (d.body_size_) out.items.reserve(std::min<std::size_t>(100, d.body_size_ / 256 + 1));
+        d.raw_events_.clear(); // the last `items` counts
+        begin(d, fk::items, &out.items).aux = f.aux;
+        break;
+    case 1:
+        if (v.kind != vk::object) return d.type_error("object", v);
+        begin(d, fk::pagination, &out.pagination);
+        break;
+    default: break;
+    }
+}
+
+inline void v_page(decoder& d, frame& f, const val& v) {
+    switch (static_cast<fk>(f.aux)) {
+    case fk::meter: return v_page_of<meter>(d, f, v);
+    case fk::event: return v_page_of<event>(d, f, v);
+    default: return v_page_of<customer_meter>(d, f, v);
+    }
+}
+
+inline void v_items(decoder& d, frame& f, const val& v) {
+    if (v.kind != vk::object) return d.type_error("object", v);
+    const auto kind = static_cast<fk>(f.aux);
+    void* item;
+    switch (kind) {
+    case fk::meter: item = &static_cast<std::vector<meter>*>(f.target)->emplace_back(); break;
+    case fk::event: item = &static_cast<std::vector<event>*>(f.target)->emplace_back(); break;
+    default: item = &static_cast<std::vector<customer_meter>*>(f.target)->emplace_back(); break;
+    }
+    begin(d, kind, item);
+}
+
+inline void v_pagination(decoder& d, frame& f, const val& v) {
+    pagination& out = *static_cast<pagination*>(f.target);
+    if (f.field == 0) d.i64(v, out.total_count);
+    else if (f.field == 1) d.i64(v, out.max_page);
+}
+
+// -- quantities -------------------------------------------------------------------------
+
+inline void v_quantities(decoder& d, frame& f, const val& v) {
+    meter_quantities& out = *static_cast<meter_quantities*>(f.target);
+    switch (f.field) {
+    case 0:
+        f.flag = 1;
+        if (v.kind != vk::array) return d.soft(quantities_slot, [&] { d.type_error("array", v); });
+        out.quantities.clear();
+        begin(d, fk::quantity_arr, &out.quantities);
+        break;
+    case 1: d.number(v, out.total.emplace()); break; // dated API only
+    default: break;
+    }
+}
+
+inline void e_quantities(decoder& d, frame& f) {
+    if (!f.flag) return d.missing("quantities");
+    if (!d.slot_text(quantities_slot).empty()) d.raise_slot(quantities_slot);
+}
+
+inline void v_quantity_arr(decoder& d, frame& f, const val& v) {
+    if (v.kind != vk::object) return d.type_error("object", v);
+    begin(d, fk::quantity, &static_cast<std::vector<meter_quantity>*>(f.target)->emplace_back());
+}
+
+inline void v_quantity(decoder& d, frame& f, const val& v) {
+    meter_quantity& out = *static_cast<meter_quantity*>(f.target);
+    if (f.field == 0) d.time(v, out.timestamp);
+    else if (f.field == 1) d.number(v, out.quantity);
+}
+
+// -- ingestion responses -------------------------------------------------------------------
+
+inline void v_ingest_response(decoder& d, frame& f, const val& v) {
+    events_ingest_response& out = *static_cast<events_ingest_response*>(f.target);
+    if (f.field == 0) d.i64(v, out.inserted);
+    else if (f.field == 1) d.soft(dup_slot, [&] { d.i64(v, out.duplicates); }); // dated API only
+}
+
+inline void e_ingest_response(decoder& d, frame& f) {
+    if (!d.check_required(f)) return;
+    if (!d.slot_text(dup_slot).empty()) d.raise_slot(dup_slot);
+}
+
+// -- customer meters -------------------------------------------------------------------------
+
+inline void v_customer_meter(decoder& d, frame& f, const val& v) {
+    customer_meter& out = *static_cast<customer_meter*>(f.target);
+    switch (f.field) {
+    case 0: d.str(v, out.id); break;
+    case 1: d.time(v, out.created_at); break;
+    case 2: d.str(v, out.customer_id); break;
+    case 3: d.str(v, out.meter_id); break;
+    case 4: d.number(v, out.consumed_units); break;
+    case 5: d.i64(v, out.credited_units); break;
+    case 6: d.number(v, out.balance); break;
+    case 7:
+        if (v.kind != vk::object) return d.type_error("object", v);
+        begin(d, fk::customer, &out.customer);
+        break;
+    case 8:
+        if (v.kind != vk::object) return d.type_error("object", v);
+        begin(d, fk::meter, &out.meter);
+        break;
+    case 9: d.opt_time(v, out.modified_at); break;
+    default: break;
+    }
+}
+
+// -- dispatch ----------------------------------------------------------------------------------
+
+[[gnu::always_inline]] inline void decoder::on_key(std::string_view k) {
+    frame& f = top();
+    const key_table& t = *f.table;
+    if (t.dynamic) {
+        if (k.data() != key_.data()) key_.assign(k.data(), k.size());
+        f.field = dynamic_field;
+        return;
+    }
+    if (f.kind == fk::clause_item) return key_clause_item(*this, f, k);
+    std::uint8_t& next = next_key_[static_cast<std::size_t>(f.kind)][f.field < start_key ? f.field : start_key];
+    std::uint8_t id = next;
+    if (id == 0xff || !same_key(t.names[id], k)) {
+        id = find_key(t, k);
+        next = id;
+    }
+    f.field = id;
+    if (id < t.required) f.seen |= 1u << id;
+}
+
+inline void decoder::on_value(const val& v) {
+    frame& f = top();
+    if (f.table->array) f.index = f.count++;
+    switch (f.kind) {
+    case fk::root: return v_root(*this, f, v);
+    case fk::meter: return v_meter(*this, f, v);
+    case fk::meter_create: return v_meter_create(*this, f, v);
+    case fk::meter_update: return v_meter_update(*this, f, v);
+    case fk::filter: return v_filter(*this, f, v);
+    case fk::clauses: return v_clauses(*this, f, v);
+    case fk::clause_item: return v_clause_item(*this, f, v);
+    case fk::aggregation: return v_aggregation(*this, f, v);
+    case fk::metadata: return v_metadata(*this, f, v);
+    case fk::address: return v_address(*this, f, v);
+    case fk::tax_id: return v_tax_id(*this, f, v);
+    case fk::customer: return v_customer(*this, f, v);
+    case fk::llm: return v_llm(*this, f, v);
+    case fk::cost: return v_cost(*this, f, v);
+    case fk::event: return v_event(*this, f, v);
+    case fk::event_meta: return v_event_meta(*this, f, v);
+    case fk::event_create: return v_event_create(*this, f, v);
+    case fk::create_meta: return v_create_meta(*this, f, v);
+    case fk::events_ingest: return v_events_ingest(*this, f, v);
+    case fk::events_arr: return v_events_arr(*this, f, v);
+    case fk::ingest_response: return v_ingest_response(*this, f, v);
+    case fk::quantities: return v_quantities(*this, f, v);
+    case fk::quantity_arr: return v_quantity_arr(*this, f, v);
+    case fk::quantity: return v_quantity(*this, f, v);
+    case fk::pagination: return v_pagination(*this, f, v);
+    case fk::page: return v_page(*this, f, v);
+    case fk::items: return v_items(*this, f, v);
+    case fk::customer_meter: return v_customer_meter(*this, f, v);
+    case fk::count_: break;
+    }
+}
+
+inline void decoder::on_end() {
+    const std::size_t before = depth_;
+    frame& f = top();
+    switch (f.kind) {
+    case fk::clause_item: e_clause_item(*this, f); break;
+    case fk::aggregation: e_aggregation(*this, f); break;
+    case fk::tax_id: e_tax_id(*this, f); break;
+    case fk::customer: e_customer(*this, f); break;
+    case fk::event: e_event(*this, f); break;
+    case fk::event_create: e_event_create(*this, f); break;
+    case fk::create_meta: e_create_meta(*this, f); break;
+    case fk::quantities: e_quantities(*this, f); break;
+    case fk::quantity_arr: f.catches = no_slot; break;
+    case fk::ingest_response: e_ingest_response(*this, f); break;
+    default:
+        if (f.table->required) check_required(f);
+        break;
+    }
+    if (depth_ == before) pop();
+    else --skip_; // a catcher below took this frame off already; its container closes now
+}
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/json_stream/fields_list.ipp> ----
+
+#include <boost/json/array.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+namespace bj = boost::json;
+
+struct handler {
+    // The limits of the DOM (same errors as before).
+    static constexpr std::size_t max_object_size = bj::object::max_size();
+    static constexpr std::size_t max_array_size = bj::array::max_size();
+    static constexpr std::size_t max_key_size = bj::string::max_size();
+    static constexpr std::size_t max_string_size = bj::string::max_size();
+
+    decoder d;
+
+    // User-provided: basic_parser value-initializes its handler, which
+    // would otherwise zero the decoder's frames (15 KB) on every decode.
+    handler() noexcept {}
+
+    bool on_document_begin(bj::error_code&) { return true; }
+    bool on_document_end(bj::error_code&) { return true; }
+
+    bool on_object_begin(bj::error_code&) { return begin_container(vk::object); }
+    bool on_array_begin(bj::error_code&) { return begin_container(vk::array); }
+    bool on_object_end(std::size_t, bj::error_code&) { return end_container(); }
+    bool on_array_end(std::size_t, bj::error_code&) { return end_container(); }
+
+    bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
+        if (d.skip_) return true;
+        if (!d.key_parts_) {
+            d.key_parts_ = true;
+            kpart_.clear();
+        }
+        kpart_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
+        if (d.skip_) return true;
+        if (d.key_parts_) {
+            d.key_parts_ = false;
+            kpart_.append(s.data(), s.size());
+            d.on_key(kpart_);
+        } else {
+            d.on_key(std::string_view(s.data(), s.size()));
+        }
+        return true;
+    }
+    bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
+        if (d.skip_) return true;
+        if (!d.str_parts_) {
+            d.str_parts_ = true;
+            d.str_.clear();
+        }
+        d.str_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
+        if (d.skip_) return true;
+        val v{vk::string};
+        if (d.str_parts_) {
+            d.str_parts_ = false;
+            d.str_.append(s.data(), s.size());
+            v.s = d.str_;
+        } else {
+            v.s = std::string_view(s.data(), s.size());
+        }
+        d.on_value(v);
+        return true;
+    }
+    bool on_number_part(bj::string_view s, bj::error_code&) {
+        d.num_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_int64(std::int64_t i, bj::string_view, bj::error_code&) {
+        if (!d.num_.empty()) d.num_.clear();
+        if (d.skip_) return true;
+        val v{vk::int64};
+        v.i = i;
+        d.on_value(v);
+        return true;
+    }
+    bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
+        if (!d.num_.empty()) d.num_.clear();
+        if (d.skip_) return true;
+        val v{vk::uint64};
+        v.u = u;
+        d.on_value(v);
+        return true;
+    }
+    bool on_double(double x, bj::string_view s, bj::error_code&) {
+        if (d.skip_) {
+            d.num_.clear();
+            return true;
+        }
+        val v{vk::dbl};
+        if (d.num_.empty()) {
+            v.d = exact_double(x, std::string_view(s.data(), s.size()));
+        } else {
+            d.num_.append(s.data(), s.size());
+            v.d = exact_double(x, d.num_);
+            d.num_.clear();
+        }
+        d.on_value(v);
+        return true;
+    }
+    bool on_bool(bool b, bj::error_code&) {
+        if (d.skip_) return true;
+        val v{vk::boolean};
+        v.b = b;
+        d.on_value(v);
+        return true;
+    }
+    bool on_null(bj::error_code&) {
+        if (d.skip_) return true;
+        d.on_value(val{vk::null});
+        return true;
+    }
+    bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
+    bool on_comment(bj::string_view, bj::error_code&) { return true; }
+
+private:
+    bool begin_container(vk kind) {
+        if (d.skip_) {
+            ++d.skip_;
+            return true;
+        }
+        d.pushed_ = false;
+        d.on_value(val{kind});
+        if (!d.pushed_) ++d.skip_; // nobody wants it (or it was the wrong type)
+        return true;
+    }
+    bool end_container() {
+        if (d.skip_) {
+            --d.skip_;
+            return true;
+        }
+        d.on_end();
+        return true;
+    }
+
+    std::string kpart_;
+};
+
+// Fills the raw text of the system (and unknown-source) events of a
+// complete document, as the DOM path did: the event's bytes as received.
+POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view body) {
+    if (d.raw_events().empty()) return;
+    if (model == fk::event) {
+        const std::size_t b = text::skip_ws(body, 0);
+        std::size_t e = body.size();
+        while (e > b && (body[e - 1] == ' ' || body[e - 1] == '\t' || body[e - 1] == '\n' || body[e - 1] == '\r'))
+            --e;
+        static_cast<event*>(d.root_target())->raw_json.assign(body.substr(b, e - b));
+        return;
+    }
+    std::vector<std::string_view> spans;
+    if (!text::page_item_spans(body, spans)) return; // not reached: the parser accepted the body
+    auto& items = static_cast<page<event>*>(d.root_target())->items;
+    for (std::ptrdiff_t i : d.raw_events()) {
+        const auto k = static_cast<std::size_t>(i);
+        if (k < spans.size() && k < items.size()) items[k].raw_json.assign(spans[k]);
+    }
+}
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/json_stream/handler.ipp> ----
+
+#include <exception>
+#include <new>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+struct kinds {
+    fk model;
+    fk item = fk::root;
+};
+inline kinds kinds_of(const meter&) { return {fk::meter}; }
+inline kinds kinds_of(const page<meter>&) { return {fk::page, fk::meter}; }
+inline kinds kinds_of(const page<event>&) { return {fk::page, fk::event}; }
+inline kinds kinds_of(const page<customer_meter>&) { return {fk::page, fk::customer_meter}; }
+inline kinds kinds_of(const customer_meter&) { return {fk::customer_meter}; }
+inline kinds kinds_of(const meter_quantities&) { return {fk::quantities}; }
+inline kinds kinds_of(const events_ingest_response&) { return {fk::ingest_response}; }
+inline kinds kinds_of(const event&) { return {fk::event}; }
+inline kinds kinds_of(const customer&) { return {fk::customer}; }
+inline kinds kinds_of(const address&) { return {fk::address}; }
+inline kinds kinds_of(const filter&) { return {fk::filter}; }
+inline kinds kinds_of(const aggregation&) { return {fk::aggregation}; }
+inline kinds kinds_of(const pagination&) { return {fk::pagination}; }
+inline kinds kinds_of(const meter_create&) { return {fk::meter_create}; }
+inline kinds kinds_of(const meter_update&) { return {fk::meter_update}; }
+inline kinds kinds_of(const event_create&) { return {fk::event_create}; }
+inline kinds kinds_of(const events_ingest&) { return {fk::events_ingest}; }
+
+inline bool has_raw_text(kinds k) noexcept { return k.model == fk::event || k.item == fk::event; }
+
+inline bj::parse_options parse_options() noexcept {
+    bj::parse_options opt;
+    opt.max_depth = max_json_depth;
+    return opt;
+}
+
+// Resets `out` as the DOM path did and starts the decoder on it.
+template <class T>
+void start(decoder& d, T& out) {
+    if constexpr (requires { out.items; out.pagination; }) {
+        out.items.clear();
+        out.pagination = {};
+    } else {
+        out = T();
+    }
+    const kinds k = kinds_of(out);
+    d.start(k.model, &out);
+    d.top().flag = static_cast<std::uint8_t>(k.item);
+}
+
+POLAR_COLD inline void describe_exception(std::string& what) noexcept {
+    try {
+        throw;
+    } catch (const std::bad_alloc&) {
+        try { what = "out of memory while decoding the response"; } catch (...) {}
+    } catch (const std::exception& e) {
+        try { what = std::string("decoding failed: ") + e.what(); } catch (...) {}
+    } catch (...) {
+        try { what = "decoding failed"; } catch (...) {}
+    }
+}
+
+template <class T>
+error_code decode_body(std::string_view body, T& out, std::string& what) noexcept {
+    try {
+        what.clear();
+        bj::basic_parser<handler> p(parse_options());
+        decoder& d = p.handler().d;
+        start(d, out);
+        d.body_size_ = body.size();
+        bj::error_code ec;
+        const std::size_t n = p.write_some(false, body.data(), body.size(), ec);
+        if (!ec && n < body.size()) {
+            ec = bj::error::extra_data;
+            p.fail(ec);
+        }
+        if (ec) {
+            what = describe_parse_error(body, n, ec);
+        } else if (d.failed()) {
+            what = std::move(d.what());
+        } else {
+            fill_raw_events(d, kinds_of(out).model, body);
+            return {};
+        }
+    } catch (...) {
+        describe_exception(what);
+    }
+    return make_error_code(errc::invalid_response);
+}
+
+} // namespace stream
+} // namespace json_decode_impl
+
+// -- decode() ---------------------------------------------------------------------
+
+#define POLAR_STREAM_DECODE(T)                                                         \
+    POLAR_DECL error_code decode(std::string_view body, T& out, std::string& what) {   \
+        return json_decode_impl::stream::decode_body(body, out, what);                 \
+    }
+POLAR_STREAM_DECODE(meter)
+POLAR_STREAM_DECODE(page<meter>)
+POLAR_STREAM_DECODE(page<event>)
+POLAR_STREAM_DECODE(page<customer_meter>)
+POLAR_STREAM_DECODE(customer_meter)
+POLAR_STREAM_DECODE(meter_quantities)
+POLAR_STREAM_DECODE(events_ingest_response)
+POLAR_STREAM_DECODE(event)
+POLAR_STREAM_DECODE(customer)
+POLAR_STREAM_DECODE(address)
+POLAR_STREAM_DECODE(filter)
+POLAR_STREAM_DECODE(aggregation)
+POLAR_STREAM_DECODE(pagination)
+POLAR_STREAM_DECODE(meter_create)
+POLAR_STREAM_DECODE(meter_update)
+POLAR_STREAM_DECODE(event_create)
+POLAR_STREAM_DECODE(events_ingest)
+#undef POLAR_STREAM_DECODE
+
+// -- stream_decoder -----------------------------------------------------------------
+
+struct stream_decoder::impl {
+    boost::json::basic_parser<json_decode_impl::stream::handler> parser{json_decode_impl::stream::parse_options()};
+    json_decode_impl::stream::fk model{};
+    bool keep_text = false;   // events: the bytes so far, for raw_json
+    std::string text;
+    std::size_t consumed = 0; // bytes the parser took
+    std::size_t total = 0;    // bytes fed
+    bool non_ws = false;      // anything but whitespace fed
+    bool done = false;        // the document is complete
+    bool failed = false;
+    std::string error;        // once failed
+    std::string carry;        // the last bytes of the previous piece (UTF-8 errors across pieces)
+
+    template <class T>
+    void start(T& out) {
+        parser.reset();
+        json_decode_impl::stream::start(parser.handler().d, out);
+        const auto k = json_decode_impl::stream::kinds_of(out);
+        model = k.model;
+        keep_text = json_decode_impl::stream::has_raw_text(k);
+        text.clear();
+        consumed = total = 0;
+        non_ws = done = failed = false;
+        error.clear();
+        carry.clear();
+    }
+
+    void expect(std::size_t n) {
+        parser.handler().d.body_size_ = n;
+        if (keep_text) text.reserve(std::min<std::size_t>(n, std::size_t(256) * 1024));
+    }
+
+    POLAR_COLD error_code fail(std::string message, std::string& what) {
+        failed = true;
+        error = std::move(message);
+        what = error;
+        return make_error_code(errc::invalid_response);
+    }
+
+    // A parse failure at `at` (an offset in the document), `piece` being the
+    // bytes fed last, starting at offset `piece_at`.
+    POLAR_COLD std::string describe(std::string_view piece, std::size_t piece_at, std::size_t at,
+                                    const boost::json::error_code& ec) {
+        if (!non_ws) return total == 0 ? "empty body" : "empty body (whitespace only)";
+        const std::string joined = carry + std::string(piece);
+        const std::size_t bad = utf8::first_invalid(joined);
+        if (bad != std::string::npos && piece_at - carry.size() + bad <= at)
+            return "invalid JSON at offset " + std::to_string(piece_at - carry.size() + bad) + ": invalid UTF-8";
+        return "invalid JSON at offset " + std::to_string(at) + ": " + ec.message();
+    }
+
+    error_code write_some(std::string_view bytes, std::string& what) {
+        if (failed) return what = error, make_error_code(errc::invalid_response);
+        try {
+            const std::size_t piece_at = total;
+            total += bytes.size();
+            if (!non_ws) non_ws = bytes.find_first_not_of(" \t\r\n") != std::string_view::npos;
+            if (keep_text) text.append(bytes.data(), bytes.size());
+            std::size_t n = 0;
+            if (!done) {
+                boost::json::error_code ec;
+                n = parser.write_some(true, bytes.data(), bytes.size(), ec);
+                if (ec) return fail(describe(bytes, piece_at, consumed + n, ec), what);
+                consumed += n;
+                done = parser.done();
+            }
+            if (done && n < bytes.size()) {
+                // After the document only whitespace may follow.
+                const std::size_t extra = bytes.find_first_not_of(" \t\r\n", n);
+                if (extra != std::string_view::npos) {
+                    boost::json::error_code ec = boost::json::error::extra_data;
+                    return fail(describe(bytes, piece_at, piece_at + extra, ec), what);
+                }
+            }
+            const std::size_t keep = bytes.size() < 3 ? bytes.size() : 3;
+            carry.assign(bytes.data() + bytes.size() - keep, keep);
+            return {};
+        } catch (...) {
+            json_decode_impl::stream::describe_exception(what);
+            return fail(what, what);
+        }
+    }
+
+    error_code finish(std::string& what) {
+        if (failed) return what = error, make_error_code(errc::invalid_response);
+        try {
+            auto& d = parser.handler().d;
+            if (!done) {
+                boost::json::error_code ec;
+                parser.write_some(false, nullptr, 0, ec);
+                if (ec) return fail(describe({}, total, consumed, ec), what);
+                done = true;
+            }
+            if (d.failed()) return fail(std::move(d.what()), what);
+            json_decode_impl::stream::fill_raw_events(d, model, text);
+            what.clear();
+            return {};
+        } catch (...) {
+            json_decode_impl::stream::describe_exception(what);
+            return fail(what, what);
+        }
+    }
+};
+
+POLAR_DECL stream_decoder::stream_decoder() : impl_(std::make_unique<impl>()) {}
+POLAR_DECL stream_decoder::~stream_decoder() = default;
+POLAR_DECL void stream_decoder::start(meter& out) { impl_->start(out); }
+POLAR_DECL void stream_decoder::start(page<meter>& out) { impl_->start(out); }
+POLAR_DECL void stream_decoder::start(page<event>& out) { impl_->start(out); }
+POLAR_DECL void stream_decoder::start(page<customer_meter>& out) { impl_->start(out); }
+POLAR_DECL void stream_decoder::start(customer_meter& out) { impl_->start(out); }
+POLAR_DECL void stream_decoder::start(meter_quantities& out) { impl_->start(out); }
+POLAR_DECL void stream_decoder::start(events_ingest_response& out) { impl_->start(out); }
+POLAR_DECL void stream_decoder::start(event& out) { impl_->start(out); }
+POLAR_DECL void stream_decoder::expect(std::size_t body_size) { impl_->expect(body_size); }
+POLAR_DECL error_code stream_decoder::write_some(std::string_view bytes, std::string& what) {
+    return impl_->write_some(bytes, what);
+}
+POLAR_DECL error_code stream_decoder::finish(std::string& what) { return impl_->finish(what); }
+
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/json_stream/entry.ipp> ----
 // ---- begin <polar/impl/json_encode.ipp> ----
 #ifndef POLAR_IMPL_JSON_ENCODE_IPP
 #define POLAR_IMPL_JSON_ENCODE_IPP
@@ -8087,23 +9034,59 @@ inline rate_limiter::counters rate_limiter::stats() const {
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace polar::detail {
 
+/// Whether a Content-Type is application/json (any case, optional parameters).
+POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;
+
+/// Bytes of a body kept for diagnostics::body when the body is not kept whole.
+inline constexpr std::size_t max_kept_body = 4096;
+
+/**
+ * @brief Where the body of a 2xx JSON response goes as it arrives: the
+ * operation's decoder (detail::stream_decoder), so that a response is never
+ * held whole next to its models and decoding overlaps the network.
+ *
+ * @details start() is called for each body (each attempt starts a fresh
+ * decode) with its declared length (0 when unknown: chunked), put() with
+ * each piece, finish() at its end; result() gives the
+ * decode's outcome (see interpret_response). A failed decode keeps reading
+ * (the connection stays usable), ignoring the rest.
+ */
+class body_sink {
+public:
+    virtual void start(std::uint64_t declared_length) = 0;
+    virtual void put(std::string_view bytes) = 0;
+    virtual void finish() = 0;
+    virtual error_code result(std::string& what) = 0;
+
+protected:
+    ~body_sink() = default;
+};
+
 /**
  * @brief A response body read into a std::string that grows with the bytes
- * that actually arrive.
+ * that actually arrive, or handed to a body_sink.
  *
- * @details Beast's string_body reserves the declared Content-Length up front
- * (up to the body limit): a server that announces 16 MiB and sends ten bytes
- * would cost 16 MiB per connection. This body reserves the declared length
- * up to `initial_reserve` (so the API's pages, up to about 80 KB for 100
- * events, are read into one allocation, not grown and copied) and lets the
- * string grow geometrically beyond it as data comes in; the parser's body
- * limit still bounds the total.
+ * @details With a `sink` set, the body of a 2xx response whose Content-Type
+ * is JSON goes to the sink piece by piece (`streamed`); the string then keeps
+ * only its first max_kept_body bytes, for diagnostics. Other bodies (error
+ * bodies, unexpected content types) are read into the string as before.
+ *
+ * Beast's string_body reserves the declared Content-Length up front (up to
+ * the body limit): a server that announces 16 MiB and sends ten bytes would
+ * cost 16 MiB per connection. This body reserves the declared length up to
+ * `initial_reserve` and lets the string grow geometrically beyond it as data
+ * comes in; the parser's body limit still bounds the total, streamed or not.
  */
 struct response_body {
-    using value_type = std::string;
+    struct value_type : std::string {
+        body_sink* sink = nullptr; ///< set before the read to stream a 2xx JSON body
+        bool streamed = false;     ///< the body went to `sink`
+        std::uint64_t received = 0; ///< body bytes received
+    };
     static constexpr std::size_t initial_reserve = 256 * 1024;
 
     static std::uint64_t size(const value_type& body) noexcept { return body.size(); }
@@ -8111,11 +9094,20 @@ struct response_body {
     class reader {
     public:
         template <bool isRequest, class Fields>
-        reader(boost::beast::http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+        reader(boost::beast::http::header<isRequest, Fields>& h, value_type& body) : body_(body) {
+            // Made with the parser, before the header arrives: init() reads it.
+            if constexpr (!isRequest && std::is_same_v<Fields, boost::beast::http::fields>) header_ = &h;
+        }
 
         void init(const boost::optional<std::uint64_t>& length, error_code& ec) {
             ec = {};
             body_.clear();
+            body_.received = 0;
+            body_.streamed = body_.sink && header_ && json_2xx(*header_);
+            if (body_.streamed) {
+                body_.sink->start(length ? *length : 0);
+                return;
+            }
             if (length) body_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, initial_reserve)));
         }
 
@@ -8126,16 +9118,34 @@ struct response_body {
             for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers);
                  ++it) {
                 const boost::asio::const_buffer b = *it;
-                body_.append(static_cast<const char*>(b.data()), b.size());
+                const std::string_view bytes(static_cast<const char*>(b.data()), b.size());
+                if (body_.streamed) {
+                    if (body_.size() < max_kept_body)
+                        body_.append(bytes.substr(0, max_kept_body - body_.size()));
+                    body_.sink->put(bytes);
+                } else {
+                    body_.append(bytes);
+                }
                 n += b.size();
             }
+            body_.received += n;
             return n;
         }
 
-        void finish(error_code& ec) { ec = {}; }
+        void finish(error_code& ec) {
+            ec = {};
+            if (body_.streamed) body_.sink->finish();
+        }
 
     private:
+        static bool json_2xx(const boost::beast::http::response_header<>& h) {
+            const unsigned status = h.result_int();
+            const auto ct = h[boost::beast::http::field::content_type];
+            return status >= 200 && status <= 299 && is_json_content_type(std::string_view(ct.data(), ct.size()));
+        }
+
         value_type& body_;
+        const boost::beast::http::response_header<>* header_ = nullptr;
     };
 };
 
@@ -8157,6 +9167,9 @@ struct received_response {
     std::string polar_version;    ///< the `Polar-Version` response header
     bool has_polar_version = false;
     bool keep_alive = false;
+    bool streamed = false;        ///< the body went to a body_sink (`body` holds its start)
+    error_code decode_ec;         ///< streamed: the sink's result
+    std::string decode_what;      ///< streamed: why the decode failed
 };
 
 /// Applies the client's limits: `max_body_size` for the body, response_header_limit for the header.
@@ -8180,7 +9193,8 @@ using body_decoder = error_code (*)(std::string_view body, void* out, std::strin
 
 /**
  * @brief Interprets a complete response (`r.ec` empty) into `diag` and, for a
- * 2xx JSON response, the object at `out` via `decode`.
+ * 2xx JSON response, the object at `out` via `decode` (or, when the body was
+ * streamed to a body_sink, the sink's result).
  *
  * @returns empty for a 2xx that decoded; errc::unexpected_response for a 2xx
  * that is not application/json; errc::invalid_response for a 2xx body that
@@ -8211,9 +9225,6 @@ POLAR_DECL void check_api_version(const received_response& r, api_version sent, 
  */
 POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag);
 
-/// Whether a Content-Type is application/json (any case, optional parameters).
-POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;
-
 /// The error an HTTP status other than 2xx maps to.
 POLAR_DECL error_code map_http_status(int status) noexcept;
 
@@ -8237,10 +9248,6 @@ POLAR_DECL error_code map_http_status(int status) noexcept;
 
 namespace polar::detail {
 
-namespace response_impl {
-// Bodies of unusable responses kept in diagnostics::body.
-constexpr std::size_t max_kept_body = 4096;
-} // namespace response_impl
 
 POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size) {
     parser.body_limit(max_body_size);
@@ -8294,7 +9301,12 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
         }
     }
     out.keep_alive = parser.keep_alive();
-    out.body = std::move(res.body());
+    auto& body = res.body();
+    out.streamed = body.streamed;
+    out.decode_ec = {};
+    out.decode_what.clear();
+    if (body.streamed) out.decode_ec = body.sink->result(out.decode_what);
+    out.body = std::move(static_cast<std::string&>(body));
 }
 
 POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag) {
@@ -8336,7 +9348,6 @@ POLAR_DECL error_code map_http_status(int status) noexcept {
 
 POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
                                          void* out) {
-    using response_impl::max_kept_body;
     error_code ec;
     if (r.status >= 200 && r.status <= 299) {
         if (!is_json_content_type(r.content_type)) {
@@ -8345,7 +9356,12 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
             diag.body = r.body.substr(0, max_kept_body);
         } else {
             std::string what;
-            ec = decode(r.body, out, what);
+            if (r.streamed) {
+                ec = r.decode_ec;
+                what = r.decode_what;
+            } else {
+                ec = decode(r.body, out, what);
+            }
             if (ec) {
                 diag.message = std::move(what);
                 diag.body = r.body.substr(0, max_kept_body);
@@ -8369,6 +9385,7 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
 
 #endif
 // ---- end <polar/detail/response.hpp> ----
+// #include <polar/detail/stream_decoder.hpp>: inlined above
 // ---- begin <polar/detail/tls_stream.hpp> ----
 //
 // polar-cpp: a TLS stream in which OpenSSL reads and writes the socket itself.
@@ -9575,7 +10592,8 @@ inline void trace_response(const client_state& st, const http_call& call, int at
     head.append(res.reason());
     head += "\r\n";
     for (const auto& f : res) head.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
-    trace(st, call, attempt, trace_record::direction::response, std::move(head), res.body().size(), secret);
+    trace(st, call, attempt, trace_record::direction::response, std::move(head),
+          static_cast<std::size_t>(res.body().received), secret);
 }
 
 template <class T>
@@ -9613,6 +10631,53 @@ template <class T>
 error_code decode_erased(std::string_view body, void* out, std::string& what) {
     return decode_into(body, *static_cast<T*>(out), what);
 }
+
+// The models stream_decoder builds; other results are decoded from the whole body.
+template <class T>
+concept streamable_result = requires(stream_decoder& d, T& v) { d.start(v); };
+template <class T>
+struct stream_target {
+    using type = T;
+    static T& of(T& v) { return v; }
+};
+template <class T>
+struct stream_target<std::optional<page<T>>> {
+    using type = page<T>;
+    static page<T>& of(std::optional<page<T>>& v) { return v.emplace(); }
+};
+
+// Decodes a 2xx JSON body as it arrives, into a value of its own (moved into
+// the operation's result once the response is complete and decoded).
+template <class T>
+class decode_sink final : public body_sink {
+public:
+    void start(std::uint64_t declared_length) override {
+        ec_ = {};
+        what_.clear();
+        value_ = T{};
+        if constexpr (streamable_result<typename stream_target<T>::type>) {
+            dec_.start(stream_target<T>::of(value_));
+            if (declared_length) dec_.expect(static_cast<std::size_t>(declared_length));
+        }
+    }
+    void put(std::string_view bytes) override {
+        if (!ec_) ec_ = dec_.write_some(bytes, what_);
+    }
+    void finish() override {
+        if (!ec_) ec_ = dec_.finish(what_);
+    }
+    error_code result(std::string& what) override {
+        what = what_;
+        return ec_;
+    }
+    T& value() noexcept { return value_; }
+
+private:
+    stream_decoder dec_;
+    T value_{};
+    error_code ec_;
+    std::string what_;
+};
 
 // The strand a handler's executor is, if it is one of the usual kinds.
 template <class Executor>
@@ -9665,6 +10730,8 @@ protected:
     virtual error_code interpret(const received_response& r, diagnostics& diag) = 0;
     /// Calls the handler (inline_completion_) or dispatches it to work_.
     virtual void complete(error_code ec) = 0;
+    /// Where a 2xx JSON body goes as it arrives; null: read it whole.
+    virtual body_sink* response_sink() { return nullptr; }
 
     // Where the steps run and how the handler is called. Without a slot: on
     // the client's executor. With one: on the handler's own strand if it has
@@ -9864,6 +10931,7 @@ protected:
         if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire, auth_field_, secret());
         parser_.emplace();
         limit_response_parser(*parser_, st_->opts.max_body_size);
+        parser_->get().body().sink = response_sink();
         c.buffer.clear();
         c.dog->arm(earliest(deadline_, after(attempt_timeout_)));
         out_.maybe_sent = true;
@@ -10118,8 +11186,21 @@ public:
 private:
     error_code interpret(const received_response& r, diagnostics& diag) override {
         const auto ec = interpret_response(r, diag, &decode_erased<T>, &result_);
+        if (!ec && r.streamed) {
+            result_ = std::move(sink_->value());
+            sink_.reset(); // no attempt follows: free the decoder now
+        }
         if (!ec) set_page_context(result_, st_, call_); // only a 2xx that decoded has no error
         return ec;
+    }
+
+    body_sink* response_sink() override {
+        if constexpr (streamable_result<typename stream_target<T>::type>) {
+            if (!sink_) sink_ = std::make_unique<decode_sink<T>>();
+            return sink_.get();
+        } else {
+            return nullptr;
+        }
     }
 
     void complete(error_code ec) override {
@@ -10139,6 +11220,7 @@ private:
 
     Handler handler_;
     T result_{};
+    std::unique_ptr<decode_sink<T>> sink_; // made at the first attempt that can stream
 };
 
 /// Starts `call` on the client's pool; `handler(error_code, T)` is called once.

@@ -7,6 +7,7 @@
 #include <boost/asio/buffer.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -118,4 +119,98 @@ TEST_CASE("response head: status, the fields the client keeps, and keep-alive") 
 
     CHECK_FALSE(take("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keep_alive);
     CHECK(take("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n").keep_alive);
+}
+
+namespace {
+
+// Records what a body_sink is given.
+struct recording_sink final : polar::detail::body_sink {
+    int starts = 0, finishes = 0;
+    std::uint64_t declared = 0;
+    std::string bytes;
+    void start(std::uint64_t length) override {
+        ++starts;
+        declared = length;
+        bytes.clear();
+    }
+    void put(std::string_view b) override { bytes.append(b); }
+    void finish() override { ++finishes; }
+    polar::error_code result(std::string& what) override {
+        what = "recorded";
+        return {};
+    }
+};
+
+} // namespace
+
+TEST_CASE("response body: a 2xx JSON body goes to the sink as it arrives; others are read whole") {
+    const std::string big(10000, 'x');
+    const std::string json = "{\"s\":\"" + big + "\"}";
+    SUBCASE("200 JSON with a length: streamed, its start kept") {
+        recording_sink sink;
+        polar::detail::response_parser parser;
+        polar::detail::limit_response_parser(parser, 1 << 20);
+        parser.get().body().sink = &sink;
+        const std::string msg = "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " +
+                                std::to_string(json.size()) + "\r\n\r\n" + json;
+        for (std::size_t i = 0; i < msg.size(); i += 100) REQUIRE_FALSE(feed(parser, std::string_view(msg).substr(i, 100)));
+        REQUIRE(parser.is_done());
+        CHECK(sink.starts == 1);
+        CHECK(sink.finishes == 1);
+        CHECK(sink.declared == json.size());
+        CHECK(sink.bytes == json);
+        const auto& body = parser.get().body();
+        CHECK(body.streamed);
+        CHECK(body.received == json.size());
+        CHECK(std::string_view(body) == std::string_view(json).substr(0, polar::detail::max_kept_body));
+        polar::detail::received_response r;
+        polar::detail::take_response({}, parser, 1 << 20, r);
+        CHECK(r.streamed);
+        CHECK(r.decode_what == "recorded");
+    }
+    SUBCASE("200 JSON, chunked: streamed, no declared length") {
+        recording_sink sink;
+        polar::detail::response_parser parser;
+        polar::detail::limit_response_parser(parser, 1 << 20);
+        parser.get().body().sink = &sink;
+        std::string msg = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for (std::size_t i = 0; i < json.size(); i += 333) {
+            const std::string piece = json.substr(i, 333);
+            char size[16];
+            std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+            msg += size + piece + "\r\n";
+        }
+        msg += "0\r\n\r\n";
+        REQUIRE_FALSE(feed(parser, msg));
+        REQUIRE(parser.is_done());
+        CHECK(sink.declared == 0);
+        CHECK(sink.bytes == json);
+        CHECK(sink.finishes == 1);
+        CHECK(parser.get().body().streamed);
+    }
+    SUBCASE("a 404 JSON body and a 200 text body stay whole") {
+        for (const char* head : {"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n",
+                                 "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"}) {
+            recording_sink sink;
+            polar::detail::response_parser parser;
+            polar::detail::limit_response_parser(parser, 1 << 20);
+            parser.get().body().sink = &sink;
+            const std::string msg = std::string(head) + "Content-Length: " + std::to_string(json.size()) + "\r\n\r\n" + json;
+            REQUIRE_FALSE(feed(parser, msg));
+            CHECK(sink.starts == 0);
+            CHECK_FALSE(parser.get().body().streamed);
+            CHECK(std::string_view(parser.get().body()) == json);
+        }
+    }
+    SUBCASE("the body limit still applies to a streamed body") {
+        recording_sink sink;
+        polar::detail::response_parser parser;
+        polar::detail::limit_response_parser(parser, 1024);
+        parser.get().body().sink = &sink;
+        const std::string msg = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                [&] { char s[16]; std::snprintf(s, sizeof s, "%zx\r\n", json.size()); return std::string(s); }() +
+                                json + "\r\n0\r\n\r\n";
+        CHECK(feed(parser, msg) == http::error::body_limit);
+        CHECK(sink.bytes.size() <= 1024);
+    }
 }

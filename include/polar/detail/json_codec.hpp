@@ -51,7 +51,10 @@ inline constexpr std::size_t max_filter_depth = 100;
 // bodies decode as before. Metadata values: a number with a fraction or
 // exponent (or an integer beyond int64) is a double; filter clause values
 // stay string | integer | boolean. Doubles are exact (the shortest text of
-// a double decodes to that double). Events: see polar::event.
+// a double decodes to that double). Events: see polar::event. Duplicate
+// keys: every occurrence is checked and the last one wins. The models are
+// built from the parser's events, without a DOM (impl/json_stream/);
+// stream_decoder (stream_decoder.hpp) does the same with the body in pieces.
 
 POLAR_DECL error_code decode(std::string_view body, meter& out, std::string& what);
 POLAR_DECL error_code decode(std::string_view body, page<meter>& out, std::string& what);

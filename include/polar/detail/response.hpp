@@ -22,23 +22,59 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace polar::detail {
 
+/// Whether a Content-Type is application/json (any case, optional parameters).
+POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;
+
+/// Bytes of a body kept for diagnostics::body when the body is not kept whole.
+inline constexpr std::size_t max_kept_body = 4096;
+
+/**
+ * @brief Where the body of a 2xx JSON response goes as it arrives: the
+ * operation's decoder (detail::stream_decoder), so that a response is never
+ * held whole next to its models and decoding overlaps the network.
+ *
+ * @details start() is called for each body (each attempt starts a fresh
+ * decode) with its declared length (0 when unknown: chunked), put() with
+ * each piece, finish() at its end; result() gives the
+ * decode's outcome (see interpret_response). A failed decode keeps reading
+ * (the connection stays usable), ignoring the rest.
+ */
+class body_sink {
+public:
+    virtual void start(std::uint64_t declared_length) = 0;
+    virtual void put(std::string_view bytes) = 0;
+    virtual void finish() = 0;
+    virtual error_code result(std::string& what) = 0;
+
+protected:
+    ~body_sink() = default;
+};
+
 /**
  * @brief A response body read into a std::string that grows with the bytes
- * that actually arrive.
+ * that actually arrive, or handed to a body_sink.
  *
- * @details Beast's string_body reserves the declared Content-Length up front
- * (up to the body limit): a server that announces 16 MiB and sends ten bytes
- * would cost 16 MiB per connection. This body reserves the declared length
- * up to `initial_reserve` (so the API's pages, up to about 80 KB for 100
- * events, are read into one allocation, not grown and copied) and lets the
- * string grow geometrically beyond it as data comes in; the parser's body
- * limit still bounds the total.
+ * @details With a `sink` set, the body of a 2xx response whose Content-Type
+ * is JSON goes to the sink piece by piece (`streamed`); the string then keeps
+ * only its first max_kept_body bytes, for diagnostics. Other bodies (error
+ * bodies, unexpected content types) are read into the string as before.
+ *
+ * Beast's string_body reserves the declared Content-Length up front (up to
+ * the body limit): a server that announces 16 MiB and sends ten bytes would
+ * cost 16 MiB per connection. This body reserves the declared length up to
+ * `initial_reserve` and lets the string grow geometrically beyond it as data
+ * comes in; the parser's body limit still bounds the total, streamed or not.
  */
 struct response_body {
-    using value_type = std::string;
+    struct value_type : std::string {
+        body_sink* sink = nullptr; ///< set before the read to stream a 2xx JSON body
+        bool streamed = false;     ///< the body went to `sink`
+        std::uint64_t received = 0; ///< body bytes received
+    };
     static constexpr std::size_t initial_reserve = 256 * 1024;
 
     static std::uint64_t size(const value_type& body) noexcept { return body.size(); }
@@ -46,11 +82,20 @@ struct response_body {
     class reader {
     public:
         template <bool isRequest, class Fields>
-        reader(boost::beast::http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+        reader(boost::beast::http::header<isRequest, Fields>& h, value_type& body) : body_(body) {
+            // Made with the parser, before the header arrives: init() reads it.
+            if constexpr (!isRequest && std::is_same_v<Fields, boost::beast::http::fields>) header_ = &h;
+        }
 
         void init(const boost::optional<std::uint64_t>& length, error_code& ec) {
             ec = {};
             body_.clear();
+            body_.received = 0;
+            body_.streamed = body_.sink && header_ && json_2xx(*header_);
+            if (body_.streamed) {
+                body_.sink->start(length ? *length : 0);
+                return;
+            }
             if (length) body_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, initial_reserve)));
         }
 
@@ -61,16 +106,34 @@ struct response_body {
             for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers);
                  ++it) {
                 const boost::asio::const_buffer b = *it;
-                body_.append(static_cast<const char*>(b.data()), b.size());
+                const std::string_view bytes(static_cast<const char*>(b.data()), b.size());
+                if (body_.streamed) {
+                    if (body_.size() < max_kept_body)
+                        body_.append(bytes.substr(0, max_kept_body - body_.size()));
+                    body_.sink->put(bytes);
+                } else {
+                    body_.append(bytes);
+                }
                 n += b.size();
             }
+            body_.received += n;
             return n;
         }
 
-        void finish(error_code& ec) { ec = {}; }
+        void finish(error_code& ec) {
+            ec = {};
+            if (body_.streamed) body_.sink->finish();
+        }
 
     private:
+        static bool json_2xx(const boost::beast::http::response_header<>& h) {
+            const unsigned status = h.result_int();
+            const auto ct = h[boost::beast::http::field::content_type];
+            return status >= 200 && status <= 299 && is_json_content_type(std::string_view(ct.data(), ct.size()));
+        }
+
         value_type& body_;
+        const boost::beast::http::response_header<>* header_ = nullptr;
     };
 };
 
@@ -92,6 +155,9 @@ struct received_response {
     std::string polar_version;    ///< the `Polar-Version` response header
     bool has_polar_version = false;
     bool keep_alive = false;
+    bool streamed = false;        ///< the body went to a body_sink (`body` holds its start)
+    error_code decode_ec;         ///< streamed: the sink's result
+    std::string decode_what;      ///< streamed: why the decode failed
 };
 
 /// Applies the client's limits: `max_body_size` for the body, response_header_limit for the header.
@@ -115,7 +181,8 @@ using body_decoder = error_code (*)(std::string_view body, void* out, std::strin
 
 /**
  * @brief Interprets a complete response (`r.ec` empty) into `diag` and, for a
- * 2xx JSON response, the object at `out` via `decode`.
+ * 2xx JSON response, the object at `out` via `decode` (or, when the body was
+ * streamed to a body_sink, the sink's result).
  *
  * @returns empty for a 2xx that decoded; errc::unexpected_response for a 2xx
  * that is not application/json; errc::invalid_response for a 2xx body that
@@ -145,9 +212,6 @@ POLAR_DECL void check_api_version(const received_response& r, api_version sent, 
  * route answered.
  */
 POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag);
-
-/// Whether a Content-Type is application/json (any case, optional parameters).
-POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;
 
 /// The error an HTTP status other than 2xx maps to.
 POLAR_DECL error_code map_http_status(int status) noexcept;

@@ -6,6 +6,7 @@
 #include <polar/detail/json_codec.hpp>
 #include <polar/detail/rate_limiter.hpp>
 #include <polar/detail/response.hpp>
+#include <polar/detail/stream_decoder.hpp>
 #include <polar/detail/tls_stream.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -669,7 +670,8 @@ inline void trace_response(const client_state& st, const http_call& call, int at
     head.append(res.reason());
     head += "\r\n";
     for (const auto& f : res) head.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
-    trace(st, call, attempt, trace_record::direction::response, std::move(head), res.body().size(), secret);
+    trace(st, call, attempt, trace_record::direction::response, std::move(head),
+          static_cast<std::size_t>(res.body().received), secret);
 }
 
 template <class T>
@@ -707,6 +709,53 @@ template <class T>
 error_code decode_erased(std::string_view body, void* out, std::string& what) {
     return decode_into(body, *static_cast<T*>(out), what);
 }
+
+// The models stream_decoder builds; other results are decoded from the whole body.
+template <class T>
+concept streamable_result = requires(stream_decoder& d, T& v) { d.start(v); };
+template <class T>
+struct stream_target {
+    using type = T;
+    static T& of(T& v) { return v; }
+};
+template <class T>
+struct stream_target<std::optional<page<T>>> {
+    using type = page<T>;
+    static page<T>& of(std::optional<page<T>>& v) { return v.emplace(); }
+};
+
+// Decodes a 2xx JSON body as it arrives, into a value of its own (moved into
+// the operation's result once the response is complete and decoded).
+template <class T>
+class decode_sink final : public body_sink {
+public:
+    void start(std::uint64_t declared_length) override {
+        ec_ = {};
+        what_.clear();
+        value_ = T{};
+        if constexpr (streamable_result<typename stream_target<T>::type>) {
+            dec_.start(stream_target<T>::of(value_));
+            if (declared_length) dec_.expect(static_cast<std::size_t>(declared_length));
+        }
+    }
+    void put(std::string_view bytes) override {
+        if (!ec_) ec_ = dec_.write_some(bytes, what_);
+    }
+    void finish() override {
+        if (!ec_) ec_ = dec_.finish(what_);
+    }
+    error_code result(std::string& what) override {
+        what = what_;
+        return ec_;
+    }
+    T& value() noexcept { return value_; }
+
+private:
+    stream_decoder dec_;
+    T value_{};
+    error_code ec_;
+    std::string what_;
+};
 
 // The strand a handler's executor is, if it is one of the usual kinds.
 template <class Executor>
@@ -759,6 +808,8 @@ protected:
     virtual error_code interpret(const received_response& r, diagnostics& diag) = 0;
     /// Calls the handler (inline_completion_) or dispatches it to work_.
     virtual void complete(error_code ec) = 0;
+    /// Where a 2xx JSON body goes as it arrives; null: read it whole.
+    virtual body_sink* response_sink() { return nullptr; }
 
     // Where the steps run and how the handler is called. Without a slot: on
     // the client's executor. With one: on the handler's own strand if it has
@@ -958,6 +1009,7 @@ protected:
         if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire, auth_field_, secret());
         parser_.emplace();
         limit_response_parser(*parser_, st_->opts.max_body_size);
+        parser_->get().body().sink = response_sink();
         c.buffer.clear();
         c.dog->arm(earliest(deadline_, after(attempt_timeout_)));
         out_.maybe_sent = true;
@@ -1212,8 +1264,21 @@ public:
 private:
     error_code interpret(const received_response& r, diagnostics& diag) override {
         const auto ec = interpret_response(r, diag, &decode_erased<T>, &result_);
+        if (!ec && r.streamed) {
+            result_ = std::move(sink_->value());
+            sink_.reset(); // no attempt follows: free the decoder now
+        }
         if (!ec) set_page_context(result_, st_, call_); // only a 2xx that decoded has no error
         return ec;
+    }
+
+    body_sink* response_sink() override {
+        if constexpr (streamable_result<typename stream_target<T>::type>) {
+            if (!sink_) sink_ = std::make_unique<decode_sink<T>>();
+            return sink_.get();
+        } else {
+            return nullptr;
+        }
     }
 
     void complete(error_code ec) override {
@@ -1233,6 +1298,7 @@ private:
 
     Handler handler_;
     T result_{};
+    std::unique_ptr<decode_sink<T>> sink_; // made at the first attempt that can stream
 };
 
 /// Starts `call` on the client's pool; `handler(error_code, T)` is called once.

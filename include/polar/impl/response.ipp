@@ -14,10 +14,6 @@
 
 namespace polar::detail {
 
-namespace response_impl {
-// Bodies of unusable responses kept in diagnostics::body.
-constexpr std::size_t max_kept_body = 4096;
-} // namespace response_impl
 
 POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size) {
     parser.body_limit(max_body_size);
@@ -71,7 +67,12 @@ POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::
         }
     }
     out.keep_alive = parser.keep_alive();
-    out.body = std::move(res.body());
+    auto& body = res.body();
+    out.streamed = body.streamed;
+    out.decode_ec = {};
+    out.decode_what.clear();
+    if (body.streamed) out.decode_ec = body.sink->result(out.decode_what);
+    out.body = std::move(static_cast<std::string&>(body));
 }
 
 POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag) {
@@ -113,7 +114,6 @@ POLAR_DECL error_code map_http_status(int status) noexcept {
 
 POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
                                          void* out) {
-    using response_impl::max_kept_body;
     error_code ec;
     if (r.status >= 200 && r.status <= 299) {
         if (!is_json_content_type(r.content_type)) {
@@ -122,7 +122,12 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
             diag.body = r.body.substr(0, max_kept_body);
         } else {
             std::string what;
-            ec = decode(r.body, out, what);
+            if (r.streamed) {
+                ec = r.decode_ec;
+                what = r.decode_what;
+            } else {
+                ec = decode(r.body, out, what);
+            }
             if (ec) {
                 diag.message = std::move(what);
                 diag.body = r.body.substr(0, max_kept_body);
