@@ -531,7 +531,7 @@ int main(int argc, char** argv) {
     asio::io_context ioc(2);
     auto target = example::connect(ioc.get_executor());
     polar::client client(ioc.get_executor(), target->options);
-    server srv(ioc, serve_port.value_or(0), usage_handler(client, target->options.access_token));
+    server srv(ioc, serve_port.value_or(0), usage_handler(client, target->options.access_token.value()));
     srv.start();
 
     int status = 0;
