@@ -6808,7 +6808,9 @@ concept not_fan_out_options = !std::is_convertible_v<Token, const fan_out_option
  *
  * Cancellation: every operation honours its handler's cancellation slot.
  * Terminal and partial cancellation are always supported; total cancellation
- * for reads (GET, PATCH). A request cancelled mid-flight closes its connection.
+ * for reads (GET, PATCH), and for a create while it waits for the client's
+ * rate limit (nothing was sent). A request cancelled mid-flight closes its
+ * connection.
  * Cancelled operations complete with `asio::error::operation_aborted`.
  *
  * Executor: the request runs on the client's executor. When the handler has
@@ -9756,7 +9758,8 @@ protected:
 
     void on_cancel(asio::cancellation_type type) {
         auto allowed = asio::cancellation_type::terminal | asio::cancellation_type::partial;
-        if (call_.idempotent) allowed |= asio::cancellation_type::total;
+        // Waiting for a rate limit token, nothing was sent: any type ends it.
+        if (call_.idempotent || phase_ == phase::rate_waiting) allowed |= asio::cancellation_type::total;
         if ((type & allowed) == asio::cancellation_type::none || phase_ == phase::done) return;
         cancelled_ = true;
         error_code ignored;

@@ -203,9 +203,22 @@ TEST_CASE("rate limit: the deadline and cancellation end the wait for a token") 
         CHECK(ec2 == asio::error::operation_aborted);
         CHECK(ms_since(t0) < 5s);
 
-        CHECK(f.server.counters().total_requests() == sent); // neither was sent
+        // A create is not idempotent, but while it waits for a token nothing
+        // was sent: a total cancellation ends that wait too.
+        polar::meter_create body("Never sent", polar::filter::all(polar::clause("name", polar::filter_operator::eq, "x")),
+                                 polar::aggregation::count());
+        asio::cancellation_signal sig3;
+        auto timer3 = std::make_shared<asio::steady_timer>(f.ioc, 50ms);
+        timer3->async_wait([&sig3, timer3](polar::error_code) { sig3.emit(asio::cancellation_type::total); });
+        t0 = clock_type::now();
+        auto [ec3, m3] = co_await f.client().meters().create(
+            body, {.timeout = 3s}, asio::bind_cancellation_slot(sig3.slot(), asio::as_tuple(asio::use_awaitable)));
+        CHECK(ec3 == asio::error::operation_aborted);
+        CHECK(ms_since(t0) < 3s);
+
+        CHECK(f.server.counters().total_requests() == sent); // none was sent
         const auto s = f.client().stats();
-        CHECK(s.rate_limit_delayed == 2);
+        CHECK(s.rate_limit_delayed == 3);
         CHECK(s.rate_limit_waited >= 200ms);
     });
 }

@@ -829,7 +829,8 @@ protected:
 
     void on_cancel(asio::cancellation_type type) {
         auto allowed = asio::cancellation_type::terminal | asio::cancellation_type::partial;
-        if (call_.idempotent) allowed |= asio::cancellation_type::total;
+        // Waiting for a rate limit token, nothing was sent: any type ends it.
+        if (call_.idempotent || phase_ == phase::rate_waiting) allowed |= asio::cancellation_type::total;
         if ((type & allowed) == asio::cancellation_type::none || phase_ == phase::done) return;
         cancelled_ = true;
         error_code ignored;
