@@ -117,9 +117,13 @@ struct batcher_options {
     /// client's connections while it is sent.
     std::size_t max_in_flight = 4;
     /// The start of the `external_id` given to events without one; the
-    /// batcher appends a counter. Empty (the default): 32 random hex digits
-    /// (128 bits) and a dash, new for each batcher, so ids of different
-    /// batchers and processes never collide.
+    /// batcher appends a counter that starts at 1 for each batcher. Empty
+    /// (the default): 32 random hex digits (128 bits) and a dash, new for
+    /// each batcher, so ids of different batchers and processes never
+    /// collide. A prefix of your own must be just as unique (per batcher and
+    /// per run): Polar keeps external ids per organization for good, so an
+    /// event whose generated id repeats one stored earlier is dropped as a
+    /// duplicate, not stored.
     std::string external_id_prefix{};
     /// Options of every ingest call: timeouts, headers, the retry policy (the
     /// client's when unset) and the API version (which must be a dated one).

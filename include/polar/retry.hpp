@@ -204,7 +204,8 @@ struct retry_budget {
 struct rate_limit {
     /// Requests allowed in any window; 0 = unlimited.
     std::uint32_t requests = 0;
-    /// The window they are counted over (must be positive when `requests` is).
+    /// The window they are counted over (when `requests` is not 0: positive
+    /// and at most 366 days).
     std::chrono::milliseconds window{60'000};
 
     /// `n` requests per minute.

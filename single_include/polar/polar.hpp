@@ -793,7 +793,8 @@ struct retry_budget {
 struct rate_limit {
     /// Requests allowed in any window; 0 = unlimited.
     std::uint32_t requests = 0;
-    /// The window they are counted over (must be positive when `requests` is).
+    /// The window they are counted over (when `requests` is not 0: positive
+    /// and at most 366 days).
     std::chrono::milliseconds window{60'000};
 
     /// `n` requests per minute.
@@ -7135,9 +7136,13 @@ struct batcher_options {
     /// client's connections while it is sent.
     std::size_t max_in_flight = 4;
     /// The start of the `external_id` given to events without one; the
-    /// batcher appends a counter. Empty (the default): 32 random hex digits
-    /// (128 bits) and a dash, new for each batcher, so ids of different
-    /// batchers and processes never collide.
+    /// batcher appends a counter that starts at 1 for each batcher. Empty
+    /// (the default): 32 random hex digits (128 bits) and a dash, new for
+    /// each batcher, so ids of different batchers and processes never
+    /// collide. A prefix of your own must be just as unique (per batcher and
+    /// per run): Polar keeps external ids per organization for good, so an
+    /// event whose generated id repeats one stored earlier is dropped as a
+    /// duplicate, not stored.
     std::string external_id_prefix{};
     /// Options of every ingest call: timeouts, headers, the retry policy (the
     /// client's when unset) and the API version (which must be a dated one).
@@ -7750,7 +7755,9 @@ concept not_fan_out_options = !std::is_convertible_v<Token, const fan_out_option
  *
  * Cancellation: every operation honours its handler's cancellation slot.
  * Terminal and partial cancellation are always supported; total cancellation
- * for reads (GET, PATCH). A request cancelled mid-flight closes its connection.
+ * for reads (GET, PATCH), and for a create while it waits for the client's
+ * rate limit (nothing was sent). A request cancelled mid-flight closes its
+ * connection.
  * Cancelled operations complete with `asio::error::operation_aborted`.
  *
  * Executor: the request runs on the client's executor. When the handler has
@@ -8783,9 +8790,13 @@ public:
         std::size_t pauses = 0;
     };
 
+    /// The longest window and pause the limiter keeps (longer ones are cut
+    /// to it; the client refuses longer windows).
+    static constexpr std::chrono::hours max_window{24 * 366};
+
     /// `limit` may be disabled: then only 429 pauses apply. `max_pause`
     /// bounds a pause (the retry policy's max_retry_after).
-    rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit, clock::duration max_pause);
+    rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit, std::chrono::milliseconds max_pause);
 
     /// Takes a token if one is free now and nobody waits for one.
     bool try_acquire();
@@ -8850,8 +8861,16 @@ private:
 
 namespace polar::detail {
 
-inline rate_limiter::rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit, clock::duration max_pause)
-    : limit_(limit), span_(limit.window + limit.window / 32), max_pause_(max_pause), timer_(std::move(ex)) {}
+// Both durations are clamped before they become the clock's nanoseconds, which
+// hold about 292 years: a policy may say max_retry_after(milliseconds::max())
+// for "no cap".
+inline rate_limiter::rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit,
+                                  std::chrono::milliseconds max_pause)
+    : limit_(limit),
+      span_(std::min<std::chrono::milliseconds>(limit.window, max_window) +
+            std::min<std::chrono::milliseconds>(limit.window, max_window) / 32),
+      max_pause_(std::clamp(max_pause, std::chrono::milliseconds(0), std::chrono::milliseconds(max_window))),
+      timer_(std::move(ex)) {}
 
 inline bool rate_limiter::try_acquire() {
     if (!limit_.enabled()) {
@@ -8963,7 +8982,11 @@ inline void rate_limiter::throttled(std::optional<std::chrono::seconds> retry_af
     std::lock_guard lk(m_);
     ++counters_.throttled;
     if (!retry_after || retry_after->count() <= 0 || shut_) return;
-    const auto pause = std::min<clock::duration>(*retry_after, max_pause_);
+    // Compared in seconds: a Retry-After date centuries away (up to about
+    // 2.5e11 s) overflows the clock's nanoseconds.
+    const auto pause = *retry_after >= std::chrono::ceil<std::chrono::seconds>(max_pause_)
+                           ? max_pause_
+                           : std::min<clock::duration>(*retry_after, max_pause_);
     const auto until = clock::now() + pause;
     if (until <= paused_until_) return;
     paused_until_ = until;
@@ -10802,7 +10825,8 @@ protected:
 
     void on_cancel(asio::cancellation_type type) {
         auto allowed = asio::cancellation_type::terminal | asio::cancellation_type::partial;
-        if (call_.idempotent) allowed |= asio::cancellation_type::total;
+        // Waiting for a rate limit token, nothing was sent: any type ends it.
+        if (call_.idempotent || phase_ == phase::rate_waiting) allowed |= asio::cancellation_type::total;
         if ((type & allowed) == asio::cancellation_type::none || phase_ == phase::done) return;
         cancelled_ = true;
         error_code ignored;
@@ -11287,8 +11311,9 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
     if (opts.access_token.empty()) fail_option("client_options::access_token is required");
     for (unsigned char c : opts.access_token.value())
         if (c < 0x20 || c == 0x7F) fail_option("client_options::access_token contains control characters");
-    if (opts.rate_limit && opts.rate_limit->requests > 0 && opts.rate_limit->window.count() <= 0)
-        fail_option("client_options::rate_limit: the window must be positive");
+    if (opts.rate_limit && opts.rate_limit->requests > 0 &&
+        (opts.rate_limit->window.count() <= 0 || opts.rate_limit->window > rate_limiter::max_window))
+        fail_option("client_options::rate_limit: the window must be positive and at most 366 days");
     if (opts.max_connections == 0) fail_option("client_options::max_connections must be at least 1");
     if (!opts.api_version.valid())
         fail_option("client_options::api_version: not a YYYY-MM version (month 01-12); "
@@ -12379,6 +12404,11 @@ private:
             accept_locked(std::move(w.event), std::move(w.json), act);
             act.added.emplace_back(std::move(w.done), std::move(id));
         }
+        // Full again with add() calls still waiting: the events just admitted
+        // may sit in an unsealed batch that nothing else would send (no age
+        // limit, fewer than a batch), so send them now, as add() does when it
+        // finds the queue full.
+        if (!add_waiters_.empty()) seal_locked(batch_trigger::queue_full);
     }
 
     void settle_flushes_locked(actions& act) {

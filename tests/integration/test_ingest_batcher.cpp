@@ -184,7 +184,9 @@ TEST_CASE("ingest batcher: batches by count, by bytes and by age, and on flush")
             bo.max_batch_age = 30ms;
             bo.on_batch = collect;
             auto b = c.events().batcher(bo);
-            for (int i = 0; i < 3; ++i) co_await b.add(usage("age", i));
+            // try_add() does not suspend: the age timer (on this thread) cannot
+            // fire between them however slow the machine, so they form one batch.
+            for (int i = 0; i < 3; ++i) REQUIRE_FALSE(b.try_add(usage("age", i)));
             // Neither count nor bytes nor a flush: only the age sends it.
             CHECK(co_await eventually([&] { return !reports.empty(); }));
             REQUIRE(reports.size() == 1);
@@ -247,6 +249,34 @@ TEST_CASE("ingest batcher: a full queue fails or waits, as chosen, and a wait ca
             CHECK(s.inserted == accepted);
             CHECK(fx.server.state().event_count() == 4 + 1 + accepted);
         }
+    });
+}
+
+TEST_CASE("ingest batcher: waiters admitted into a batch that fills the queue again get it sent") {
+    // No age limit, a queue smaller than a batch: room made by a sent batch
+    // admits two waiting add() calls, the queue is full again and a third
+    // still waits. Only sending the batch those two went into makes room.
+    client_fixture fx = dated();
+    auto& c = fx.client();
+    fx.run([&]() -> asio::awaitable<void> {
+        polar::batcher_options bo;
+        bo.max_queued_events = 2;
+        bo.max_batch_events = 5;
+        bo.max_in_flight = 1;
+        bo.max_batch_age = 0ms;
+        bo.when_full = polar::queue_full_policy::wait;
+        auto b = c.events().batcher(bo);
+        for (int i = 0; i < 2; ++i) REQUIRE_FALSE(b.try_add(usage("refill", 1)));
+        int added = 0, failed = 0;
+        for (int i = 0; i < 3; ++i)
+            b.add(usage("refill", 2), [&](polar::error_code e, std::string) { ++(e ? failed : added); });
+        CHECK(co_await eventually([&] { return added + failed == 3; }, 10s));
+        CHECK(added == 3);
+        CHECK(failed == 0);
+        polar::batcher_stats s = co_await b.close();
+        CHECK(s.accepted == 5);
+        CHECK(s.inserted == 5);
+        CHECK(fx.server.state().event_count() == 5);
     });
 }
 

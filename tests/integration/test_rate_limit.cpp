@@ -155,6 +155,28 @@ TEST_CASE("rate limit: a 429 pauses every operation of the client, not only the 
     });
 }
 
+TEST_CASE("rate limit: a Retry-After date centuries away pauses the client for max_retry_after") {
+    // 7,970 years in nanoseconds do not fit in 64 bits: the pause is capped
+    // before it is converted.
+    limited_fixture f([](polar::client_options& o) { o.retry = polar::retry_policy().max_attempts(1).max_retry_after(1s); },
+                      polar::rate_limit::unlimited());
+    f.make_queries(0);
+    f.server.faults().add(
+        polar::testing::fault::status(429).header("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT").times(1));
+    f.run([&]() -> asio::awaitable<void> {
+        auto [ec, m] = co_await f.client().meters().get(f.meter.id, asio::as_tuple(asio::use_awaitable));
+        CHECK(ec == polar::errc::rate_limited);
+        auto s = f.client().stats();
+        CHECK(s.responses_429 == 1);
+        CHECK(s.rate_limit_pauses == 1);
+        const auto t0 = clock_type::now();
+        polar::meter again = co_await f.client().meters().get(f.meter.id);
+        CHECK(again.id == f.meter.id);
+        CHECK(ms_since(t0) >= 500ms); // paused, for max_retry_after (1 s), not forever
+        CHECK(f.client().stats().rate_limit_delayed == 1);
+    });
+}
+
 TEST_CASE("rate limit: the deadline and cancellation end the wait for a token") {
     // One request per 10 s: after the first, every call waits.
     limited_fixture f([](polar::client_options& o) { o.rate_limit = polar::rate_limit{.requests = 1, .window = 10s}; },
@@ -181,9 +203,22 @@ TEST_CASE("rate limit: the deadline and cancellation end the wait for a token") 
         CHECK(ec2 == asio::error::operation_aborted);
         CHECK(ms_since(t0) < 5s);
 
-        CHECK(f.server.counters().total_requests() == sent); // neither was sent
+        // A create is not idempotent, but while it waits for a token nothing
+        // was sent: a total cancellation ends that wait too.
+        polar::meter_create body("Never sent", polar::filter::all(polar::clause("name", polar::filter_operator::eq, "x")),
+                                 polar::aggregation::count());
+        asio::cancellation_signal sig3;
+        auto timer3 = std::make_shared<asio::steady_timer>(f.ioc, 50ms);
+        timer3->async_wait([&sig3, timer3](polar::error_code) { sig3.emit(asio::cancellation_type::total); });
+        t0 = clock_type::now();
+        auto [ec3, m3] = co_await f.client().meters().create(
+            body, {.timeout = 3s}, asio::bind_cancellation_slot(sig3.slot(), asio::as_tuple(asio::use_awaitable)));
+        CHECK(ec3 == asio::error::operation_aborted);
+        CHECK(ms_since(t0) < 3s);
+
+        CHECK(f.server.counters().total_requests() == sent); // none was sent
         const auto s = f.client().stats();
-        CHECK(s.rate_limit_delayed == 2);
+        CHECK(s.rate_limit_delayed == 3);
         CHECK(s.rate_limit_waited >= 200ms);
     });
 }
@@ -278,6 +313,18 @@ TEST_CASE("rate limit: the client's defaults and validation") {
     // The option is validated.
     CHECK_THROWS_AS(make([](polar::client_options& o) { o.rate_limit = polar::rate_limit{.requests = 5, .window = 0ms}; }),
                     polar::api_error);
+    // A window whose nanoseconds would overflow the clock is refused too.
+    CHECK_THROWS_AS(make([](polar::client_options& o) {
+                        o.rate_limit = polar::rate_limit{.requests = 5, .window = std::chrono::milliseconds::max()};
+                    }),
+                    polar::api_error);
+    CHECK_NOTHROW(make([](polar::client_options& o) {
+        o.rate_limit = polar::rate_limit{.requests = 5, .window = std::chrono::hours(24 * 366)};
+    }));
+    // A retry policy without a cap on Retry-After is fine.
+    CHECK_NOTHROW(make([](polar::client_options& o) {
+        o.retry = polar::retry_policy().max_retry_after(std::chrono::milliseconds::max());
+    }));
     // An unlimited client never waits.
     auto c = make([](polar::client_options& o) { o.server_url = "http://127.0.0.1:1"; });
     CHECK(c.stats().rate_limit_delayed == 0);

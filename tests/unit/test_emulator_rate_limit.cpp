@@ -44,6 +44,8 @@ TEST_CASE("emulator rate limit: disabled, invalid, and the 429 it answers") {
     for (int i = 0; i < 1000; ++i) CHECK(off.admit("x") == 0s);
     CHECK(off.refused() == 0);
     CHECK_THROWS_AS(server_rate_limiter(polar::rate_limit{.requests = 1, .window = 0ms}), std::invalid_argument);
+    CHECK_THROWS_AS(server_rate_limiter(polar::rate_limit{.requests = 1, .window = std::chrono::milliseconds::max()}),
+                    std::invalid_argument);
 
     const auto r = server_rate_limiter::too_many_requests(7s);
     CHECK(r.status == 429);

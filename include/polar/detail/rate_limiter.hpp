@@ -99,9 +99,13 @@ public:
         std::size_t pauses = 0;
     };
 
+    /// The longest window and pause the limiter keeps (longer ones are cut
+    /// to it; the client refuses longer windows).
+    static constexpr std::chrono::hours max_window{24 * 366};
+
     /// `limit` may be disabled: then only 429 pauses apply. `max_pause`
     /// bounds a pause (the retry policy's max_retry_after).
-    rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit, clock::duration max_pause);
+    rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit, std::chrono::milliseconds max_pause);
 
     /// Takes a token if one is free now and nobody waits for one.
     bool try_acquire();

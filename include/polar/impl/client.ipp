@@ -880,7 +880,8 @@ protected:
 
     void on_cancel(asio::cancellation_type type) {
         auto allowed = asio::cancellation_type::terminal | asio::cancellation_type::partial;
-        if (call_.idempotent) allowed |= asio::cancellation_type::total;
+        // Waiting for a rate limit token, nothing was sent: any type ends it.
+        if (call_.idempotent || phase_ == phase::rate_waiting) allowed |= asio::cancellation_type::total;
         if ((type & allowed) == asio::cancellation_type::none || phase_ == phase::done) return;
         cancelled_ = true;
         error_code ignored;
@@ -1365,8 +1366,9 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
     if (opts.access_token.empty()) fail_option("client_options::access_token is required");
     for (unsigned char c : opts.access_token.value())
         if (c < 0x20 || c == 0x7F) fail_option("client_options::access_token contains control characters");
-    if (opts.rate_limit && opts.rate_limit->requests > 0 && opts.rate_limit->window.count() <= 0)
-        fail_option("client_options::rate_limit: the window must be positive");
+    if (opts.rate_limit && opts.rate_limit->requests > 0 &&
+        (opts.rate_limit->window.count() <= 0 || opts.rate_limit->window > rate_limiter::max_window))
+        fail_option("client_options::rate_limit: the window must be positive and at most 366 days");
     if (opts.max_connections == 0) fail_option("client_options::max_connections must be at least 1");
     if (!opts.api_version.valid())
         fail_option("client_options::api_version: not a YYYY-MM version (month 01-12); "

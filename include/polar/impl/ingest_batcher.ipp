@@ -382,6 +382,11 @@ private:
             accept_locked(std::move(w.event), std::move(w.json), act);
             act.added.emplace_back(std::move(w.done), std::move(id));
         }
+        // Full again with add() calls still waiting: the events just admitted
+        // may sit in an unsealed batch that nothing else would send (no age
+        // limit, fewer than a batch), so send them now, as add() does when it
+        // finds the queue full.
+        if (!add_waiters_.empty()) seal_locked(batch_trigger::queue_full);
     }
 
     void settle_flushes_locked(actions& act) {

@@ -7,8 +7,16 @@
 
 namespace polar::detail {
 
-inline rate_limiter::rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit, clock::duration max_pause)
-    : limit_(limit), span_(limit.window + limit.window / 32), max_pause_(max_pause), timer_(std::move(ex)) {}
+// Both durations are clamped before they become the clock's nanoseconds, which
+// hold about 292 years: a policy may say max_retry_after(milliseconds::max())
+// for "no cap".
+inline rate_limiter::rate_limiter(boost::asio::any_io_executor ex, polar::rate_limit limit,
+                                  std::chrono::milliseconds max_pause)
+    : limit_(limit),
+      span_(std::min<std::chrono::milliseconds>(limit.window, max_window) +
+            std::min<std::chrono::milliseconds>(limit.window, max_window) / 32),
+      max_pause_(std::clamp(max_pause, std::chrono::milliseconds(0), std::chrono::milliseconds(max_window))),
+      timer_(std::move(ex)) {}
 
 inline bool rate_limiter::try_acquire() {
     if (!limit_.enabled()) {
@@ -120,7 +128,11 @@ inline void rate_limiter::throttled(std::optional<std::chrono::seconds> retry_af
     std::lock_guard lk(m_);
     ++counters_.throttled;
     if (!retry_after || retry_after->count() <= 0 || shut_) return;
-    const auto pause = std::min<clock::duration>(*retry_after, max_pause_);
+    // Compared in seconds: a Retry-After date centuries away (up to about
+    // 2.5e11 s) overflows the clock's nanoseconds.
+    const auto pause = *retry_after >= std::chrono::ceil<std::chrono::seconds>(max_pause_)
+                           ? max_pause_
+                           : std::min<clock::duration>(*retry_after, max_pause_);
     const auto until = clock::now() + pause;
     if (until <= paused_until_) return;
     paused_until_ = until;

@@ -39,7 +39,7 @@ public:
 
     /// A disabled `limit` (requests == 0) admits everything.
     /// Errors: throws `std::invalid_argument` when `limit.requests > 0` and
-    /// the window is not positive.
+    /// the window is not positive or longer than 366 days.
     POLAR_DECL explicit server_rate_limiter(polar::rate_limit limit);
 
     /// Counts a request of `identity` at `now`: 0 when admitted, else the

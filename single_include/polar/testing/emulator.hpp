@@ -6984,7 +6984,7 @@ public:
 
     /// A disabled `limit` (requests == 0) admits everything.
     /// Errors: throws `std::invalid_argument` when `limit.requests > 0` and
-    /// the window is not positive.
+    /// the window is not positive or longer than 366 days.
     POLAR_DECL explicit server_rate_limiter(polar::rate_limit limit);
 
     /// Counts a request of `identity` at `now`: 0 when admitted, else the
@@ -7032,8 +7032,9 @@ private:
 namespace polar::testing {
 
 POLAR_DECL server_rate_limiter::server_rate_limiter(polar::rate_limit limit) : limit_(limit) {
-    if (limit_.requests > 0 && limit_.window.count() <= 0)
-        throw std::invalid_argument("polar emulator: rate_limit.window must be positive");
+    // The bound keeps `start + window` within the clock's range.
+    if (limit_.requests > 0 && (limit_.window.count() <= 0 || limit_.window > std::chrono::hours(24 * 366)))
+        throw std::invalid_argument("polar emulator: rate_limit.window must be positive and at most 366 days");
 }
 
 POLAR_DECL std::chrono::seconds server_rate_limiter::admit(std::string_view identity, clock::time_point now) {

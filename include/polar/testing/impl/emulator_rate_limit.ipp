@@ -12,8 +12,9 @@
 namespace polar::testing {
 
 POLAR_DECL server_rate_limiter::server_rate_limiter(polar::rate_limit limit) : limit_(limit) {
-    if (limit_.requests > 0 && limit_.window.count() <= 0)
-        throw std::invalid_argument("polar emulator: rate_limit.window must be positive");
+    // The bound keeps `start + window` within the clock's range.
+    if (limit_.requests > 0 && (limit_.window.count() <= 0 || limit_.window > std::chrono::hours(24 * 366)))
+        throw std::invalid_argument("polar emulator: rate_limit.window must be positive and at most 366 days");
 }
 
 POLAR_DECL std::chrono::seconds server_rate_limiter::admit(std::string_view identity, clock::time_point now) {
