@@ -11,6 +11,7 @@
 #include <polar/error.hpp>
 #include <polar/events.hpp>
 #include <polar/meters.hpp>
+#include <polar/pool_stats.hpp>
 #include <polar/retry.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -209,24 +210,6 @@ struct client_options {
     std::function<void(const trace_record&)> on_trace{};
     /// Appended to the User-Agent header.
     std::string user_agent{};
-};
-
-/// A snapshot of the connection pool and the rate limiter, for monitoring and tests.
-struct pool_stats {
-    std::size_t open = 0;          ///< connections open or being opened
-    std::size_t idle = 0;          ///< open and waiting for a request
-    std::size_t waiting = 0;       ///< operations waiting for a connection
-    std::size_t created = 0;       ///< connections opened since start
-    std::size_t reused = 0;        ///< requests served on an already used connection
-    std::size_t retries = 0;       ///< retries made since start
-    /// Requests that waited for the rate limiter (its rate or a 429 pause).
-    std::size_t rate_limit_delayed = 0;
-    /// Total time requests spent waiting for it.
-    std::chrono::microseconds rate_limit_waited{0};
-    /// 429 responses received.
-    std::size_t responses_429 = 0;
-    /// Times a 429's Retry-After paused every request of the client.
-    std::size_t rate_limit_pauses = 0;
 };
 
 /**

@@ -8236,6 +8236,43 @@ POLAR_DECL http_call make_next_page_call(const page_request* req, std::int64_t n
 
 #endif
 // ---- end <polar/meters.hpp> ----
+// ---- begin <polar/pool_stats.hpp> ----
+//
+// polar-cpp: pool_stats, the figures of a client's connection pool and rate
+// limiter (see client::stats()).
+//
+#ifndef POLAR_POOL_STATS_HPP
+#define POLAR_POOL_STATS_HPP
+
+// #include <polar/detail/config.hpp>: inlined above
+
+#include <chrono>
+#include <cstddef>
+
+namespace polar {
+
+/// A snapshot of the connection pool and the rate limiter, for monitoring and tests.
+struct pool_stats {
+    std::size_t open = 0;          ///< connections open or being opened
+    std::size_t idle = 0;          ///< open and waiting for a request
+    std::size_t waiting = 0;       ///< operations waiting for a connection
+    std::size_t created = 0;       ///< connections opened since start
+    std::size_t reused = 0;        ///< requests served on an already used connection
+    std::size_t retries = 0;       ///< retries made since start
+    /// Requests that waited for the rate limiter (its rate or a 429 pause).
+    std::size_t rate_limit_delayed = 0;
+    /// Total time requests spent waiting for it.
+    std::chrono::microseconds rate_limit_waited{0};
+    /// 429 responses received.
+    std::size_t responses_429 = 0;
+    /// Times a 429's Retry-After paused every request of the client.
+    std::size_t rate_limit_pauses = 0;
+};
+
+} // namespace polar
+
+#endif
+// ---- end <polar/pool_stats.hpp> ----
 // #include <polar/retry.hpp>: inlined above
 
 #include <boost/asio/any_io_executor.hpp>
@@ -8434,24 +8471,6 @@ struct client_options {
     std::function<void(const trace_record&)> on_trace{};
     /// Appended to the User-Agent header.
     std::string user_agent{};
-};
-
-/// A snapshot of the connection pool and the rate limiter, for monitoring and tests.
-struct pool_stats {
-    std::size_t open = 0;          ///< connections open or being opened
-    std::size_t idle = 0;          ///< open and waiting for a request
-    std::size_t waiting = 0;       ///< operations waiting for a connection
-    std::size_t created = 0;       ///< connections opened since start
-    std::size_t reused = 0;        ///< requests served on an already used connection
-    std::size_t retries = 0;       ///< retries made since start
-    /// Requests that waited for the rate limiter (its rate or a 429 pause).
-    std::size_t rate_limit_delayed = 0;
-    /// Total time requests spent waiting for it.
-    std::chrono::microseconds rate_limit_waited{0};
-    /// 429 responses received.
-    std::size_t responses_429 = 0;
-    /// Times a 429's Retry-After paused every request of the client.
-    std::size_t rate_limit_pauses = 0;
 };
 
 /**
@@ -9409,7 +9428,162 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
 #endif
 // ---- end <polar/detail/response.hpp> ----
 // #include <polar/detail/stream_decoder.hpp>: inlined above
-// ---- begin <polar/detail/tls_stream.hpp> ----
+// ---- begin <polar/detail/transport/transport.hpp> ----
+//
+// polar-cpp: the transport (internal).
+//
+// This folder moves requests and bytes between the operations and the
+// server. It knows HTTP endpoints, sockets, TLS and deadlines, and nothing of
+// meters, events or any other model: it includes no model header, and the
+// operations (impl/client.ipp) are its only user. What an attempt writes on a
+// connection and how the response is read and decoded are the operations'
+// business (impl/client.ipp, detail/response.hpp).
+//
+//   transport.hpp        this overview; includes the folder
+//   watchdog.hpp         watchdog: bounds a connection's I/O by a deadline by
+//                        shutting the socket down; earliest(), after()
+//   tls_stream.hpp       tls_stream: TLS in which OpenSSL does the socket I/O
+//   connection.hpp       connection: a socket (plain or TLS), its watchdog,
+//                        its read buffer and the request being written
+//   pool.hpp             connection_pool: idle connections, the count of all,
+//                        the waiters (pool_waiter); release() gives one back
+//   open_connection.hpp  open_connection(): resolve, connect, TLS handshake
+//                        with SNI and host name verification
+//   acquire.hpp          acquire(): an idle connection, a new one, or a wait
+//                        for one to be released
+//
+// The client's state (client_state, impl/client.ipp) is a connection_pool
+// plus what is the client's own: options, header fields, the retry budget
+// and the rate limiter.
+//
+#ifndef POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
+#define POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
+
+// ---- begin <polar/detail/transport/watchdog.hpp> ----
+//
+// polar-cpp: the deadline watchdog of a pooled connection, and the deadline
+// arithmetic the transport and the operations share (internal).
+//
+#ifndef POLAR_DETAIL_TRANSPORT_WATCHDOG_HPP
+#define POLAR_DETAIL_TRANSPORT_WATCHDOG_HPP
+
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#ifndef _WIN32
+#include <sys/socket.h>
+#endif
+
+namespace polar::detail {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using tcp_socket = asio::ip::tcp::socket;
+
+/// The earlier of two deadlines.
+inline steady::time_point earliest(steady::time_point a, steady::time_point b) { return a < b ? a : b; }
+
+/// The deadline `d` from now; time_point::max() (no deadline) for a zero `d`.
+inline steady::time_point after(std::chrono::milliseconds d) {
+    return d.count() > 0 ? steady::now() + d : steady::time_point::max();
+}
+
+/**
+ * Bounds a connection's I/O by a deadline without serializing the operation
+ * on a strand. When the deadline passes, the timer's handler shuts the socket
+ * down: a call on the descriptor, safe from any thread, that makes the pending
+ * connect, handshake, write or read fail at once. The owner then asks
+ * expired() to tell a timeout from a peer's reset. Everything is under `m_`
+ * because the handler may run on another thread of a multi-threaded executor.
+ * One timer wait per attempt, against one per socket operation (two or three
+ * per request) with beast::tcp_stream.
+ */
+class watchdog : public std::enable_shared_from_this<watchdog> {
+public:
+    explicit watchdog(const asio::any_io_executor& ex) : timer_(ex) {}
+
+    /// The descriptor to shut down when the deadline passes.
+    void watch(tcp_socket::native_handle_type fd) {
+        std::lock_guard lk(m_);
+        fd_ = fd;
+    }
+
+    /// Starts watching until `deadline` (time_point::max(): no limit).
+    void arm(steady::time_point deadline) {
+        std::lock_guard lk(m_);
+        expired_ = false;
+        if (deadline == steady::time_point::max()) return;
+        const auto gen = ++gen_;
+        timer_.expires_at(deadline);
+        timer_.async_wait([self = shared_from_this(), gen](error_code ec) { self->on_timer(gen, ec); });
+        armed_ = true;
+    }
+
+    /// Stops watching; a pending timer wait is cancelled so that it does not
+    /// keep the executor's run() going.
+    void disarm() {
+        std::lock_guard lk(m_);
+        stop_timer();
+    }
+
+    /// Whether the deadline passed (and the socket was shut down) since arm().
+    bool expired() {
+        std::lock_guard lk(m_);
+        return expired_;
+    }
+
+    /// The socket is about to close: never touch its descriptor again.
+    void release() {
+        std::lock_guard lk(m_);
+        fd_ = invalid;
+        stop_timer();
+    }
+
+private:
+    static constexpr tcp_socket::native_handle_type invalid = static_cast<tcp_socket::native_handle_type>(-1);
+
+    void stop_timer() {
+        if (!armed_) return;
+        ++gen_;
+        timer_.cancel();
+        armed_ = false;
+    }
+
+    void on_timer(std::uint64_t gen, error_code ec) {
+        std::lock_guard lk(m_);
+        if (ec || gen != gen_) return;
+        armed_ = false;
+        expired_ = true;
+        if (fd_ == invalid) return;
+#ifdef _WIN32
+        ::shutdown(fd_, SD_BOTH);
+#else
+        ::shutdown(fd_, SHUT_RDWR);
+#endif
+    }
+
+    std::mutex m_;
+    asio::steady_timer timer_;
+    tcp_socket::native_handle_type fd_ = invalid;
+    std::uint64_t gen_ = 0;
+    bool armed_ = false;
+    bool expired_ = false;
+};
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/detail/transport/watchdog.hpp> ----
+// ---- begin <polar/detail/transport/tls_stream.hpp> ----
 //
 // polar-cpp: a TLS stream in which OpenSSL reads and writes the socket itself.
 //
@@ -9456,8 +9630,8 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
 // read_some/write_some (as asio::ssl::stream does); an empty one completes
 // with 0 bytes.
 //
-#ifndef POLAR_DETAIL_TLS_STREAM_HPP
-#define POLAR_DETAIL_TLS_STREAM_HPP
+#ifndef POLAR_DETAIL_TRANSPORT_TLS_STREAM_HPP
+#define POLAR_DETAIL_TRANSPORT_TLS_STREAM_HPP
 
 // #include <polar/detail/config.hpp>: inlined above
 // #include <polar/error.hpp>: inlined above
@@ -9952,134 +10126,36 @@ private:
 } // namespace polar::detail
 
 #endif
-// ---- end <polar/detail/tls_stream.hpp> ----
+// ---- end <polar/detail/transport/tls_stream.hpp> ----
+// ---- begin <polar/detail/transport/connection.hpp> ----
+//
+// polar-cpp: one pooled connection to the server, plain TCP or TLS (internal).
+//
+#ifndef POLAR_DETAIL_TRANSPORT_CONNECTION_HPP
+#define POLAR_DETAIL_TRANSPORT_CONNECTION_HPP
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/any_completion_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
+// #include <polar/detail/transport/tls_stream.hpp>: inlined above
+// #include <polar/detail/transport/watchdog.hpp>: inlined above
+
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 
-#include <atomic>
-#include <cctype>
-#include <cerrno>
-#include <deque>
-#include <mutex>
-#include <random>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
 
-namespace polar {
-namespace detail {
+namespace polar::detail {
 
-namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using steady = std::chrono::steady_clock;
-
-// -- connections ----------------------------------------------------------------
-
-using tcp_socket = asio::ip::tcp::socket;
 
 /**
- * Bounds a connection's I/O by a deadline without serializing the operation
- * on a strand. When the deadline passes, the timer's handler shuts the socket
- * down: a call on the descriptor, safe from any thread, that makes the pending
- * connect, handshake, write or read fail at once. The owner then asks
- * expired() to tell a timeout from a peer's reset. Everything is under `m_`
- * because the handler may run on another thread of a multi-threaded executor.
- * One timer wait per attempt, against one per socket operation (two or three
- * per request) with beast::tcp_stream.
+ * A socket (TLS or plain) with its watchdog, the buffer responses are read
+ * into and the request being sent. Owned by one operation at a time, or
+ * idle in the pool; closing it is destroying it.
  */
-class watchdog : public std::enable_shared_from_this<watchdog> {
-public:
-    explicit watchdog(const asio::any_io_executor& ex) : timer_(ex) {}
-
-    /// The descriptor to shut down when the deadline passes.
-    void watch(tcp_socket::native_handle_type fd) {
-        std::lock_guard lk(m_);
-        fd_ = fd;
-    }
-
-    /// Starts watching until `deadline` (time_point::max(): no limit).
-    void arm(steady::time_point deadline) {
-        std::lock_guard lk(m_);
-        expired_ = false;
-        if (deadline == steady::time_point::max()) return;
-        const auto gen = ++gen_;
-        timer_.expires_at(deadline);
-        timer_.async_wait([self = shared_from_this(), gen](error_code ec) { self->on_timer(gen, ec); });
-        armed_ = true;
-    }
-
-    /// Stops watching; a pending timer wait is cancelled so that it does not
-    /// keep the executor's run() going.
-    void disarm() {
-        std::lock_guard lk(m_);
-        stop_timer();
-    }
-
-    /// Whether the deadline passed (and the socket was shut down) since arm().
-    bool expired() {
-        std::lock_guard lk(m_);
-        return expired_;
-    }
-
-    /// The socket is about to close: never touch its descriptor again.
-    void release() {
-        std::lock_guard lk(m_);
-        fd_ = invalid;
-        stop_timer();
-    }
-
-private:
-    static constexpr tcp_socket::native_handle_type invalid = static_cast<tcp_socket::native_handle_type>(-1);
-
-    void stop_timer() {
-        if (!armed_) return;
-        ++gen_;
-        timer_.cancel();
-        armed_ = false;
-    }
-
-    void on_timer(std::uint64_t gen, error_code ec) {
-        std::lock_guard lk(m_);
-        if (ec || gen != gen_) return;
-        armed_ = false;
-        expired_ = true;
-        if (fd_ == invalid) return;
-#ifdef _WIN32
-        ::shutdown(fd_, SD_BOTH);
-#else
-        ::shutdown(fd_, SHUT_RDWR);
-#endif
-    }
-
-    std::mutex m_;
-    asio::steady_timer timer_;
-    tcp_socket::native_handle_type fd_ = invalid;
-    std::uint64_t gen_ = 0;
-    bool armed_ = false;
-    bool expired_ = false;
-};
-
 struct connection {
     connection(const asio::any_io_executor& ex, ssl::context* ctx) : dog(std::make_shared<watchdog>(ex)) {
         if (ctx)
@@ -10102,9 +10178,43 @@ struct connection {
     std::size_t requests = 0;
 };
 
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/detail/transport/connection.hpp> ----
+// ---- begin <polar/detail/transport/pool.hpp> ----
+//
+// polar-cpp: the connection pool, its waiters and its settings (internal).
+//
+#ifndef POLAR_DETAIL_TRANSPORT_POOL_HPP
+#define POLAR_DETAIL_TRANSPORT_POOL_HPP
+
+// #include <polar/detail/http_util.hpp>: inlined above
+// #include <polar/detail/transport/connection.hpp>: inlined above
+// #include <polar/pool_stats.hpp>: inlined above
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace polar::detail {
+
 /**
  * An operation waiting for a connection. release() hands it a connection (or
- * a slot to open one) under client_state::mtx, then wakes it: wake() and the
+ * a slot to open one) under connection_pool::mtx, then wakes it: wake() and the
  * waiter's own wait() meet under `m`, so a wake-up that comes before the wait
  * starts is not lost.
  */
@@ -10137,54 +10247,41 @@ struct pool_waiter {
     std::mutex m;
     asio::steady_timer timer;
     bool woken = false;                  // under m
-    std::unique_ptr<connection> handed;  // a connection given to this waiter (under client_state::mtx)
-    bool may_open = false;               // a slot to open a new connection (under client_state::mtx)
+    std::unique_ptr<connection> handed;  // a connection given to this waiter (under connection_pool::mtx)
+    bool may_open = false;               // a slot to open a new connection (under connection_pool::mtx)
 };
 
-// -- client state -------------------------------------------------------------
+/// What the pool takes from client_options (which documents them).
+struct pool_settings {
+    std::size_t max_connections = 0;
+    std::chrono::milliseconds connect_timeout{0};
+    std::chrono::milliseconds pool_wait_timeout{0};
+    std::chrono::milliseconds idle_timeout{0};
+    bool verify_peer = true;
+};
 
-class client_state {
+/**
+ * The connections of one client to one server: idle ones, the count of all
+ * (in use, idle and being opened), and the operations waiting for one. The
+ * client's state derives from it and guards its own budget and counters
+ * with the same mutex. acquire() (acquire.hpp) takes a connection from it or
+ * opens one; release() gives it back.
+ */
+class connection_pool {
 public:
-    client_state(asio::any_io_executor ex, client_options o)
-        : ex_(std::move(ex)), completion_ex(ex_), opts(std::move(o)) {}
+    connection_pool(asio::any_io_executor ex, const pool_settings& s) : ex_(std::move(ex)), settings(s) {}
 
     asio::any_io_executor ex_;
-    asio::any_completion_executor completion_ex; // ex_, as handlers' associated executors are compared
-    client_options opts;
     endpoint ep;
-    std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n" (a fixed token)
-    std::string host_field;        // "Host: ...\r\n" (a token per attempt is appended)
-    std::string user_agent_field;  // "User-Agent: polar-cpp/x.y.z ...\r\n"
-    std::string fixed_fields_masked; // fixed_fields with "Authorization: Bearer ***"
-    std::string token;             // the bare token, to mask it in traces
-    std::shared_ptr<ssl::context> ssl_ctx;
-    std::shared_ptr<rate_limiter> limiter; // every attempt passes it
+    std::shared_ptr<ssl::context> ssl_ctx; // null for plain HTTP
+    pool_settings settings;
 
     std::mutex mtx;
     std::vector<std::unique_ptr<connection>> idle;
     std::deque<std::shared_ptr<pool_waiter>> waiters;
     std::size_t total = 0;
     bool shut_down = false;
-    double budget_tokens = 0;
-    pool_stats counters;
-    std::atomic<std::uint64_t> seed{0};
-
-    bool try_spend_retry() {
-        std::lock_guard lk(mtx);
-        if (opts.budget.capacity <= 0) {
-            ++counters.retries;
-            return true;
-        }
-        if (budget_tokens - 1.0 < opts.budget.capacity / 2) return false;
-        budget_tokens -= 1.0;
-        ++counters.retries;
-        return true;
-    }
-    void refill_budget() {
-        if (opts.budget.capacity <= 0) return;
-        std::lock_guard lk(mtx);
-        budget_tokens = std::min(opts.budget.capacity, budget_tokens + opts.budget.refill_per_success);
-    }
+    pool_stats counters; // the pool counts created and reused (under mtx)
 
     static void notify(const std::shared_ptr<pool_waiter>& w) { w->wake(); }
 
@@ -10232,7 +10329,9 @@ public:
         if (w) notify(w);
     }
 
-    void shutdown() {
+    // Closes the idle connections and wakes every waiter (each then sees
+    // shut_down); connections in use are closed when given back.
+    void close_all() {
         std::vector<std::unique_ptr<connection>> closing;
         std::deque<std::shared_ptr<pool_waiter>> woken;
         {
@@ -10243,7 +10342,6 @@ public:
             woken.swap(waiters);
         }
         for (auto& w : woken) notify(w);
-        if (limiter) limiter->shutdown();
     }
 
     // The most recently used idle connection that is still usable (under
@@ -10287,7 +10385,7 @@ public:
     // on a dead connection (creates, whose outcome would be unknown) always
     // check; others skip the syscall when the connection was just used.
     bool usable(connection& c, steady::time_point now, bool verify) const {
-        if (opts.idle_timeout.count() > 0 && now - c.last_used >= opts.idle_timeout) return false;
+        if (settings.idle_timeout.count() > 0 && now - c.last_used >= settings.idle_timeout) return false;
         auto& sock = c.lowest();
         if (!sock.is_open()) return false;
         if (!verify && now - c.last_used < recently_used) return true;
@@ -10309,38 +10407,49 @@ public:
     }
 };
 
-namespace client_impl {
+} // namespace polar::detail
 
-inline std::string_view verb_name(http_verb v) {
-    switch (v) {
-    case http_verb::get: return "GET";
-    case http_verb::post: return "POST";
-    case http_verb::patch: return "PATCH";
-    }
-    return "GET";
-}
+#endif
+// ---- end <polar/detail/transport/pool.hpp> ----
+// ---- begin <polar/detail/transport/open_connection.hpp> ----
+//
+// polar-cpp: opening a pooled connection: resolve, connect, TLS handshake
+// (internal).
+//
+#ifndef POLAR_DETAIL_TRANSPORT_OPEN_CONNECTION_HPP
+#define POLAR_DETAIL_TRANSPORT_OPEN_CONNECTION_HPP
 
-inline steady::time_point earliest(steady::time_point a, steady::time_point b) { return a < b ? a : b; }
+// #include <polar/detail/transport/connection.hpp>: inlined above
+// #include <polar/detail/transport/pool.hpp>: inlined above
+// #include <polar/detail/transport/watchdog.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
 
-inline steady::time_point after(std::chrono::milliseconds d) {
-    return d.count() > 0 ? steady::now() + d : steady::time_point::max();
-}
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/verify_mode.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <string>
+
+namespace polar::detail {
+
+/// Whether the coroutine's cancellation state has seen a cancellation.
 inline bool cancelled(const asio::cancellation_state& cs) { return cs.cancelled() != asio::cancellation_type::none; }
-
-struct acquired {
-    error_code ec;
-    std::string message;
-    std::unique_ptr<connection> conn;
-    bool reused = false;
-};
 
 // Opens a connection: resolve, connect, TLS handshake with SNI and host name
 // verification. Bounded by connect_timeout and the operation's deadline
 // (resolving is bounded by the system resolver's own timeouts).
-inline asio::awaitable<error_code> open_connection(client_state& st, connection& c, steady::time_point deadline,
+inline asio::awaitable<error_code> open_connection(connection_pool& st, connection& c, steady::time_point deadline,
                                                    std::string& message) {
-    const auto limit = earliest(deadline, after(st.opts.connect_timeout));
+    const auto limit = earliest(deadline, after(st.settings.connect_timeout));
     auto ex = co_await asio::this_coro::executor;
     asio::ip::tcp::resolver resolver(ex);
     auto flags = st.ep.host_is_ip ? asio::ip::resolver_base::numeric_host : asio::ip::resolver_base::flags();
@@ -10394,7 +10503,7 @@ inline asio::awaitable<error_code> open_connection(client_state& st, connection&
             message = "cannot set TLS server name";
             co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
         }
-        if (st.opts.verify_peer) {
+        if (st.settings.verify_peer) {
             // OpenSSL checks the name itself (RFC 6125), so a mismatch is
             // reported as such ("hostname mismatch") in the verify result.
             c.tls->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
@@ -10429,14 +10538,53 @@ inline asio::awaitable<error_code> open_connection(client_state& st, connection&
     co_return error_code{};
 }
 
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/detail/transport/open_connection.hpp> ----
+// ---- begin <polar/detail/transport/acquire.hpp> ----
+//
+// polar-cpp: acquiring a connection from the pool (internal).
+//
+#ifndef POLAR_DETAIL_TRANSPORT_ACQUIRE_HPP
+#define POLAR_DETAIL_TRANSPORT_ACQUIRE_HPP
+
+// #include <polar/detail/transport/connection.hpp>: inlined above
+// #include <polar/detail/transport/open_connection.hpp>: inlined above
+// #include <polar/detail/transport/pool.hpp>: inlined above
+// #include <polar/detail/transport/watchdog.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace polar::detail {
+
+/// What acquire() gives: a connection, or why there is none.
+struct acquired {
+    error_code ec;
+    std::string message;
+    std::unique_ptr<connection> conn;
+    bool reused = false;
+};
+
 // Gets a connection from the pool: an idle one that is still usable, a new
 // one while under max_connections, or else waits for one to be released.
-inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, steady::time_point deadline) {
+inline asio::awaitable<acquired> acquire(std::shared_ptr<connection_pool> st, steady::time_point deadline) {
     // A cancellation is seen through cancellation_state and error codes, so
     // that the slot reserved above is always given back: never as a throw.
     co_await asio::this_coro::throw_if_cancelled(false);
     auto ex = co_await asio::this_coro::executor;
-    const auto wait_limit = earliest(deadline, after(st->opts.pool_wait_timeout));
+    const auto wait_limit = earliest(deadline, after(st->settings.pool_wait_timeout));
     acquired out;
     std::shared_ptr<pool_waiter> w;
     bool open_new = false;
@@ -10449,7 +10597,7 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, stead
         }
         out.conn = st->take_idle_locked(stale, true);
         if (!out.conn) {
-            if (st->total < st->opts.max_connections) {
+            if (st->total < st->settings.max_connections) {
                 ++st->total;
                 open_new = true;
             } else {
@@ -10499,7 +10647,7 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, stead
             } else {
                 out.ec = make_error_code(errc::timeout);
                 out.message = "timed out waiting for a free connection (all " +
-                              std::to_string(st->opts.max_connections) + " in use)";
+                              std::to_string(st->settings.max_connections) + " in use)";
             }
             co_return out;
         }
@@ -10523,6 +10671,124 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, stead
     }
     out.conn = std::move(c);
     co_return out;
+}
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/detail/transport/acquire.hpp> ----
+
+#endif
+// ---- end <polar/detail/transport/transport.hpp> ----
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/any_completion_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <deque>
+#include <mutex>
+#include <random>
+
+namespace polar {
+namespace detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using steady = std::chrono::steady_clock;
+
+// -- client state -------------------------------------------------------------
+
+/**
+ * What every copy of a client shares: its connection pool (transport/pool.hpp)
+ * and what is the client's own: options, the header fields every request
+ * carries, the rate limiter, the retry budget. `mtx` (the pool's) guards the
+ * budget and `counters` too.
+ */
+class client_state : public connection_pool {
+public:
+    client_state(asio::any_io_executor ex, client_options o)
+        : connection_pool(std::move(ex), pool_settings_of(o)), completion_ex(ex_), opts(std::move(o)) {}
+
+    asio::any_completion_executor completion_ex; // ex_, as handlers' associated executors are compared
+    client_options opts;
+    std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n" (a fixed token)
+    std::string host_field;        // "Host: ...\r\n" (a token per attempt is appended)
+    std::string user_agent_field;  // "User-Agent: polar-cpp/x.y.z ...\r\n"
+    std::string fixed_fields_masked; // fixed_fields with "Authorization: Bearer ***"
+    std::string token;             // the bare token, to mask it in traces
+    std::shared_ptr<rate_limiter> limiter; // every attempt passes it
+    double budget_tokens = 0;
+    std::atomic<std::uint64_t> seed{0};
+
+    bool try_spend_retry() {
+        std::lock_guard lk(mtx);
+        if (opts.budget.capacity <= 0) {
+            ++counters.retries;
+            return true;
+        }
+        if (budget_tokens - 1.0 < opts.budget.capacity / 2) return false;
+        budget_tokens -= 1.0;
+        ++counters.retries;
+        return true;
+    }
+    void refill_budget() {
+        if (opts.budget.capacity <= 0) return;
+        std::lock_guard lk(mtx);
+        budget_tokens = std::min(opts.budget.capacity, budget_tokens + opts.budget.refill_per_success);
+    }
+
+    // Closes the pool, then stops the rate limiter's waits.
+    void shutdown() {
+        close_all();
+        if (limiter) limiter->shutdown();
+    }
+
+private:
+    static pool_settings pool_settings_of(const client_options& o) {
+        pool_settings s;
+        s.max_connections = o.max_connections;
+        s.connect_timeout = o.connect_timeout;
+        s.pool_wait_timeout = o.pool_wait_timeout;
+        s.idle_timeout = o.idle_timeout;
+        s.verify_peer = o.verify_peer;
+        return s;
+    }
+};
+
+namespace client_impl {
+
+inline std::string_view verb_name(http_verb v) {
+    switch (v) {
+    case http_verb::get: return "GET";
+    case http_verb::post: return "POST";
+    case http_verb::patch: return "PATCH";
+    }
+    return "GET";
 }
 
 // ec, message, status, body, content_type, request_id, retry_after, keep_alive

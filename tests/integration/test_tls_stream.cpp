@@ -2,7 +2,7 @@
 // keep-alive requests to the emulator, truncation, cancellation, large
 // transfers through small socket buffers, a peer that has gone away, and
 // completions that never run inside the initiating function.
-#include <polar/detail/tls_stream.hpp>
+#include <polar/detail/transport/tls_stream.hpp>
 #include <polar/testing/emulator.hpp>
 
 #include <boost/asio/as_tuple.hpp>

@@ -7,7 +7,7 @@
 #include <polar/detail/rate_limiter.hpp>
 #include <polar/detail/response.hpp>
 #include <polar/detail/stream_decoder.hpp>
-#include <polar/detail/tls_stream.hpp>
+#include <polar/detail/transport/transport.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/any_completion_executor.hpp>
@@ -49,179 +49,28 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using steady = std::chrono::steady_clock;
 
-// -- connections ----------------------------------------------------------------
-
-using tcp_socket = asio::ip::tcp::socket;
-
-/**
- * Bounds a connection's I/O by a deadline without serializing the operation
- * on a strand. When the deadline passes, the timer's handler shuts the socket
- * down: a call on the descriptor, safe from any thread, that makes the pending
- * connect, handshake, write or read fail at once. The owner then asks
- * expired() to tell a timeout from a peer's reset. Everything is under `m_`
- * because the handler may run on another thread of a multi-threaded executor.
- * One timer wait per attempt, against one per socket operation (two or three
- * per request) with beast::tcp_stream.
- */
-class watchdog : public std::enable_shared_from_this<watchdog> {
-public:
-    explicit watchdog(const asio::any_io_executor& ex) : timer_(ex) {}
-
-    /// The descriptor to shut down when the deadline passes.
-    void watch(tcp_socket::native_handle_type fd) {
-        std::lock_guard lk(m_);
-        fd_ = fd;
-    }
-
-    /// Starts watching until `deadline` (time_point::max(): no limit).
-    void arm(steady::time_point deadline) {
-        std::lock_guard lk(m_);
-        expired_ = false;
-        if (deadline == steady::time_point::max()) return;
-        const auto gen = ++gen_;
-        timer_.expires_at(deadline);
-        timer_.async_wait([self = shared_from_this(), gen](error_code ec) { self->on_timer(gen, ec); });
-        armed_ = true;
-    }
-
-    /// Stops watching; a pending timer wait is cancelled so that it does not
-    /// keep the executor's run() going.
-    void disarm() {
-        std::lock_guard lk(m_);
-        stop_timer();
-    }
-
-    /// Whether the deadline passed (and the socket was shut down) since arm().
-    bool expired() {
-        std::lock_guard lk(m_);
-        return expired_;
-    }
-
-    /// The socket is about to close: never touch its descriptor again.
-    void release() {
-        std::lock_guard lk(m_);
-        fd_ = invalid;
-        stop_timer();
-    }
-
-private:
-    static constexpr tcp_socket::native_handle_type invalid = static_cast<tcp_socket::native_handle_type>(-1);
-
-    void stop_timer() {
-        if (!armed_) return;
-        ++gen_;
-        timer_.cancel();
-        armed_ = false;
-    }
-
-    void on_timer(std::uint64_t gen, error_code ec) {
-        std::lock_guard lk(m_);
-        if (ec || gen != gen_) return;
-        armed_ = false;
-        expired_ = true;
-        if (fd_ == invalid) return;
-#ifdef _WIN32
-        ::shutdown(fd_, SD_BOTH);
-#else
-        ::shutdown(fd_, SHUT_RDWR);
-#endif
-    }
-
-    std::mutex m_;
-    asio::steady_timer timer_;
-    tcp_socket::native_handle_type fd_ = invalid;
-    std::uint64_t gen_ = 0;
-    bool armed_ = false;
-    bool expired_ = false;
-};
-
-struct connection {
-    connection(const asio::any_io_executor& ex, ssl::context* ctx) : dog(std::make_shared<watchdog>(ex)) {
-        if (ctx)
-            tls.emplace(ex, *ctx);
-        else
-            plain.emplace(ex);
-    }
-    ~connection() { dog->release(); }
-    connection(const connection&) = delete;
-    connection& operator=(const connection&) = delete;
-
-    tcp_socket& lowest() { return tls ? tls->next_layer() : *plain; }
-
-    std::optional<tls_stream> tls; // OpenSSL on the socket itself: about 19 KiB when idle
-    std::optional<tcp_socket> plain;
-    std::shared_ptr<watchdog> dog;
-    beast::flat_buffer buffer;
-    std::string wire; // the request being sent; keeps its capacity between requests
-    steady::time_point last_used{};
-    std::size_t requests = 0;
-};
-
-/**
- * An operation waiting for a connection. release() hands it a connection (or
- * a slot to open one) under client_state::mtx, then wakes it: wake() and the
- * waiter's own wait() meet under `m`, so a wake-up that comes before the wait
- * starts is not lost.
- */
-struct pool_waiter {
-    explicit pool_waiter(const asio::any_io_executor& ex) : timer(ex) {}
-
-    void wake() {
-        std::lock_guard lk(m);
-        woken = true;
-        timer.cancel();
-    }
-
-    /// Waits until wake() or `limit`; completes at once if already woken.
-    template <class Token>
-    auto wait(steady::time_point limit, Token&& token) {
-        return asio::async_initiate<Token, void(error_code)>(
-            [this, limit](auto handler) {
-                std::lock_guard lk(m);
-                if (woken) {
-                    auto ex = asio::get_associated_executor(handler, timer.get_executor());
-                    asio::post(ex, [h = std::move(handler)]() mutable { std::move(h)(error_code{}); });
-                    return;
-                }
-                timer.expires_at(limit);
-                timer.async_wait(std::move(handler));
-            },
-            token);
-    }
-
-    std::mutex m;
-    asio::steady_timer timer;
-    bool woken = false;                  // under m
-    std::unique_ptr<connection> handed;  // a connection given to this waiter (under client_state::mtx)
-    bool may_open = false;               // a slot to open a new connection (under client_state::mtx)
-};
-
 // -- client state -------------------------------------------------------------
 
-class client_state {
+/**
+ * What every copy of a client shares: its connection pool (transport/pool.hpp)
+ * and what is the client's own: options, the header fields every request
+ * carries, the rate limiter, the retry budget. `mtx` (the pool's) guards the
+ * budget and `counters` too.
+ */
+class client_state : public connection_pool {
 public:
     client_state(asio::any_io_executor ex, client_options o)
-        : ex_(std::move(ex)), completion_ex(ex_), opts(std::move(o)) {}
+        : connection_pool(std::move(ex), pool_settings_of(o)), completion_ex(ex_), opts(std::move(o)) {}
 
-    asio::any_io_executor ex_;
     asio::any_completion_executor completion_ex; // ex_, as handlers' associated executors are compared
     client_options opts;
-    endpoint ep;
     std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n" (a fixed token)
     std::string host_field;        // "Host: ...\r\n" (a token per attempt is appended)
     std::string user_agent_field;  // "User-Agent: polar-cpp/x.y.z ...\r\n"
     std::string fixed_fields_masked; // fixed_fields with "Authorization: Bearer ***"
     std::string token;             // the bare token, to mask it in traces
-    std::shared_ptr<ssl::context> ssl_ctx;
     std::shared_ptr<rate_limiter> limiter; // every attempt passes it
-
-    std::mutex mtx;
-    std::vector<std::unique_ptr<connection>> idle;
-    std::deque<std::shared_ptr<pool_waiter>> waiters;
-    std::size_t total = 0;
-    bool shut_down = false;
     double budget_tokens = 0;
-    pool_stats counters;
     std::atomic<std::uint64_t> seed{0};
 
     bool try_spend_retry() {
@@ -241,126 +90,21 @@ public:
         budget_tokens = std::min(opts.budget.capacity, budget_tokens + opts.budget.refill_per_success);
     }
 
-    static void notify(const std::shared_ptr<pool_waiter>& w) { w->wake(); }
-
-    // Gives a connection back. `reusable` is false after any error or when
-    // the server did not keep the connection alive.
-    void release(std::unique_ptr<connection> c, bool reusable) {
-        std::shared_ptr<pool_waiter> w;
-        std::unique_ptr<connection> to_close;
-        {
-            std::lock_guard lk(mtx);
-            if (!reusable || shut_down) {
-                to_close = std::move(c);
-                --total;
-                if (!waiters.empty() && !shut_down) {
-                    w = std::move(waiters.front());
-                    waiters.pop_front();
-                    w->may_open = true;
-                    ++total;
-                }
-            } else if (!waiters.empty()) {
-                w = std::move(waiters.front());
-                waiters.pop_front();
-                w->handed = std::move(c);
-            } else {
-                c->last_used = steady::now();
-                idle.push_back(std::move(c));
-            }
-        }
-        if (w) notify(w);
-    }
-
-    // Gives back a slot reserved to open a connection that failed to open.
-    void release_slot() {
-        std::shared_ptr<pool_waiter> w;
-        {
-            std::lock_guard lk(mtx);
-            --total;
-            if (!waiters.empty() && !shut_down) {
-                w = std::move(waiters.front());
-                waiters.pop_front();
-                w->may_open = true;
-                ++total;
-            }
-        }
-        if (w) notify(w);
-    }
-
+    // Closes the pool, then stops the rate limiter's waits.
     void shutdown() {
-        std::vector<std::unique_ptr<connection>> closing;
-        std::deque<std::shared_ptr<pool_waiter>> woken;
-        {
-            std::lock_guard lk(mtx);
-            shut_down = true;
-            closing.swap(idle);
-            total -= closing.size();
-            woken.swap(waiters);
-        }
-        for (auto& w : woken) notify(w);
+        close_all();
         if (limiter) limiter->shutdown();
     }
 
-    // The most recently used idle connection that is still usable (under
-    // mtx); unusable ones are moved to `stale`, to be closed after unlocking.
-    // `verify`: ask the socket whether the peer closed it, however briefly it
-    // was idle (see usable()).
-    std::unique_ptr<connection> take_idle_locked(std::vector<std::unique_ptr<connection>>& stale, bool verify) {
-        const auto now = steady::now();
-        while (!idle.empty()) {
-            auto c = std::move(idle.back());
-            idle.pop_back();
-            if (usable(*c, now, verify)) {
-                ++counters.reused;
-                return c;
-            }
-            --total;
-            stale.push_back(std::move(c));
-        }
-        return nullptr;
-    }
-
-    // The fast path of acquiring: an idle connection, without waiting.
-    std::unique_ptr<connection> take_idle(bool verify) {
-        std::vector<std::unique_ptr<connection>> stale;
-        std::lock_guard lk(mtx);
-        if (shut_down) return nullptr;
-        return take_idle_locked(stale, verify);
-    }
-
-    /// Idle for less than this, a connection is reused without asking the
-    /// socket whether the peer closed it, unless `verify` is set. Servers
-    /// close idle keep-alive connections after seconds (5 s and more is
-    /// usual); a close right after a response is found when the request
-    /// fails before any response byte, and an idempotent request is then
-    /// sent again at once (see operation::end_attempt).
-    static constexpr auto recently_used = std::chrono::seconds(1);
-
-    // An idle connection is reused only if it is young enough and the peer
-    // has not closed it (a readable idle socket means EOF, a reset or stray
-    // bytes: none of which leave it usable). Requests that must not be sent
-    // on a dead connection (creates, whose outcome would be unknown) always
-    // check; others skip the syscall when the connection was just used.
-    bool usable(connection& c, steady::time_point now, bool verify) const {
-        if (opts.idle_timeout.count() > 0 && now - c.last_used >= opts.idle_timeout) return false;
-        auto& sock = c.lowest();
-        if (!sock.is_open()) return false;
-        if (!verify && now - c.last_used < recently_used) return true;
-        char byte;
-#ifdef MSG_DONTWAIT
-        // One syscall: switching the socket to non-blocking mode and back
-        // costs three more (ioctls) on every request.
-        const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-#else
-        error_code ec;
-        sock.non_blocking(true, ec);
-        if (ec) return false;
-        sock.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, ec);
-        error_code ec2;
-        sock.non_blocking(false, ec2);
-        return ec == asio::error::would_block || ec == asio::error::try_again;
-#endif
+private:
+    static pool_settings pool_settings_of(const client_options& o) {
+        pool_settings s;
+        s.max_connections = o.max_connections;
+        s.connect_timeout = o.connect_timeout;
+        s.pool_wait_timeout = o.pool_wait_timeout;
+        s.idle_timeout = o.idle_timeout;
+        s.verify_peer = o.verify_peer;
+        return s;
     }
 };
 
@@ -373,211 +117,6 @@ inline std::string_view verb_name(http_verb v) {
     case http_verb::patch: return "PATCH";
     }
     return "GET";
-}
-
-inline steady::time_point earliest(steady::time_point a, steady::time_point b) { return a < b ? a : b; }
-
-inline steady::time_point after(std::chrono::milliseconds d) {
-    return d.count() > 0 ? steady::now() + d : steady::time_point::max();
-}
-
-inline bool cancelled(const asio::cancellation_state& cs) { return cs.cancelled() != asio::cancellation_type::none; }
-
-struct acquired {
-    error_code ec;
-    std::string message;
-    std::unique_ptr<connection> conn;
-    bool reused = false;
-};
-
-// Opens a connection: resolve, connect, TLS handshake with SNI and host name
-// verification. Bounded by connect_timeout and the operation's deadline
-// (resolving is bounded by the system resolver's own timeouts).
-inline asio::awaitable<error_code> open_connection(client_state& st, connection& c, steady::time_point deadline,
-                                                   std::string& message) {
-    const auto limit = earliest(deadline, after(st.opts.connect_timeout));
-    auto ex = co_await asio::this_coro::executor;
-    asio::ip::tcp::resolver resolver(ex);
-    auto flags = st.ep.host_is_ip ? asio::ip::resolver_base::numeric_host : asio::ip::resolver_base::flags();
-    auto [rec, results] =
-        co_await resolver.async_resolve(st.ep.host, st.ep.port, flags, asio::as_tuple(asio::use_awaitable));
-    if (rec) {
-        message = "cannot resolve " + st.ep.host + ": " + rec.message();
-        co_return rec;
-    }
-    // Name resolution cannot be abandoned: a cancellation that came while it
-    // ran is seen here, before anything else starts.
-    if (cancelled(co_await asio::this_coro::cancellation_state)) co_return asio::error::operation_aborted;
-    auto& sock = c.lowest();
-    c.dog->arm(limit);
-    // Each address in turn, the socket opened here so that the watchdog
-    // knows its descriptor before the connect starts.
-    error_code cec = asio::error::host_not_found;
-    for (const auto& entry : results) {
-        error_code ignored;
-        if (sock.is_open()) {
-            c.dog->watch(static_cast<tcp_socket::native_handle_type>(-1));
-            sock.close(ignored);
-        }
-        sock.open(entry.endpoint().protocol(), cec);
-        if (cec) continue;
-        c.dog->watch(sock.native_handle());
-        auto [ec] = co_await sock.async_connect(entry.endpoint(), asio::as_tuple(asio::use_awaitable));
-        cec = ec;
-        if (!cec || c.dog->expired() || cec == asio::error::operation_aborted) break;
-    }
-    auto timed_out = [&] {
-        if (!c.dog->expired()) return false;
-        message = "timed out connecting to " + st.ep.host_header;
-        return true;
-    };
-    if (cec) {
-        c.dog->disarm();
-        if (timed_out()) co_return make_error_code(errc::timeout);
-        message = "cannot connect to " + st.ep.host_header + ": " + cec.message();
-        co_return cec;
-    }
-    error_code ignored;
-    sock.set_option(asio::ip::tcp::no_delay(true), ignored);
-    if (cancelled(co_await asio::this_coro::cancellation_state)) {
-        c.dog->disarm();
-        co_return asio::error::operation_aborted;
-    }
-    if (c.tls) {
-        if (!st.ep.host_is_ip && !SSL_set_tlsext_host_name(c.tls->native_handle(), st.ep.host.c_str())) {
-            c.dog->disarm();
-            message = "cannot set TLS server name";
-            co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
-        }
-        if (st.opts.verify_peer) {
-            // OpenSSL checks the name itself (RFC 6125), so a mismatch is
-            // reported as such ("hostname mismatch") in the verify result.
-            c.tls->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-            ::SSL* native = c.tls->native_handle();
-            const int ok = st.ep.host_is_ip ? ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(native), st.ep.host.c_str())
-                                            : ::SSL_set1_host(native, st.ep.host.c_str());
-            if (ok != 1) {
-                c.dog->disarm();
-                message = "cannot set the TLS host name to verify";
-                co_return make_error_code(errc::invalid_argument);
-            }
-        }
-        auto [hec] = co_await c.tls->async_handshake(asio::as_tuple(asio::use_awaitable));
-        c.dog->disarm();
-        if (hec) {
-            if (timed_out()) {
-                message += " (during the TLS handshake)";
-                co_return make_error_code(errc::timeout);
-            }
-            message = "TLS handshake with " + st.ep.host_header + " failed: " + hec.message();
-            const long verify = ::SSL_get_verify_result(c.tls->native_handle());
-            if (verify != X509_V_OK) {
-                message += " (certificate verification: ";
-                message += ::X509_verify_cert_error_string(verify);
-                message += ')';
-            }
-            co_return hec;
-        }
-        co_return error_code{};
-    }
-    c.dog->disarm();
-    co_return error_code{};
-}
-
-// Gets a connection from the pool: an idle one that is still usable, a new
-// one while under max_connections, or else waits for one to be released.
-inline asio::awaitable<acquired> acquire(std::shared_ptr<client_state> st, steady::time_point deadline) {
-    // A cancellation is seen through cancellation_state and error codes, so
-    // that the slot reserved above is always given back: never as a throw.
-    co_await asio::this_coro::throw_if_cancelled(false);
-    auto ex = co_await asio::this_coro::executor;
-    const auto wait_limit = earliest(deadline, after(st->opts.pool_wait_timeout));
-    acquired out;
-    std::shared_ptr<pool_waiter> w;
-    bool open_new = false;
-    {
-        std::vector<std::unique_ptr<connection>> stale;
-        std::lock_guard lk(st->mtx);
-        if (st->shut_down) {
-            out.ec = make_error_code(errc::client_shut_down);
-            co_return out;
-        }
-        out.conn = st->take_idle_locked(stale, true);
-        if (!out.conn) {
-            if (st->total < st->opts.max_connections) {
-                ++st->total;
-                open_new = true;
-            } else {
-                w = std::make_shared<pool_waiter>(ex);
-                st->waiters.push_back(w);
-            }
-        }
-    }
-    if (out.conn) {
-        out.reused = true;
-        co_return out;
-    }
-    if (w) {
-        // Woken by release(), by the deadline, or by the caller's
-        // cancellation: the flags below tell which.
-        co_await w->wait(wait_limit, asio::as_tuple(asio::use_awaitable));
-        bool shut = false;
-        {
-            std::lock_guard lk(st->mtx);
-            if (w->handed) {
-                out.conn = std::move(w->handed);
-            } else if (w->may_open) {
-                open_new = true;
-            } else {
-                auto it = std::find(st->waiters.begin(), st->waiters.end(), w);
-                if (it != st->waiters.end()) st->waiters.erase(it);
-            }
-            shut = st->shut_down;
-        }
-        const bool aborted = cancelled(co_await asio::this_coro::cancellation_state);
-        if (out.conn) {
-            if (aborted) {
-                st->release(std::move(out.conn), true);
-                out.ec = asio::error::operation_aborted;
-                co_return out;
-            }
-            out.reused = true;
-            std::lock_guard lk(st->mtx);
-            ++st->counters.reused;
-            co_return out;
-        }
-        if (!open_new) {
-            if (shut) {
-                out.ec = make_error_code(errc::client_shut_down);
-            } else if (aborted) {
-                out.ec = asio::error::operation_aborted;
-            } else {
-                out.ec = make_error_code(errc::timeout);
-                out.message = "timed out waiting for a free connection (all " +
-                              std::to_string(st->opts.max_connections) + " in use)";
-            }
-            co_return out;
-        }
-        if (aborted) {
-            st->release_slot();
-            out.ec = asio::error::operation_aborted;
-            co_return out;
-        }
-    }
-    // Open a new connection in the reserved slot.
-    auto c = std::make_unique<connection>(st->ex_, st->ssl_ctx.get());
-    out.ec = co_await open_connection(*st, *c, deadline, out.message);
-    if (out.ec) {
-        st->release_slot();
-        if (out.ec == beast::error::timeout) out.ec = make_error_code(errc::timeout);
-        co_return out;
-    }
-    {
-        std::lock_guard lk(st->mtx);
-        ++st->counters.created;
-    }
-    out.conn = std::move(c);
-    co_return out;
 }
 
 // ec, message, status, body, content_type, request_id, retry_after, keep_alive

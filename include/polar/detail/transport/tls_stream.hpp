@@ -44,8 +44,8 @@
 // read_some/write_some (as asio::ssl::stream does); an empty one completes
 // with 0 bytes.
 //
-#ifndef POLAR_DETAIL_TLS_STREAM_HPP
-#define POLAR_DETAIL_TLS_STREAM_HPP
+#ifndef POLAR_DETAIL_TRANSPORT_TLS_STREAM_HPP
+#define POLAR_DETAIL_TRANSPORT_TLS_STREAM_HPP
 
 #include <polar/detail/config.hpp>
 #include <polar/error.hpp>
