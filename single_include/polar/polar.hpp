@@ -11118,8 +11118,12 @@ protected:
         if (cancelled_) return finish(asio::error::operation_aborted);
         if (st_->limiter->try_acquire()) return start_attempt();
         phase_ = phase::rate_waiting;
-        rate_wait_ = st_->limiter->enqueue(ex_);
-        rate_wait_->wait(deadline_, step(&operation_base::on_rate_token));
+        // Without a strand the wait may complete on another thread, and
+        // on_rate_token release the waiter, before wait() has returned (and
+        // let go of the waiter's mutex): this copy keeps it alive until then.
+        const auto waiter = st_->limiter->enqueue(ex_);
+        rate_wait_ = waiter;
+        waiter->wait(deadline_, step(&operation_base::on_rate_token));
     }
 
     POLAR_COLD void on_rate_token(error_code) {
