@@ -10294,13 +10294,7 @@ public:
             std::lock_guard lk(mtx);
             if (!reusable || shut_down) {
                 to_close = std::move(c);
-                --total;
-                if (!waiters.empty() && !shut_down) {
-                    w = std::move(waiters.front());
-                    waiters.pop_front();
-                    w->may_open = true;
-                    ++total;
-                }
+                w = free_slot_locked();
             } else if (!waiters.empty()) {
                 w = std::move(waiters.front());
                 waiters.pop_front();
@@ -10318,15 +10312,22 @@ public:
         std::shared_ptr<pool_waiter> w;
         {
             std::lock_guard lk(mtx);
-            --total;
-            if (!waiters.empty() && !shut_down) {
-                w = std::move(waiters.front());
-                waiters.pop_front();
-                w->may_open = true;
-                ++total;
-            }
+            w = free_slot_locked();
         }
         if (w) notify(w);
+    }
+
+    // A connection slot is free (under mtx): the first waiter, if any, takes
+    // it to open a connection of its own; returns that waiter, to notify
+    // outside the lock.
+    std::shared_ptr<pool_waiter> free_slot_locked() {
+        --total;
+        if (waiters.empty() || shut_down) return nullptr;
+        auto w = std::move(waiters.front());
+        waiters.pop_front();
+        w->may_open = true;
+        ++total;
+        return w;
     }
 
     // Closes the idle connections and wakes every waiter (each then sees
