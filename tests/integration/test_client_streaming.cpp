@@ -1,8 +1,9 @@
 // The client decodes a 2xx JSON body as it arrives (detail::body_sink and
 // stream_decoder): chunked responses cut in small pieces give the models
 // decode() gives for the whole body, system events keep their text, a body
-// that does not decode says why with its start kept, and a retried attempt
-// starts a fresh decode.
+// that does not decode says why with its start kept, a retried attempt
+// starts a fresh decode, and a body that fits the read buffer is read whole
+// with the same outcome.
 #include "client_fixture.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -110,6 +111,7 @@ TEST_CASE("streamed decoding: a body that does not decode reports why, with its 
 TEST_CASE("streamed decoding: an attempt cut mid-body is retried with a fresh decode") {
     int attempts = 0;
     client_fixture fx(transport::http, [&](polar::client_options& o) {
+        o.read_buffer_size = 512; // the list's body (about 1 KB) streams
         o.retry = polar::retry_policy().max_attempts(3).initial_delay(std::chrono::milliseconds(5));
         o.on_attempt = [&](const polar::attempt_info&) { ++attempts; };
     });
@@ -130,4 +132,40 @@ TEST_CASE("streamed decoding: an attempt cut mid-body is retried with a fresh de
         CHECK(p.pagination == again.pagination);
         CHECK(p.items.size() == 2);
     });
+}
+
+TEST_CASE("read_buffer_size: a page fed to the decoder in pieces and one read whole give the same models") {
+    // The fixture's client has the default buffer (64 KiB): the page below
+    // (about 20 KB) is read whole. `small` reads at most 512 bytes at once
+    // and decodes the page as it arrives.
+    client_fixture fx;
+    polar::client_options o;
+    o.access_token = std::string(polar::testing::default_token);
+    o.server_url = fx.server.base_url();
+    o.retry = polar::retry_policy::none();
+    o.api_version = polar::api_version::v2025_03;
+    o.read_buffer_size = 512;
+    polar::client small(fx.ioc.get_executor(), o);
+    fx.run([&]() -> asio::awaitable<void> {
+        auto& c = fx.client();
+        const polar::meter m = co_await c.meters().create(
+            polar::meter_create("Calls", polar::filter::all(), polar::aggregation::count()));
+        std::vector<polar::event_create> batch;
+        for (int i = 0; i < 60; ++i)
+            batch.push_back(polar::event_create::for_external_customer("cust-" + std::to_string(i % 7), "llm.call")
+                                .set_metadata({{"tokens", std::int64_t(i * 13)}, {"model", i % 2 ? "pro" : "mini"}}));
+        co_await c.events().ingest(polar::events_ingest(batch));
+
+        const polar::page<polar::event> whole = co_await c.meters().events(m.id, {.limit = 100});
+        const polar::page<polar::event> pieces = co_await small.meters().events(m.id, {.limit = 100});
+        REQUIRE(whole.items.size() == 60);
+        CHECK(pieces.items == whole.items);
+        CHECK(pieces.pagination == whole.pagination);
+        // Both connections stay usable.
+        const polar::meter again = co_await small.meters().get(m.id);
+        CHECK(again == m);
+    });
+    // Smaller than 512 bytes is refused.
+    o.read_buffer_size = 511;
+    CHECK_THROWS_AS(polar::client(fx.ioc.get_executor(), o), polar::api_error);
 }

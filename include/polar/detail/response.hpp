@@ -59,9 +59,10 @@ protected:
  * that actually arrive, or handed to a body_sink.
  *
  * @details With a `sink` set, the body of a 2xx response whose Content-Type
- * is JSON goes to the sink piece by piece (`streamed`); the string then keeps
- * only its first max_kept_body bytes, for diagnostics. Other bodies (error
- * bodies, unexpected content types) are read into the string as before.
+ * is JSON and whose length is unknown (chunked) or above `stream_above` goes
+ * to the sink piece by piece (`streamed`); the string then keeps only its
+ * first max_kept_body bytes, for diagnostics. Other bodies (error bodies,
+ * unexpected content types, short bodies) are read into the string.
  *
  * Beast's string_body reserves the declared Content-Length up front (up to
  * the body limit): a server that announces 16 MiB and sends ten bytes would
@@ -72,6 +73,7 @@ protected:
 struct response_body {
     struct value_type : std::string {
         body_sink* sink = nullptr; ///< set before the read to stream a 2xx JSON body
+        std::uint64_t stream_above = 0; ///< only a body longer than this (or chunked) goes to `sink`
         bool streamed = false;     ///< the body went to `sink`
         std::uint64_t received = 0; ///< body bytes received
     };
@@ -91,7 +93,8 @@ struct response_body {
             ec = {};
             body_.clear();
             body_.received = 0;
-            body_.streamed = body_.sink && header_ && json_2xx(*header_);
+            body_.streamed =
+                body_.sink && header_ && (!length || *length > body_.stream_above) && json_2xx(*header_);
             if (body_.streamed) {
                 body_.sink->start(length ? *length : 0);
                 return;

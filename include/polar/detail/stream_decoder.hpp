@@ -45,7 +45,10 @@ namespace detail {
  * fed so far, to give system events their `raw_json`.
  *
  * Lifetimes: `out` must outlive the decode (until finish() or the next
- * start()). Not thread safe; reusable (start() again).
+ * start()). Not thread safe; reusable (start() again). Constructing one
+ * allocates nothing: its state (about 13 KiB, mostly the frame stack) is
+ * made at the first start(). write_some() or finish() before any start()
+ * fail with errc::invalid_response.
  */
 class stream_decoder {
 public:
@@ -76,6 +79,7 @@ public:
     struct impl;
 
 private:
+    POLAR_DECL impl& state();
     std::unique_ptr<impl> impl_;
 };
 

@@ -263,19 +263,18 @@ struct stream_target<std::optional<page<T>>> {
     static page<T>& of(std::optional<page<T>>& v) { return v.emplace(); }
 };
 
-// Decodes a 2xx JSON body as it arrives, into a value of its own (moved into
-// the operation's result once the response is complete and decoded).
+// Decodes a 2xx JSON body as it arrives, straight into the operation's
+// result (as decode() of a whole body does): each attempt starts afresh.
 template <class T>
 class decode_sink final : public body_sink {
 public:
+    explicit decode_sink(T& target) noexcept : target_(target) {}
+
     void start(std::uint64_t declared_length) override {
         ec_ = {};
         what_.clear();
-        value_ = T{};
-        if constexpr (streamable_result<typename stream_target<T>::type>) {
-            dec_.start(stream_target<T>::of(value_));
-            if (declared_length) dec_.expect(static_cast<std::size_t>(declared_length));
-        }
+        dec_.start(stream_target<T>::of(target_));
+        if (declared_length) dec_.expect(static_cast<std::size_t>(declared_length));
     }
     void put(std::string_view bytes) override {
         if (!ec_) ec_ = dec_.write_some(bytes, what_);
@@ -287,11 +286,10 @@ public:
         what = what_;
         return ec_;
     }
-    T& value() noexcept { return value_; }
 
 private:
-    stream_decoder dec_;
-    T value_{};
+    T& target_;
+    stream_decoder dec_; // allocates its state at the first body it decodes
     error_code ec_;
     std::string what_;
 };
@@ -553,8 +551,12 @@ protected:
         if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire, auth_field_, secret());
         parser_.emplace();
         limit_response_parser(*parser_, st_->opts.max_body_size);
-        parser_->get().body().sink = response_sink();
+        auto& body = parser_->get().body();
+        body.sink = response_sink();
+        body.stream_above = st_->opts.read_buffer_size;
         c.buffer.clear();
+        if (c.buffer.capacity() < st_->opts.read_buffer_size) c.buffer.reserve(st_->opts.read_buffer_size);
+        if (c.buffer.capacity() < std::size_t(65536)) c.buffer.reserve(std::size_t(65536));
         c.dog->arm(earliest(deadline_, after(attempt_timeout_)));
         out_.maybe_sent = true;
         auto next = step(&operation_base::on_written);
@@ -808,18 +810,17 @@ public:
 private:
     error_code interpret(const received_response& r, diagnostics& diag) override {
         const auto ec = interpret_response(r, diag, &decode_erased<T>, &result_);
-        if (!ec && r.streamed) {
-            result_ = std::move(sink_->value());
-            sink_.reset(); // no attempt follows: free the decoder now
-        }
-        if (!ec) set_page_context(result_, st_, call_); // only a 2xx that decoded has no error
+        if (!ec)
+            set_page_context(result_, st_, call_); // only a 2xx that decoded has no error
+        else if (r.status >= 200 && r.status <= 299)
+            result_ = T{}; // nothing of a body that did not decode reaches the caller
         return ec;
     }
 
     body_sink* response_sink() override {
         if constexpr (streamable_result<typename stream_target<T>::type>) {
-            if (!sink_) sink_ = std::make_unique<decode_sink<T>>();
-            return sink_.get();
+            if (!sink_) sink_.emplace(result_);
+            return &*sink_;
         } else {
             return nullptr;
         }
@@ -842,7 +843,7 @@ private:
 
     Handler handler_;
     T result_{};
-    std::unique_ptr<decode_sink<T>> sink_; // made at the first attempt that can stream
+    std::optional<decode_sink<T>> sink_; // the decoder of a body that streams (see read_buffer_size)
 };
 
 /// Starts `call` on the client's pool; `handler(error_code, T)` is called once.
@@ -917,6 +918,7 @@ POLAR_DECL client::client(executor_type ex, client_options opts) {
         fail_option("client_options::api_version: not a YYYY-MM version (month 01-12); "
                     "use e.g. polar::api_version::v2026_10");
     if (opts.max_body_size == 0) fail_option("client_options::max_body_size must be positive");
+    if (opts.read_buffer_size < 512) fail_option("client_options::read_buffer_size must be at least 512 bytes");
     for (auto d : {opts.connect_timeout, opts.attempt_timeout, opts.total_timeout, opts.pool_wait_timeout,
                    opts.idle_timeout})
         if (d.count() < 0) fail_option("client_options: timeouts must not be negative");

@@ -238,21 +238,33 @@ struct stream_decoder::impl {
     }
 };
 
-POLAR_DECL stream_decoder::stream_decoder() : impl_(std::make_unique<impl>()) {}
+POLAR_DECL stream_decoder::stream_decoder() = default;
 POLAR_DECL stream_decoder::~stream_decoder() = default;
-POLAR_DECL void stream_decoder::start(meter& out) { impl_->start(out); }
-POLAR_DECL void stream_decoder::start(page<meter>& out) { impl_->start(out); }
-POLAR_DECL void stream_decoder::start(page<event>& out) { impl_->start(out); }
-POLAR_DECL void stream_decoder::start(page<customer_meter>& out) { impl_->start(out); }
-POLAR_DECL void stream_decoder::start(customer_meter& out) { impl_->start(out); }
-POLAR_DECL void stream_decoder::start(meter_quantities& out) { impl_->start(out); }
-POLAR_DECL void stream_decoder::start(events_ingest_response& out) { impl_->start(out); }
-POLAR_DECL void stream_decoder::start(event& out) { impl_->start(out); }
-POLAR_DECL void stream_decoder::expect(std::size_t body_size) { impl_->expect(body_size); }
+
+POLAR_DECL stream_decoder::impl& stream_decoder::state() {
+    if (!impl_) impl_ = std::make_unique<impl>();
+    return *impl_;
+}
+
+POLAR_DECL void stream_decoder::start(meter& out) { state().start(out); }
+POLAR_DECL void stream_decoder::start(page<meter>& out) { state().start(out); }
+POLAR_DECL void stream_decoder::start(page<event>& out) { state().start(out); }
+POLAR_DECL void stream_decoder::start(page<customer_meter>& out) { state().start(out); }
+POLAR_DECL void stream_decoder::start(customer_meter& out) { state().start(out); }
+POLAR_DECL void stream_decoder::start(meter_quantities& out) { state().start(out); }
+POLAR_DECL void stream_decoder::start(events_ingest_response& out) { state().start(out); }
+POLAR_DECL void stream_decoder::start(event& out) { state().start(out); }
+POLAR_DECL void stream_decoder::expect(std::size_t body_size) {
+    if (impl_) impl_->expect(body_size);
+}
 POLAR_DECL error_code stream_decoder::write_some(std::string_view bytes, std::string& what) {
+    if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
     return impl_->write_some(bytes, what);
 }
-POLAR_DECL error_code stream_decoder::finish(std::string& what) { return impl_->finish(what); }
+POLAR_DECL error_code stream_decoder::finish(std::string& what) {
+    if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
+    return impl_->finish(what);
+}
 
 } // namespace detail
 } // namespace polar
