@@ -10331,6 +10331,10 @@ public:
                 w->handed = std::move(c);
             } else {
                 c->last_used = steady::now();
+                // An idle connection keeps no read buffer (its response was
+                // read whole): the next request on it reserves one.
+                c->buffer.clear();
+                c->buffer.shrink_to_fit();
                 idle.push_back(std::move(c));
             }
         }
