@@ -8445,9 +8445,8 @@ struct client_options {
     /**
      * Capacity of a connection's read buffer while a request is in flight
      * (at least 512 bytes; an idle pooled connection frees it). A read from
-     * the socket takes up to this
-     * much (Beast reads at most 64 KiB at once), so a larger buffer means
-     * fewer system calls for large bodies: a page of 100 events (about 78 KB)
+     * the socket takes up to this much (Beast reads at most 64 KiB at once),
+     * so a larger buffer means fewer system calls for large bodies: a page of 100 events (about 78 KB)
      * takes two reads with the default, 153 with 512 bytes. A 2xx JSON body
      * longer than this, or of unknown length (chunked), is decoded as it
      * arrives, piece by piece, and never held whole; a shorter one is read
