@@ -156,7 +156,7 @@ inline constexpr api_version api_version::v2026_10{"2026-10"};
 // -----------
 // Header-only (default): every public header pulls in its implementation and
 // functions are `inline`. Boost.JSON's sources are compiled into the program
-// from <polar/detail/json_source.hpp>; see that header for multi-TU programs.
+// from <polar/detail/codec/json_source.hpp>; see that header for multi-TU programs.
 //
 // Separate compilation: define POLAR_SEPARATE_COMPILATION in every TU and
 // include <polar/src.hpp> in exactly one of them. Beast, Asio, OpenSSL and
@@ -3137,15 +3137,39 @@ struct events_ingest_response {
 #ifndef POLAR_MODELS_JSON_HPP
 #define POLAR_MODELS_JSON_HPP
 
-// ---- begin <polar/detail/json_codec.hpp> ----
+// ---- begin <polar/detail/codec/codec.hpp> ----
 //
-// polar-cpp: JSON encoding and decoding of every model.
+// polar-cpp: the codec (internal): JSON encoding and decoding of every model.
 //
-// This header declares only; Boost.JSON is included by the implementation
-// (impl/json_codec.ipp), so public headers stay light.
+// This folder turns the models (include/polar/models/) into JSON text and
+// back. It knows Boost.JSON and the models, and nothing of sockets, HTTP or
+// Asio: it includes no Asio or Beast header. Its users are the operations
+// (impl/client.ipp, impl/response.ipp, ...), the emulator, and the public
+// from_json() / to_json() (models/json.hpp). The headers declare only;
+// Boost.JSON is included by the .ipp files, under POLAR_HEADER_ONLY or from
+// src.hpp, so public headers stay light.
 //
-#ifndef POLAR_DETAIL_JSON_CODEC_HPP
-#define POLAR_DETAIL_JSON_CODEC_HPP
+//   codec.hpp            this overview; decode(), encode(), decode_error_body()
+//   codec.ipp            the implementation: includes stream/ and encode.ipp
+//   stream_decoder.hpp   stream_decoder: the models decoded from a body fed in
+//                        pieces as it arrives
+//   stream/              the decoder used by everything: the models built from
+//                        boost::json::basic_parser's events, no DOM
+//                        (entry.ipp: decode() and stream_decoder)
+//   decode_common.ipp    what both decoders share: quoting values in messages,
+//                        raw texts, parse failures, exact doubles
+//   error_body.ipp       decode_error_body(): 4xx/5xx bodies, best effort,
+//                        through a small DOM (dom/document.ipp)
+//   encode.ipp           encode(): compact JSON written straight into a string
+//   utf8.ipp             UTF-8 validation, for the encoder and messages
+//   dom/                 the previous DOM decoder, kept as the reference that
+//                        tests and fuzzers compare stream/ with; its
+//                        document.ipp also serves error_body.ipp
+//   dom_arena.hpp        the per-thread block for the DOMs of larger bodies
+//   json_source.hpp      Boost.JSON's sources in header-only programs
+//
+#ifndef POLAR_DETAIL_CODEC_CODEC_HPP
+#define POLAR_DETAIL_CODEC_CODEC_HPP
 
 // #include <polar/detail/config.hpp>: inlined above
 // #include <polar/error.hpp>: inlined above
@@ -3307,7 +3331,7 @@ inline constexpr std::size_t max_filter_depth = 100;
 // stay string | integer | boolean. Doubles are exact (the shortest text of
 // a double decodes to that double). Events: see polar::event. Duplicate
 // keys: every occurrence is checked and the last one wins. The models are
-// built from the parser's events, without a DOM (impl/json_stream/);
+// built from the parser's events, without a DOM (detail/codec/stream/);
 // stream_decoder (stream_decoder.hpp) does the same with the body in pieces.
 
 POLAR_DECL error_code decode(std::string_view body, meter& out, std::string& what);
@@ -3388,32 +3412,32 @@ POLAR_DECL error_code encode(const event_create& v, std::string& out, std::strin
 } // namespace polar
 
 #ifdef POLAR_HEADER_ONLY
-// ---- begin <polar/impl/json_codec.ipp> ----
-#ifndef POLAR_IMPL_JSON_CODEC_IPP
-#define POLAR_IMPL_JSON_CODEC_IPP
+// ---- begin <polar/detail/codec/codec.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_CODEC_IPP
+#define POLAR_DETAIL_CODEC_CODEC_IPP
 
 // The JSON codec's implementation: decoding (the models built from the
-// parser's events, impl/json_stream/) and encoding (direct string writing).
-// ---- begin <polar/impl/json_stream/entry.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_ENTRY_IPP
-#define POLAR_IMPL_JSON_STREAM_ENTRY_IPP
+// parser's events, detail/codec/stream/) and encoding (direct string writing).
+// ---- begin <polar/detail/codec/stream/entry.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_ENTRY_IPP
+#define POLAR_DETAIL_CODEC_STREAM_ENTRY_IPP
 
 // The entry points of decoding: decode() of a whole body (one write to the
 // parser, so error offsets and raw texts come straight from the body) and
 // stream_decoder (pieces as they arrive). Both build the models from the
-// parser's events (impl/json_stream/); error bodies keep their small DOM
-// (impl/json_error_body.ipp).
+// parser's events (detail/codec/stream/); error bodies keep their small DOM
+// (detail/codec/error_body.ipp).
 
-// #include <polar/detail/json_codec.hpp>: inlined above
-// ---- begin <polar/detail/stream_decoder.hpp> ----
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// ---- begin <polar/detail/codec/stream_decoder.hpp> ----
 //
 // polar-cpp: incremental decoding of the models (the body fed as it arrives).
 //
 // This header declares only; Boost.JSON is included by the implementation
-// (impl/json_stream/entry.ipp).
+// (detail/codec/stream/entry.ipp).
 //
-#ifndef POLAR_DETAIL_STREAM_DECODER_HPP
-#define POLAR_DETAIL_STREAM_DECODER_HPP
+#ifndef POLAR_DETAIL_CODEC_STREAM_DECODER_HPP
+#define POLAR_DETAIL_CODEC_STREAM_DECODER_HPP
 
 // #include <polar/detail/config.hpp>: inlined above
 // #include <polar/error.hpp>: inlined above
@@ -3436,7 +3460,7 @@ namespace detail {
  * @details start() chooses the model and resets it; write_some() takes the
  * next bytes of the document (a piece may end anywhere, even inside a token);
  * finish() says the document is complete. The models are built as the bytes
- * arrive, with the rules, limits and messages of decode() (json_codec.hpp):
+ * arrive, with the rules, limits and messages of decode() (codec.hpp):
  * the outcome and `out` are the same as decode() of the concatenated pieces.
  *
  * Errors: write_some() and finish() return errc::invalid_response with `what`
@@ -3495,30 +3519,30 @@ private:
 } // namespace polar
 
 #ifdef POLAR_HEADER_ONLY
-// #include <polar/impl/json_stream/entry.ipp>: inlined above
+// #include <polar/detail/codec/stream/entry.ipp>: inlined above
 #endif
 
 #endif
-// ---- end <polar/detail/stream_decoder.hpp> ----
-// ---- begin <polar/impl/json_error_body.ipp> ----
-#ifndef POLAR_IMPL_JSON_ERROR_BODY_IPP
-#define POLAR_IMPL_JSON_ERROR_BODY_IPP
+// ---- end <polar/detail/codec/stream_decoder.hpp> ----
+// ---- begin <polar/detail/codec/error_body.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ERROR_BODY_IPP
+#define POLAR_DETAIL_CODEC_ERROR_BODY_IPP
 
 // Error bodies (4xx/5xx) are small and read best-effort, so they keep the
-// DOM (json_dom/document.ipp), then pick the fields.
+// DOM (dom/document.ipp), then pick the fields.
 
-// ---- begin <polar/impl/json_dom/document.ipp> ----
-#ifndef POLAR_IMPL_JSON_DOM_DOCUMENT_IPP
-#define POLAR_IMPL_JSON_DOM_DOCUMENT_IPP
+// ---- begin <polar/detail/codec/dom/document.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_DOM_DOCUMENT_IPP
+#define POLAR_DETAIL_CODEC_DOM_DOCUMENT_IPP
 
 // A JSON document as a Boost.JSON DOM allocated from a monotonic resource
 // (a stack buffer for small bodies, the thread's dom_arena for larger ones),
 // with exact doubles. Used for error bodies and by the DOM reference decoder
-// (json_dom/events.ipp) that tests compare the streaming decoder with.
+// (dom/events.ipp) that tests compare the streaming decoder with.
 
-// ---- begin <polar/detail/dom_arena.hpp> ----
-#ifndef POLAR_DETAIL_DOM_ARENA_HPP
-#define POLAR_DETAIL_DOM_ARENA_HPP
+// ---- begin <polar/detail/codec/dom_arena.hpp> ----
+#ifndef POLAR_DETAIL_CODEC_DOM_ARENA_HPP
+#define POLAR_DETAIL_CODEC_DOM_ARENA_HPP
 
 #include <cstddef>
 #include <memory>
@@ -3588,12 +3612,12 @@ private:
 
 } // namespace polar::detail::json_decode_impl
 
-#endif // POLAR_DETAIL_DOM_ARENA_HPP
-// ---- end <polar/detail/dom_arena.hpp> ----
-// #include <polar/detail/json_codec.hpp>: inlined above
-// ---- begin <polar/detail/json_source.hpp> ----
-#ifndef POLAR_DETAIL_JSON_SOURCE_HPP
-#define POLAR_DETAIL_JSON_SOURCE_HPP
+#endif // POLAR_DETAIL_CODEC_DOM_ARENA_HPP
+// ---- end <polar/detail/codec/dom_arena.hpp> ----
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// ---- begin <polar/detail/codec/json_source.hpp> ----
+#ifndef POLAR_DETAIL_CODEC_JSON_SOURCE_HPP
+#define POLAR_DETAIL_CODEC_JSON_SOURCE_HPP
 
 // Boost.JSON has no header-only switch: its sources must be compiled into
 // exactly one TU of a program. In header-only mode polar does this for you.
@@ -3607,19 +3631,19 @@ private:
 #endif
 
 #endif
-// ---- end <polar/detail/json_source.hpp> ----
-// ---- begin <polar/impl/json_decode_common.ipp> ----
-#ifndef POLAR_IMPL_JSON_DECODE_COMMON_IPP
-#define POLAR_IMPL_JSON_DECODE_COMMON_IPP
+// ---- end <polar/detail/codec/json_source.hpp> ----
+// ---- begin <polar/detail/codec/decode_common.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_DECODE_COMMON_IPP
+#define POLAR_DETAIL_CODEC_DECODE_COMMON_IPP
 
 // What every decoding path shares: quoting values in error messages,
 // locating a value's text in the body (the raw text of system events), the
 // description of a parse failure and the exact conversion of long doubles.
 
-// #include <polar/detail/json_codec.hpp>: inlined above
-// ---- begin <polar/impl/json_utf8.ipp> ----
-#ifndef POLAR_IMPL_JSON_UTF8_IPP
-#define POLAR_IMPL_JSON_UTF8_IPP
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// ---- begin <polar/detail/codec/utf8.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_UTF8_IPP
+#define POLAR_DETAIL_CODEC_UTF8_IPP
 
 // UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing above
 // U+10FFFF), shared by the encoder (which replaces invalid bytes) and the
@@ -3678,7 +3702,7 @@ inline std::size_t first_invalid(std::string_view s) noexcept {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_utf8.ipp> ----
+// ---- end <polar/detail/codec/utf8.ipp> ----
 
 #include <boost/json/error.hpp>
 
@@ -3937,7 +3961,7 @@ inline double exact_double(double d, std::string_view text) noexcept {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_decode_common.ipp> ----
+// ---- end <polar/detail/codec/decode_common.ipp> ----
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -4088,7 +4112,7 @@ bool with_document(std::string_view body, std::string& what, Fn&& fn) {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_dom/document.ipp> ----
+// ---- end <polar/detail/codec/dom/document.ipp> ----
 
 #include <string>
 
@@ -4157,10 +4181,10 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_error_body.ipp> ----
-// ---- begin <polar/impl/json_stream/handler.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_HANDLER_IPP
-#define POLAR_IMPL_JSON_STREAM_HANDLER_IPP
+// ---- end <polar/detail/codec/error_body.ipp> ----
+// ---- begin <polar/detail/codec/stream/handler.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_HANDLER_IPP
+#define POLAR_DETAIL_CODEC_STREAM_HANDLER_IPP
 
 // The boost::json::basic_parser handler of the streaming decoder: turns the
 // parser's events into values, keys and ends for the decoder (fields_*.ipp).
@@ -4169,9 +4193,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // exactness fix of the DOM path (exact_double). Inside a skipped container
 // (and after a failure) every event only counts depth.
 
-// ---- begin <polar/impl/json_stream/fields_list.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_LIST_IPP
-#define POLAR_IMPL_JSON_STREAM_FIELDS_LIST_IPP
+// ---- begin <polar/detail/codec/stream/fields_list.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_FIELDS_LIST_IPP
+#define POLAR_DETAIL_CODEC_STREAM_FIELDS_LIST_IPP
 
 // The streaming decoder's fields of pages, quantities, customer meters and
 // ingestion responses, and the dispatch of keys, values and ends on the top
@@ -4179,9 +4203,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // ends (`total` was checked first), an ingest response those of `duplicates`
 // (after `inserted`).
 
-// ---- begin <polar/impl/json_stream/fields_event.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_EVENT_IPP
-#define POLAR_IMPL_JSON_STREAM_FIELDS_EVENT_IPP
+// ---- begin <polar/detail/codec/stream/fields_event.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_FIELDS_EVENT_IPP
+#define POLAR_DETAIL_CODEC_STREAM_FIELDS_EVENT_IPP
 
 // The streaming decoder's fields of customers and events.
 //
@@ -4194,9 +4218,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // document is complete). A customer's `email` is checked when the object
 // ends, once its `type` is known; a tax id's size before its items.
 
-// ---- begin <polar/impl/json_stream/fields_meter.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_METER_IPP
-#define POLAR_IMPL_JSON_STREAM_FIELDS_METER_IPP
+// ---- begin <polar/detail/codec/stream/fields_meter.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_FIELDS_METER_IPP
+#define POLAR_DETAIL_CODEC_STREAM_FIELDS_METER_IPP
 
 // The streaming decoder's fields of meters and their parts: filters (a
 // clause item is decoded as a clause until a `conjunction` or `clauses` key
@@ -4205,9 +4229,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // meter create and update bodies. v_*: a value for the frame's current key;
 // e_*: the frame's object ends.
 
-// ---- begin <polar/impl/json_stream/core.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_CORE_IPP
-#define POLAR_IMPL_JSON_STREAM_CORE_IPP
+// ---- begin <polar/detail/codec/stream/core.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_CORE_IPP
+#define POLAR_DETAIL_CODEC_STREAM_CORE_IPP
 
 // The streaming decoder's state: a stack of frames, one per open JSON
 // container, each knowing which model it fills (its kind), which field the
@@ -4226,10 +4250,10 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // filter) the error is kept in a slot and raised when the object ends.
 // Date-times in the server's form are read by server_time.ipp.
 
-// #include <polar/impl/json_decode_common.ipp>: inlined above
-// ---- begin <polar/impl/json_stream/server_time.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_SERVER_TIME_IPP
-#define POLAR_IMPL_JSON_STREAM_SERVER_TIME_IPP
+// #include <polar/detail/codec/decode_common.ipp>: inlined above
+// ---- begin <polar/detail/codec/stream/server_time.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
+#define POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
 
 // Date-times in the form the server writes them, read straight from the
 // token: most of a quantities body is its timestamps. Anything else goes to
@@ -4320,7 +4344,7 @@ private:
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/server_time.ipp> ----
+// ---- end <polar/detail/codec/stream/server_time.ipp> ----
 
 #include <boost/json/basic_parser.hpp>
 
@@ -4853,7 +4877,7 @@ private:
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/core.ipp> ----
+// ---- end <polar/detail/codec/stream/core.ipp> ----
 
 namespace polar {
 namespace detail {
@@ -5109,7 +5133,7 @@ inline void v_meter_update(decoder& d, frame& f, const val& v) {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/fields_meter.ipp> ----
+// ---- end <polar/detail/codec/stream/fields_meter.ipp> ----
 
 namespace polar {
 namespace detail {
@@ -5390,7 +5414,7 @@ inline void v_events_arr(decoder& d, frame& f, const val& v) {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/fields_event.ipp> ----
+// ---- end <polar/detail/codec/stream/fields_event.ipp> ----
 
 namespace polar {
 namespace detail {
@@ -5607,7 +5631,7 @@ inline void decoder::on_end() {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/fields_list.ipp> ----
+// ---- end <polar/detail/codec/stream/fields_list.ipp> ----
 
 #include <boost/json/array.hpp>
 #include <boost/json/basic_parser_impl.hpp>
@@ -5785,7 +5809,7 @@ POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view bo
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/handler.ipp> ----
+// ---- end <polar/detail/codec/stream/handler.ipp> ----
 
 #include <exception>
 #include <new>
@@ -6045,15 +6069,15 @@ POLAR_DECL error_code stream_decoder::finish(std::string& what) {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/entry.ipp> ----
-// ---- begin <polar/impl/json_encode.ipp> ----
-#ifndef POLAR_IMPL_JSON_ENCODE_IPP
-#define POLAR_IMPL_JSON_ENCODE_IPP
+// ---- end <polar/detail/codec/stream/entry.ipp> ----
+// ---- begin <polar/detail/codec/encode.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ENCODE_IPP
+#define POLAR_DETAIL_CODEC_ENCODE_IPP
 
 // Encoding: compact JSON written straight into a std::string (no DOM).
 
-// #include <polar/detail/json_codec.hpp>: inlined above
-// #include <polar/impl/json_utf8.ipp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// #include <polar/detail/codec/utf8.ipp>: inlined above
 
 // #include <polar/error.hpp>: inlined above
 
@@ -6796,14 +6820,14 @@ POLAR_DECL error_code encode(const event_create& v, std::string& out, std::strin
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_encode.ipp> ----
+// ---- end <polar/detail/codec/encode.ipp> ----
 
 #endif
-// ---- end <polar/impl/json_codec.ipp> ----
+// ---- end <polar/detail/codec/codec.ipp> ----
 #endif
 
 #endif
-// ---- end <polar/detail/json_codec.hpp> ----
+// ---- end <polar/detail/codec/codec.hpp> ----
 // #include <polar/error.hpp>: inlined above
 
 #include <string>
@@ -7521,7 +7545,7 @@ private:
 #ifndef POLAR_IMPL_EVENTS_IPP
 #define POLAR_IMPL_EVENTS_IPP
 
-// #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
 // #include <polar/detail/url.hpp>: inlined above
 // #include <polar/events.hpp>: inlined above
 
@@ -8103,7 +8127,7 @@ auto meters_service::quantities_many(std::span<const quantities_request> request
 #ifndef POLAR_IMPL_METERS_IPP
 #define POLAR_IMPL_METERS_IPP
 
-// #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
 // #include <polar/detail/url.hpp>: inlined above
 // #include <polar/meters.hpp>: inlined above
 
@@ -8733,7 +8757,18 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 
 #endif
 // ---- end <polar/detail/http_util.hpp> ----
-// #include <polar/detail/json_codec.hpp>: inlined above
+// ---- begin <polar/detail/json_codec.hpp> ----
+//
+// polar-cpp: the codec moved to detail/codec/; this header forwards to
+// <polar/detail/codec/codec.hpp> for code that still names the old path.
+//
+#ifndef POLAR_DETAIL_JSON_CODEC_HPP
+#define POLAR_DETAIL_JSON_CODEC_HPP
+
+// #include <polar/detail/codec/codec.hpp>: inlined above
+
+#endif
+// ---- end <polar/detail/json_codec.hpp> ----
 // ---- begin <polar/detail/rate_limiter.hpp> ----
 //
 // polar-cpp: the client's request rate limiter (internal).
@@ -9260,7 +9295,7 @@ POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_b
 POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
                               received_response& out);
 
-/// Decodes `body` into the object at `out` (see decode() in json_codec.hpp).
+/// Decodes `body` into the object at `out` (see decode() in detail/codec/codec.hpp).
 using body_decoder = error_code (*)(std::string_view body, void* out, std::string& what);
 
 /**
@@ -9308,7 +9343,7 @@ POLAR_DECL error_code map_http_status(int status) noexcept;
 #define POLAR_IMPL_RESPONSE_IPP
 
 // #include <polar/detail/http_util.hpp>: inlined above
-// #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
 // #include <polar/detail/response.hpp>: inlined above
 
 #include <boost/beast/core/error.hpp>
@@ -9457,7 +9492,18 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
 
 #endif
 // ---- end <polar/detail/response.hpp> ----
-// #include <polar/detail/stream_decoder.hpp>: inlined above
+// ---- begin <polar/detail/stream_decoder.hpp> ----
+//
+// polar-cpp: the codec moved to detail/codec/; this header forwards to
+// <polar/detail/codec/stream_decoder.hpp> for code that still names the old path.
+//
+#ifndef POLAR_DETAIL_STREAM_DECODER_HPP
+#define POLAR_DETAIL_STREAM_DECODER_HPP
+
+// #include <polar/detail/codec/stream_decoder.hpp>: inlined above
+
+#endif
+// ---- end <polar/detail/stream_decoder.hpp> ----
 // ---- begin <polar/detail/transport/transport.hpp> ----
 //
 // polar-cpp: the transport (internal).
@@ -12333,7 +12379,7 @@ POLAR_DECL void async_quantities_many(
 // held: operations are started and handlers posted after unlocking.
 
 // #include <polar/client.hpp>: inlined above
-// #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
 // #include <polar/events.hpp>: inlined above
 // #include <polar/impl/internal/completion.hpp>: inlined above
 // #include <polar/ingest_batcher.hpp>: inlined above

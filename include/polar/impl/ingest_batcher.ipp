@@ -8,7 +8,7 @@
 // held: operations are started and handlers posted after unlocking.
 
 #include <polar/client.hpp>
-#include <polar/detail/json_codec.hpp>
+#include <polar/detail/codec/codec.hpp>
 #include <polar/events.hpp>
 #include <polar/impl/internal/completion.hpp>
 #include <polar/ingest_batcher.hpp>

@@ -392,7 +392,7 @@ private:
 
 // #include <polar/testing/emulator_state.hpp>: inlined above
 // #include <polar/detail/datetime.hpp>: inlined above
-// #include <polar/detail/json_source.hpp>: inlined above
+// #include <polar/detail/codec/json_source.hpp>: inlined above
 
 #include <boost/json.hpp>
 

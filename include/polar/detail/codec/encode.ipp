@@ -1,10 +1,10 @@
-#ifndef POLAR_IMPL_JSON_ENCODE_IPP
-#define POLAR_IMPL_JSON_ENCODE_IPP
+#ifndef POLAR_DETAIL_CODEC_ENCODE_IPP
+#define POLAR_DETAIL_CODEC_ENCODE_IPP
 
 // Encoding: compact JSON written straight into a std::string (no DOM).
 
-#include <polar/detail/json_codec.hpp>
-#include <polar/impl/json_utf8.ipp>
+#include <polar/detail/codec/codec.hpp>
+#include <polar/detail/codec/utf8.ipp>
 
 #include <polar/error.hpp>
 
