@@ -3161,6 +3161,10 @@ struct events_ingest_response {
 //   error_body.ipp       decode_error_body(): 4xx/5xx bodies, best effort,
 //                        through a small DOM (dom/document.ipp)
 //   encode.ipp           encode(): compact JSON written straight into a string
+//   encode_writer.ipp    the writer: escaping, numbers, date-times, the path
+//                        of a value that cannot be encoded
+//   encode_models.ipp    the models as the server writes them
+//   encode_requests.ipp  the request bodies, with only the keys that were set
 //   utf8.ipp             UTF-8 validation, for the encoder and messages
 //   dom/                 the previous DOM decoder, kept as the reference that
 //                        tests and fuzzers compare stream/ with; its
@@ -6074,7 +6078,32 @@ POLAR_DECL error_code stream_decoder::finish(std::string& what) {
 #ifndef POLAR_DETAIL_CODEC_ENCODE_IPP
 #define POLAR_DETAIL_CODEC_ENCODE_IPP
 
-// Encoding: compact JSON written straight into a std::string (no DOM).
+// Encoding: compact JSON written straight into a std::string (no DOM). The
+// writer (encode_writer.ipp), the models (encode_models.ipp) and the request
+// bodies (encode_requests.ipp); here, the entry points of codec.hpp.
+
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// ---- begin <polar/detail/codec/encode_requests.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ENCODE_REQUESTS_IPP
+#define POLAR_DETAIL_CODEC_ENCODE_REQUESTS_IPP
+
+// Encoding, part 3: the request bodies (meter create and update, event create,
+// events ingest), with only the keys that were set.
+
+// ---- begin <polar/detail/codec/encode_models.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ENCODE_MODELS_IPP
+#define POLAR_DETAIL_CODEC_ENCODE_MODELS_IPP
+
+// Encoding, part 2: the models as the server writes them (meters and their
+// filters and aggregations, customers, events and their metadata, customer
+// meters, pages).
+
+// ---- begin <polar/detail/codec/encode_writer.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ENCODE_WRITER_IPP
+#define POLAR_DETAIL_CODEC_ENCODE_WRITER_IPP
+
+// Encoding, part 1: the writer, which appends compact JSON to a std::string
+// (no DOM) and remembers the first value that cannot be encoded, with its path.
 
 // #include <polar/detail/codec/codec.hpp>: inlined above
 // #include <polar/detail/codec/utf8.ipp>: inlined above
@@ -6277,6 +6306,20 @@ private:
     std::string error_;
 };
 
+} // namespace json_encode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/encode_writer.ipp> ----
+
+#include <cstddef>
+#include <optional>
+
+namespace polar {
+namespace detail {
+namespace json_encode_impl {
+
 inline void write_filter(writer& w, const filter& f);
 
 inline void write_clause(writer& w, const filter_clause& c) {
@@ -6339,79 +6382,6 @@ inline void write_meter(writer& w, const meter& m) {
     else w.null();
     w.raw(",\"archived_at\":");
     w.opt_time(m.archived_at);
-    w.raw('}');
-}
-
-inline void write_meter_create(writer& w, const meter_create& m) {
-    w.raw("{\"name\":");
-    w.str(m.name);
-    w.raw(",\"filter\":");
-    write_filter(w, m.filter);
-    w.raw(",\"aggregation\":");
-    write_aggregation(w, m.aggregation);
-    if (m.metadata) {
-        w.raw(",\"metadata\":");
-        w.meta(*m.metadata);
-    }
-    if (m.organization_id) {
-        w.raw(",\"organization_id\":");
-        w.str(*m.organization_id);
-    }
-    if (m.unit) {
-        w.raw(",\"unit\":");
-        w.str(m.unit->wire());
-    }
-    if (m.custom_label) {
-        w.raw(",\"custom_label\":");
-        w.str(*m.custom_label);
-    }
-    if (m.custom_multiplier) {
-        w.raw(",\"custom_multiplier\":");
-        w.i64(*m.custom_multiplier);
-    }
-    w.raw('}');
-}
-
-inline void write_meter_update(writer& w, const meter_update& m) {
-    w.raw('{');
-    bool first = true;
-    if (m.name) {
-        w.member(first, "name");
-        w.str(*m.name);
-    }
-    if (!m.filter.is_absent()) {
-        w.member(first, "filter");
-        if (const filter* f = m.filter.get()) write_filter(w, *f);
-        else w.null();
-    }
-    if (!m.aggregation.is_absent()) {
-        w.member(first, "aggregation");
-        if (const aggregation* a = m.aggregation.get()) write_aggregation(w, *a);
-        else w.null();
-    }
-    if (m.metadata) {
-        w.member(first, "metadata");
-        w.meta(*m.metadata);
-    }
-    if (!m.unit.is_absent()) {
-        w.member(first, "unit");
-        if (const auto* u = m.unit.get()) w.str(u->wire());
-        else w.null();
-    }
-    if (!m.custom_label.is_absent()) {
-        w.member(first, "custom_label");
-        if (const std::string* l = m.custom_label.get()) w.str(*l);
-        else w.null();
-    }
-    if (!m.custom_multiplier.is_absent()) {
-        w.member(first, "custom_multiplier");
-        if (const std::int64_t* n = m.custom_multiplier.get()) w.i64(*n);
-        else w.null();
-    }
-    if (m.is_archived) {
-        w.member(first, "is_archived");
-        w.boolean(*m.is_archived);
-    }
     w.raw('}');
 }
 
@@ -6569,48 +6539,6 @@ inline void write_event(writer& w, const event& e) {
     w.raw('}');
 }
 
-inline void write_event_create(writer& w, const event_create& e) {
-    w.raw("{\"name\":");
-    w.str(e.name);
-    if (e.customer_id) {
-        w.raw(",\"customer_id\":");
-        w.str(*e.customer_id);
-    }
-    if (e.external_customer_id) {
-        w.raw(",\"external_customer_id\":");
-        w.str(*e.external_customer_id);
-    }
-    if (e.timestamp) {
-        w.raw(",\"timestamp\":");
-        w.time(*e.timestamp);
-    }
-    if (e.metadata || e.llm || e.cost) {
-        w.raw(",\"metadata\":");
-        write_event_metadata(w, e.metadata ? &*e.metadata : nullptr, e.llm, e.cost);
-    }
-    if (e.organization_id) {
-        w.raw(",\"organization_id\":");
-        w.str(*e.organization_id);
-    }
-    if (e.external_id) {
-        w.raw(",\"external_id\":");
-        w.str(*e.external_id);
-    }
-    if (e.parent_id) {
-        w.raw(",\"parent_id\":");
-        w.str(*e.parent_id);
-    }
-    if (e.member_id) {
-        w.raw(",\"member_id\":");
-        w.str(*e.member_id);
-    }
-    if (e.external_member_id) {
-        w.raw(",\"external_member_id\":");
-        w.str(*e.external_member_id);
-    }
-    w.raw('}');
-}
-
 inline void write_customer_meter(writer& w, const customer_meter& c) {
     w.raw("{\"id\":");
     w.str(c.id);
@@ -6658,6 +6586,163 @@ void write_page(writer& w, const page<T>& p, WriteItem write_item) {
     w.raw('}');
 }
 
+} // namespace json_encode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/encode_models.ipp> ----
+
+#include <cstddef>
+
+namespace polar {
+namespace detail {
+namespace json_encode_impl {
+
+inline void write_meter_create(writer& w, const meter_create& m) {
+    w.raw("{\"name\":");
+    w.str(m.name);
+    w.raw(",\"filter\":");
+    write_filter(w, m.filter);
+    w.raw(",\"aggregation\":");
+    write_aggregation(w, m.aggregation);
+    if (m.metadata) {
+        w.raw(",\"metadata\":");
+        w.meta(*m.metadata);
+    }
+    if (m.organization_id) {
+        w.raw(",\"organization_id\":");
+        w.str(*m.organization_id);
+    }
+    if (m.unit) {
+        w.raw(",\"unit\":");
+        w.str(m.unit->wire());
+    }
+    if (m.custom_label) {
+        w.raw(",\"custom_label\":");
+        w.str(*m.custom_label);
+    }
+    if (m.custom_multiplier) {
+        w.raw(",\"custom_multiplier\":");
+        w.i64(*m.custom_multiplier);
+    }
+    w.raw('}');
+}
+
+inline void write_meter_update(writer& w, const meter_update& m) {
+    w.raw('{');
+    bool first = true;
+    if (m.name) {
+        w.member(first, "name");
+        w.str(*m.name);
+    }
+    if (!m.filter.is_absent()) {
+        w.member(first, "filter");
+        if (const filter* f = m.filter.get()) write_filter(w, *f);
+        else w.null();
+    }
+    if (!m.aggregation.is_absent()) {
+        w.member(first, "aggregation");
+        if (const aggregation* a = m.aggregation.get()) write_aggregation(w, *a);
+        else w.null();
+    }
+    if (m.metadata) {
+        w.member(first, "metadata");
+        w.meta(*m.metadata);
+    }
+    if (!m.unit.is_absent()) {
+        w.member(first, "unit");
+        if (const auto* u = m.unit.get()) w.str(u->wire());
+        else w.null();
+    }
+    if (!m.custom_label.is_absent()) {
+        w.member(first, "custom_label");
+        if (const std::string* l = m.custom_label.get()) w.str(*l);
+        else w.null();
+    }
+    if (!m.custom_multiplier.is_absent()) {
+        w.member(first, "custom_multiplier");
+        if (const std::int64_t* n = m.custom_multiplier.get()) w.i64(*n);
+        else w.null();
+    }
+    if (m.is_archived) {
+        w.member(first, "is_archived");
+        w.boolean(*m.is_archived);
+    }
+    w.raw('}');
+}
+
+inline void write_event_create(writer& w, const event_create& e) {
+    w.raw("{\"name\":");
+    w.str(e.name);
+    if (e.customer_id) {
+        w.raw(",\"customer_id\":");
+        w.str(*e.customer_id);
+    }
+    if (e.external_customer_id) {
+        w.raw(",\"external_customer_id\":");
+        w.str(*e.external_customer_id);
+    }
+    if (e.timestamp) {
+        w.raw(",\"timestamp\":");
+        w.time(*e.timestamp);
+    }
+    if (e.metadata || e.llm || e.cost) {
+        w.raw(",\"metadata\":");
+        write_event_metadata(w, e.metadata ? &*e.metadata : nullptr, e.llm, e.cost);
+    }
+    if (e.organization_id) {
+        w.raw(",\"organization_id\":");
+        w.str(*e.organization_id);
+    }
+    if (e.external_id) {
+        w.raw(",\"external_id\":");
+        w.str(*e.external_id);
+    }
+    if (e.parent_id) {
+        w.raw(",\"parent_id\":");
+        w.str(*e.parent_id);
+    }
+    if (e.member_id) {
+        w.raw(",\"member_id\":");
+        w.str(*e.member_id);
+    }
+    if (e.external_member_id) {
+        w.raw(",\"external_member_id\":");
+        w.str(*e.external_member_id);
+    }
+    w.raw('}');
+}
+
+inline void write_events_ingest(writer& w, const events_ingest& in) {
+    w.raw("{\"events\":[");
+    bool first = true;
+    std::size_t i = 0;
+    for (const event_create& e : in.events) {
+        if (!first) w.raw(',');
+        first = false;
+        w.nested("events", i++, [&] { write_event_create(w, e); });
+    }
+    w.raw("]}");
+}
+
+} // namespace json_encode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/encode_requests.ipp> ----
+
+// #include <polar/error.hpp>: inlined above
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+namespace polar {
+namespace detail {
+namespace json_encode_impl {
+
 POLAR_COLD inline void throw_encode_error(std::string what) {
     diagnostics diag;
     diag.message = std::move(what);
@@ -6685,18 +6770,6 @@ error_code encode_to(const T& v, std::size_t reserve, std::string& out, std::str
     what = w.error();
     out.clear();
     return make_error_code(errc::invalid_argument);
-}
-
-inline void write_events_ingest(writer& w, const events_ingest& in) {
-    w.raw("{\"events\":[");
-    bool first = true;
-    std::size_t i = 0;
-    for (const event_create& e : in.events) {
-        if (!first) w.raw(',');
-        first = false;
-        w.nested("events", i++, [&] { write_event_create(w, e); });
-    }
-    w.raw("]}");
 }
 
 } // namespace json_encode_impl

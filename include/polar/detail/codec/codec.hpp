@@ -21,6 +21,10 @@
 //   error_body.ipp       decode_error_body(): 4xx/5xx bodies, best effort,
 //                        through a small DOM (dom/document.ipp)
 //   encode.ipp           encode(): compact JSON written straight into a string
+//   encode_writer.ipp    the writer: escaping, numbers, date-times, the path
+//                        of a value that cannot be encoded
+//   encode_models.ipp    the models as the server writes them
+//   encode_requests.ipp  the request bodies, with only the keys that were set
 //   utf8.ipp             UTF-8 validation, for the encoder and messages
 //   dom/                 the previous DOM decoder, kept as the reference that
 //                        tests and fuzzers compare stream/ with; its
