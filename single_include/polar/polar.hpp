@@ -12450,6 +12450,28 @@ POLAR_DECL void async_quantities_many(
 // report callbacks run on one strand of the client's executor, so reports are
 // delivered one at a time. Nothing is started or completed while the mutex is
 // held: operations are started and handlers posted after unlocking.
+//
+// ingest_batcher_queue.ipp holds the state and the queue, ingest_batcher_send.ipp
+// the sending, the age timer, the reports and cancellation; this file the
+// handle (ingest_batcher) and the entry points.
+
+// ---- begin <polar/impl/ingest_batcher_send.ipp> ----
+#ifndef POLAR_IMPL_INGEST_BATCHER_SEND_IPP
+#define POLAR_IMPL_INGEST_BATCHER_SEND_IPP
+
+// The ingest batcher, part 2: what runs after unlocking (sending the sealed
+// batches, completing waiters), on the strand (the age timer, a batch's
+// outcome and its report) and on any thread (cancelling a waiter).
+
+// ---- begin <polar/impl/ingest_batcher_queue.ipp> ----
+#ifndef POLAR_IMPL_INGEST_BATCHER_QUEUE_IPP
+#define POLAR_IMPL_INGEST_BATCHER_QUEUE_IPP
+
+// The ingest batcher, part 1: its state and the queue. Producers (any
+// thread) prepare events and add them under the mutex; the building batch is
+// sealed by count, bytes, age, flush, close or a full queue, and sealed
+// batches wait in `ready_` until a send slot is free. The sending, the age
+// timer, the reports and cancellation are in ingest_batcher_send.ipp.
 
 // #include <polar/client.hpp>: inlined above
 // #include <polar/detail/codec/codec.hpp>: inlined above
@@ -12476,19 +12498,6 @@ POLAR_DECL void async_quantities_many(
 #include <vector>
 
 namespace polar {
-
-POLAR_DECL std::string_view to_string(batch_trigger t) noexcept {
-    switch (t) {
-    case batch_trigger::count: return "count";
-    case batch_trigger::bytes: return "bytes";
-    case batch_trigger::age: return "age";
-    case batch_trigger::queue_full: return "queue_full";
-    case batch_trigger::flush: return "flush";
-    case batch_trigger::close: return "close";
-    }
-    return "unknown";
-}
-
 namespace detail {
 namespace batcher_impl_ns {
 
@@ -12845,22 +12854,9 @@ private:
         }
     }
 
-    // -- after unlocking -----------------------------------------------------------
+    // -- after unlocking, on strand_, any thread: ingest_batcher_send.ipp ---------
 
-    void run(actions& act) {
-        for (auto& b : act.send) start_send(std::move(b));
-        for (auto& [done, id] : act.added) done.complete(error_code{}, std::move(id));
-        for (auto& [w, s] : act.flushed) {
-            if (w.ec)
-                w.done.complete(w.ec, s, std::move(w.diag));
-            else
-                w.done.complete(error_code{}, s);
-        }
-        if (act.arm_timer)
-            boost::asio::post(strand_, [self = shared_from_this()] { self->arm_timer(); });
-        if (act.cancel_timer)
-            boost::asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
-    }
+    void run(actions& act);
 
     template <class T>
     static void fail(pending_completion<T> done, error_code ec, std::string what) {
@@ -12869,138 +12865,11 @@ private:
         done.complete(ec, T{}, std::move(d));
     }
 
-    void start_send(batch b) {
-        http_call call = proto_;
-        call.verb = http_verb::post;
-        call.target = "/v1/events/ingest";
-        call.idempotent = true; // every event has an external_id, the version is dated
-        call.body = std::move(b.body);
-        b.body = {};
-        auto diag = std::make_shared<diagnostics>();
-        call.diagnostics_sink = diag;
-        auto pb = std::make_shared<batch>(std::move(b));
-        start_operation<events_ingest_response>(st_, std::move(call),
-                                                send_handler{shared_from_this(), std::move(pb), std::move(diag)});
-    }
-
-    // -- on strand_ ------------------------------------------------------------------
-
-    void arm_timer() {
-        clock::time_point deadline;
-        {
-            std::lock_guard lk(mu_);
-            if (building_.events.empty()) {
-                timer_armed_ = false;
-                return;
-            }
-            deadline = building_deadline_;
-        }
-        timer_.expires_at(deadline);
-        timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_timer(ec); });
-    }
-
-    void on_timer(error_code) {
-        actions act;
-        bool again = false;
-        {
-            std::lock_guard lk(mu_);
-            if (building_.events.empty()) {
-                timer_armed_ = false;
-            } else if (clock::now() >= building_deadline_) {
-                seal_locked(batch_trigger::age);
-                timer_armed_ = false;
-            } else {
-                again = true; // a newer batch: wait for its own deadline
-            }
-            dispatch_locked(act);
-        }
-        run(act);
-        if (again) arm_timer();
-    }
-
-    void on_sent(std::shared_ptr<batch> b, error_code ec, events_ingest_response r, std::shared_ptr<diagnostics> diag) {
-        batch_report rep;
-        rep.batch = b->number;
-        rep.trigger = b->trigger;
-        rep.size = b->events.size();
-        rep.bytes = b->bytes;
-        rep.ec = ec;
-        if (diag) rep.diag = *diag;
-        rep.response = r;
-        actions act;
-        {
-            std::lock_guard lk(mu_);
-            --in_flight_;
-            queued_ -= rep.size;
-            if (ec) {
-                ++stats_.failed_batches;
-                stats_.failed_events += rep.size;
-                for (auto& w : flush_waiters_) {
-                    if (!w.ec && w.target > b->first_seq) {
-                        w.ec = ec;
-                        w.diag = std::make_shared<diagnostics>(rep.diag);
-                    }
-                }
-            } else {
-                ++stats_.batches;
-                stats_.inserted += static_cast<std::uint64_t>(std::max<std::int64_t>(r.inserted, 0));
-                stats_.duplicates += static_cast<std::uint64_t>(std::max<std::int64_t>(r.duplicates, 0));
-                stats_.bytes += rep.bytes;
-            }
-            admit_locked(act);
-            dispatch_locked(act);
-            if (closed_ && queued_ == 0) act.cancel_timer = true;
-        }
-        if (ec) rep.events = std::move(b->events);
-        // The report first, so that a flush() completing below has seen it;
-        // the queue was updated first, so the callback may re-add events.
-        if (opts_.on_batch) {
-            try {
-                opts_.on_batch(rep);
-            } catch (...) {
-            }
-        } else if (ec) {
-            std::lock_guard lk(mu_);
-            failures_.push_back(std::move(rep));
-        }
-        {
-            // Settled only now: a flush() called meanwhile still waits for
-            // this batch, so it completes after its report.
-            std::lock_guard lk(mu_);
-            in_flight_firsts_.erase(in_flight_firsts_.find(b->first_seq));
-            settle_flushes_locked(act);
-        }
-        run(act);
-    }
-
-    // -- any thread ---------------------------------------------------------------------
-
-    void cancel_waiter(std::uint64_t id) {
-        std::optional<pending_completion<std::string>> add;
-        std::optional<pending_completion<batcher_stats>> fl;
-        {
-            std::lock_guard lk(mu_);
-            for (auto it = add_waiters_.begin(); it != add_waiters_.end(); ++it) {
-                if (it->id == id) {
-                    add.emplace(std::move(it->done));
-                    add_waiters_.erase(it);
-                    ++stats_.rejected;
-                    break;
-                }
-            }
-            if (!add) {
-                for (auto it = flush_waiters_.begin(); it != flush_waiters_.end(); ++it) {
-                    if (it->id == id) {
-                        fl.emplace(std::move(it->done));
-                        flush_waiters_.erase(it);
-                        break;
-                    }
-                }
-            }
-        }
-        if (add) fail(std::move(*add), boost::asio::error::operation_aborted, "cancelled while waiting for room");
-        if (fl) fail(std::move(*fl), boost::asio::error::operation_aborted, "cancelled while waiting for the flush");
-    }
+    void start_send(batch b);
+    void arm_timer();
+    void on_timer(error_code);
+    void on_sent(std::shared_ptr<batch> b, error_code ec, events_ingest_response r, std::shared_ptr<diagnostics> diag);
+    void cancel_waiter(std::uint64_t id);
 
     std::shared_ptr<client_state> st_;
     boost::asio::any_io_executor ex_;
@@ -13028,6 +12897,210 @@ private:
     std::vector<batch_report> failures_;
     batcher_stats stats_;
 };
+
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/ingest_batcher_queue.ipp> ----
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace polar {
+namespace detail {
+
+// -- after unlocking -----------------------------------------------------------
+
+inline void batcher_impl::run(actions& act) {
+    for (auto& b : act.send) start_send(std::move(b));
+    for (auto& [done, id] : act.added) done.complete(error_code{}, std::move(id));
+    for (auto& [w, s] : act.flushed) {
+        if (w.ec)
+            w.done.complete(w.ec, s, std::move(w.diag));
+        else
+            w.done.complete(error_code{}, s);
+    }
+    if (act.arm_timer)
+        boost::asio::post(strand_, [self = shared_from_this()] { self->arm_timer(); });
+    if (act.cancel_timer)
+        boost::asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
+}
+
+inline void batcher_impl::start_send(batch b) {
+    http_call call = proto_;
+    call.verb = http_verb::post;
+    call.target = "/v1/events/ingest";
+    call.idempotent = true; // every event has an external_id, the version is dated
+    call.body = std::move(b.body);
+    b.body = {};
+    auto diag = std::make_shared<diagnostics>();
+    call.diagnostics_sink = diag;
+    auto pb = std::make_shared<batch>(std::move(b));
+    start_operation<events_ingest_response>(st_, std::move(call),
+                                            send_handler{shared_from_this(), std::move(pb), std::move(diag)});
+}
+
+// -- on strand_ ------------------------------------------------------------------
+
+inline void batcher_impl::arm_timer() {
+    clock::time_point deadline;
+    {
+        std::lock_guard lk(mu_);
+        if (building_.events.empty()) {
+            timer_armed_ = false;
+            return;
+        }
+        deadline = building_deadline_;
+    }
+    timer_.expires_at(deadline);
+    timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_timer(ec); });
+}
+
+inline void batcher_impl::on_timer(error_code) {
+    actions act;
+    bool again = false;
+    {
+        std::lock_guard lk(mu_);
+        if (building_.events.empty()) {
+            timer_armed_ = false;
+        } else if (clock::now() >= building_deadline_) {
+            seal_locked(batch_trigger::age);
+            timer_armed_ = false;
+        } else {
+            again = true; // a newer batch: wait for its own deadline
+        }
+        dispatch_locked(act);
+    }
+    run(act);
+    if (again) arm_timer();
+}
+
+inline void batcher_impl::on_sent(std::shared_ptr<batch> b, error_code ec, events_ingest_response r, std::shared_ptr<diagnostics> diag) {
+    batch_report rep;
+    rep.batch = b->number;
+    rep.trigger = b->trigger;
+    rep.size = b->events.size();
+    rep.bytes = b->bytes;
+    rep.ec = ec;
+    if (diag) rep.diag = *diag;
+    rep.response = r;
+    actions act;
+    {
+        std::lock_guard lk(mu_);
+        --in_flight_;
+        queued_ -= rep.size;
+        if (ec) {
+            ++stats_.failed_batches;
+            stats_.failed_events += rep.size;
+            for (auto& w : flush_waiters_) {
+                if (!w.ec && w.target > b->first_seq) {
+                    w.ec = ec;
+                    w.diag = std::make_shared<diagnostics>(rep.diag);
+                }
+            }
+        } else {
+            ++stats_.batches;
+            stats_.inserted += static_cast<std::uint64_t>(std::max<std::int64_t>(r.inserted, 0));
+            stats_.duplicates += static_cast<std::uint64_t>(std::max<std::int64_t>(r.duplicates, 0));
+            stats_.bytes += rep.bytes;
+        }
+        admit_locked(act);
+        dispatch_locked(act);
+        if (closed_ && queued_ == 0) act.cancel_timer = true;
+    }
+    if (ec) rep.events = std::move(b->events);
+    // The report first, so that a flush() completing below has seen it;
+    // the queue was updated first, so the callback may re-add events.
+    if (opts_.on_batch) {
+        try {
+            opts_.on_batch(rep);
+        } catch (...) {
+        }
+    } else if (ec) {
+        std::lock_guard lk(mu_);
+        failures_.push_back(std::move(rep));
+    }
+    {
+        // Settled only now: a flush() called meanwhile still waits for
+        // this batch, so it completes after its report.
+        std::lock_guard lk(mu_);
+        in_flight_firsts_.erase(in_flight_firsts_.find(b->first_seq));
+        settle_flushes_locked(act);
+    }
+    run(act);
+}
+
+// -- any thread ---------------------------------------------------------------------
+
+inline void batcher_impl::cancel_waiter(std::uint64_t id) {
+    std::optional<pending_completion<std::string>> add;
+    std::optional<pending_completion<batcher_stats>> fl;
+    {
+        std::lock_guard lk(mu_);
+        for (auto it = add_waiters_.begin(); it != add_waiters_.end(); ++it) {
+            if (it->id == id) {
+                add.emplace(std::move(it->done));
+                add_waiters_.erase(it);
+                ++stats_.rejected;
+                break;
+            }
+        }
+        if (!add) {
+            for (auto it = flush_waiters_.begin(); it != flush_waiters_.end(); ++it) {
+                if (it->id == id) {
+                    fl.emplace(std::move(it->done));
+                    flush_waiters_.erase(it);
+                    break;
+                }
+            }
+        }
+    }
+    if (add) fail(std::move(*add), boost::asio::error::operation_aborted, "cancelled while waiting for room");
+    if (fl) fail(std::move(*fl), boost::asio::error::operation_aborted, "cancelled while waiting for the flush");
+}
+
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/ingest_batcher_send.ipp> ----
+
+// #include <polar/client.hpp>: inlined above
+// #include <polar/events.hpp>: inlined above
+// #include <polar/impl/internal/completion.hpp>: inlined above
+// #include <polar/ingest_batcher.hpp>: inlined above
+
+#include <boost/asio/any_completion_handler.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace polar {
+
+POLAR_DECL std::string_view to_string(batch_trigger t) noexcept {
+    switch (t) {
+    case batch_trigger::count: return "count";
+    case batch_trigger::bytes: return "bytes";
+    case batch_trigger::age: return "age";
+    case batch_trigger::queue_full: return "queue_full";
+    case batch_trigger::flush: return "flush";
+    case batch_trigger::close: return "close";
+    }
+    return "unknown";
+}
+
+namespace detail {
 
 POLAR_DECL void async_batcher_add(batcher_add_args args,
                                   boost::asio::any_completion_handler<void(error_code, std::string)> handler) {
