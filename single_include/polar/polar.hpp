@@ -1443,17 +1443,34 @@ POLAR_DECL std::string format_timestamp(timestamp t);
 #ifndef POLAR_IMPL_DATETIME_IPP
 #define POLAR_IMPL_DATETIME_IPP
 
-// #include <polar/detail/datetime.hpp>: inlined above
+// ---- begin <polar/detail/calendar.hpp> ----
+//
+// polar-cpp: the proleptic Gregorian calendar (H. Hinnant's algorithms).
+//
+// One copy for the SDK's date-time codec (impl/datetime.ipp) and the
+// emulator (testing/impl/emulator_state_datetime.ipp). Everything here is
+// inline (constexpr), so a program that links the SDK's implementation and
+// the emulator's defines nothing twice.
+//
+#ifndef POLAR_DETAIL_CALENDAR_HPP
+#define POLAR_DETAIL_CALENDAR_HPP
 
 #include <cstdint>
 
-namespace polar {
-namespace detail {
-namespace datetime_impl {
+namespace polar::detail {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-// algorithm; exact for every year representable here).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+inline constexpr bool is_leap(std::int64_t y) noexcept {
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+inline constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
+    constexpr unsigned table[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29u : table[m - 1];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (exact for every year
+// representable here).
+inline constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
     y -= m <= 2 ? 1 : 0;
     const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
     const auto yoe = static_cast<unsigned>(y - era * 400);
@@ -1468,7 +1485,8 @@ struct civil_date {
     unsigned day;
 };
 
-constexpr civil_date civil_from_days(std::int64_t z) noexcept {
+// The date of a count of days since 1970-01-01.
+inline constexpr civil_date civil_from_days(std::int64_t z) noexcept {
     z += 719468;
     const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     const auto doe = static_cast<unsigned>(z - era * 146097);
@@ -1480,14 +1498,17 @@ constexpr civil_date civil_from_days(std::int64_t z) noexcept {
     return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
 }
 
-constexpr bool is_leap(std::int64_t y) noexcept {
-    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
+} // namespace polar::detail
 
-constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
-    constexpr unsigned table[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29u : table[m - 1];
-}
+#endif
+// ---- end <polar/detail/calendar.hpp> ----
+// #include <polar/detail/datetime.hpp>: inlined above
+
+#include <cstdint>
+
+namespace polar {
+namespace detail {
+namespace datetime_impl {
 
 // A cursor over the input; every read checks bounds.
 struct cursor {
