@@ -14,8 +14,8 @@
 // S seconds each).
 #include "common.hpp"
 
-#include <polar/detail/json_codec.hpp>
-#include <polar/impl/json_dom/events.ipp>
+#include <polar/detail/codec/codec.hpp>
+#include <polar/detail/codec/dom/events.ipp>
 #include <polar/models.hpp>
 
 #include <boost/json/basic_parser_impl.hpp>

@@ -2,14 +2,14 @@
 // first byte picks the type, the rest is the body. Whatever decodes must
 // encode to JSON that decodes again to the same encoding (a fixed point).
 // The decoder (built from the parser's events) must agree with the DOM
-// decoder it replaced (impl/json_dom/): the same outcome, message and model,
+// decoder it replaced (detail/codec/dom/): the same outcome, message and model,
 // but for documents with duplicate keys (the DOM saw only the last one); and
 // stream_decoder fed the body in two pieces must agree with decode().
 #include "fuzz_check.hpp"
 
-#include <polar/detail/json_codec.hpp>
-#include <polar/detail/stream_decoder.hpp>
-#include <polar/impl/json_dom/events.ipp>
+#include <polar/detail/codec/codec.hpp>
+#include <polar/detail/codec/stream_decoder.hpp>
+#include <polar/detail/codec/dom/events.ipp>
 
 #include <boost/json/basic_parser_impl.hpp>
 

@@ -10,9 +10,9 @@
 // the rest is what the server sends.
 #include "fuzz_check.hpp"
 
-#include <polar/detail/json_codec.hpp>
+#include <polar/detail/codec/codec.hpp>
 #include <polar/detail/response.hpp>
-#include <polar/detail/stream_decoder.hpp>
+#include <polar/detail/codec/stream_decoder.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>

@@ -8,6 +8,6 @@
 
 #include <polar/impl/error.ipp>
 #include <polar/impl/datetime.ipp>
-#include <polar/impl/json_codec.ipp>
+#include <polar/detail/codec/codec.ipp>
 #include <polar/impl/http_util.ipp>
 #include <polar/impl/response.ipp>

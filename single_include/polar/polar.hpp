@@ -156,7 +156,7 @@ inline constexpr api_version api_version::v2026_10{"2026-10"};
 // -----------
 // Header-only (default): every public header pulls in its implementation and
 // functions are `inline`. Boost.JSON's sources are compiled into the program
-// from <polar/detail/json_source.hpp>; see that header for multi-TU programs.
+// from <polar/detail/codec/json_source.hpp>; see that header for multi-TU programs.
 //
 // Separate compilation: define POLAR_SEPARATE_COMPILATION in every TU and
 // include <polar/src.hpp> in exactly one of them. Beast, Asio, OpenSSL and
@@ -1443,17 +1443,34 @@ POLAR_DECL std::string format_timestamp(timestamp t);
 #ifndef POLAR_IMPL_DATETIME_IPP
 #define POLAR_IMPL_DATETIME_IPP
 
-// #include <polar/detail/datetime.hpp>: inlined above
+// ---- begin <polar/detail/calendar.hpp> ----
+//
+// polar-cpp: the proleptic Gregorian calendar (H. Hinnant's algorithms).
+//
+// One copy for the SDK's date-time codec (impl/datetime.ipp) and the
+// emulator (testing/impl/emulator_state_datetime.ipp). Everything here is
+// inline (constexpr), so a program that links the SDK's implementation and
+// the emulator's defines nothing twice.
+//
+#ifndef POLAR_DETAIL_CALENDAR_HPP
+#define POLAR_DETAIL_CALENDAR_HPP
 
 #include <cstdint>
 
-namespace polar {
-namespace detail {
-namespace datetime_impl {
+namespace polar::detail {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-// algorithm; exact for every year representable here).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+inline constexpr bool is_leap(std::int64_t y) noexcept {
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+inline constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
+    constexpr unsigned table[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29u : table[m - 1];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (exact for every year
+// representable here).
+inline constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
     y -= m <= 2 ? 1 : 0;
     const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
     const auto yoe = static_cast<unsigned>(y - era * 400);
@@ -1468,7 +1485,8 @@ struct civil_date {
     unsigned day;
 };
 
-constexpr civil_date civil_from_days(std::int64_t z) noexcept {
+// The date of a count of days since 1970-01-01.
+inline constexpr civil_date civil_from_days(std::int64_t z) noexcept {
     z += 719468;
     const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     const auto doe = static_cast<unsigned>(z - era * 146097);
@@ -1480,14 +1498,17 @@ constexpr civil_date civil_from_days(std::int64_t z) noexcept {
     return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
 }
 
-constexpr bool is_leap(std::int64_t y) noexcept {
-    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
+} // namespace polar::detail
 
-constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
-    constexpr unsigned table[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29u : table[m - 1];
-}
+#endif
+// ---- end <polar/detail/calendar.hpp> ----
+// #include <polar/detail/datetime.hpp>: inlined above
+
+#include <cstdint>
+
+namespace polar {
+namespace detail {
+namespace datetime_impl {
 
 // A cursor over the input; every read checks bounds.
 struct cursor {
@@ -3137,15 +3158,43 @@ struct events_ingest_response {
 #ifndef POLAR_MODELS_JSON_HPP
 #define POLAR_MODELS_JSON_HPP
 
-// ---- begin <polar/detail/json_codec.hpp> ----
+// ---- begin <polar/detail/codec/codec.hpp> ----
 //
-// polar-cpp: JSON encoding and decoding of every model.
+// polar-cpp: the codec (internal): JSON encoding and decoding of every model.
 //
-// This header declares only; Boost.JSON is included by the implementation
-// (impl/json_codec.ipp), so public headers stay light.
+// This folder turns the models (include/polar/models/) into JSON text and
+// back. It knows Boost.JSON and the models, and nothing of sockets, HTTP or
+// Asio: it includes no Asio or Beast header. Its users are the operations
+// (impl/client.ipp, impl/response.ipp, ...), the emulator, and the public
+// from_json() / to_json() (models/json.hpp). The headers declare only;
+// Boost.JSON is included by the .ipp files, under POLAR_HEADER_ONLY or from
+// src.hpp, so public headers stay light.
 //
-#ifndef POLAR_DETAIL_JSON_CODEC_HPP
-#define POLAR_DETAIL_JSON_CODEC_HPP
+//   codec.hpp            this overview; decode(), encode(), decode_error_body()
+//   codec.ipp            the implementation: includes stream/ and encode.ipp
+//   stream_decoder.hpp   stream_decoder: the models decoded from a body fed in
+//                        pieces as it arrives
+//   stream/              the decoder used by everything: the models built from
+//                        boost::json::basic_parser's events, no DOM
+//                        (entry.ipp: decode() and stream_decoder)
+//   decode_common.ipp    what both decoders share: quoting values in messages,
+//                        raw texts, parse failures, exact doubles
+//   error_body.ipp       decode_error_body(): 4xx/5xx bodies, best effort,
+//                        through a small DOM (dom/document.ipp)
+//   encode.ipp           encode(): compact JSON written straight into a string
+//   encode_writer.ipp    the writer: escaping, numbers, date-times, the path
+//                        of a value that cannot be encoded
+//   encode_models.ipp    the models as the server writes them
+//   encode_requests.ipp  the request bodies, with only the keys that were set
+//   utf8.ipp             UTF-8 validation, for the encoder and messages
+//   dom/                 the previous DOM decoder, kept as the reference that
+//                        tests and fuzzers compare stream/ with; its
+//                        document.ipp also serves error_body.ipp
+//   dom_arena.hpp        the per-thread block for the DOMs of larger bodies
+//   json_source.hpp      Boost.JSON's sources in header-only programs
+//
+#ifndef POLAR_DETAIL_CODEC_CODEC_HPP
+#define POLAR_DETAIL_CODEC_CODEC_HPP
 
 // #include <polar/detail/config.hpp>: inlined above
 // #include <polar/error.hpp>: inlined above
@@ -3307,7 +3356,7 @@ inline constexpr std::size_t max_filter_depth = 100;
 // stay string | integer | boolean. Doubles are exact (the shortest text of
 // a double decodes to that double). Events: see polar::event. Duplicate
 // keys: every occurrence is checked and the last one wins. The models are
-// built from the parser's events, without a DOM (impl/json_stream/);
+// built from the parser's events, without a DOM (detail/codec/stream/);
 // stream_decoder (stream_decoder.hpp) does the same with the body in pieces.
 
 POLAR_DECL error_code decode(std::string_view body, meter& out, std::string& what);
@@ -3388,32 +3437,32 @@ POLAR_DECL error_code encode(const event_create& v, std::string& out, std::strin
 } // namespace polar
 
 #ifdef POLAR_HEADER_ONLY
-// ---- begin <polar/impl/json_codec.ipp> ----
-#ifndef POLAR_IMPL_JSON_CODEC_IPP
-#define POLAR_IMPL_JSON_CODEC_IPP
+// ---- begin <polar/detail/codec/codec.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_CODEC_IPP
+#define POLAR_DETAIL_CODEC_CODEC_IPP
 
 // The JSON codec's implementation: decoding (the models built from the
-// parser's events, impl/json_stream/) and encoding (direct string writing).
-// ---- begin <polar/impl/json_stream/entry.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_ENTRY_IPP
-#define POLAR_IMPL_JSON_STREAM_ENTRY_IPP
+// parser's events, detail/codec/stream/) and encoding (direct string writing).
+// ---- begin <polar/detail/codec/stream/entry.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_ENTRY_IPP
+#define POLAR_DETAIL_CODEC_STREAM_ENTRY_IPP
 
 // The entry points of decoding: decode() of a whole body (one write to the
 // parser, so error offsets and raw texts come straight from the body) and
 // stream_decoder (pieces as they arrive). Both build the models from the
-// parser's events (impl/json_stream/); error bodies keep their small DOM
-// (impl/json_error_body.ipp).
+// parser's events (detail/codec/stream/); error bodies keep their small DOM
+// (detail/codec/error_body.ipp).
 
-// #include <polar/detail/json_codec.hpp>: inlined above
-// ---- begin <polar/detail/stream_decoder.hpp> ----
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// ---- begin <polar/detail/codec/stream_decoder.hpp> ----
 //
 // polar-cpp: incremental decoding of the models (the body fed as it arrives).
 //
 // This header declares only; Boost.JSON is included by the implementation
-// (impl/json_stream/entry.ipp).
+// (detail/codec/stream/entry.ipp).
 //
-#ifndef POLAR_DETAIL_STREAM_DECODER_HPP
-#define POLAR_DETAIL_STREAM_DECODER_HPP
+#ifndef POLAR_DETAIL_CODEC_STREAM_DECODER_HPP
+#define POLAR_DETAIL_CODEC_STREAM_DECODER_HPP
 
 // #include <polar/detail/config.hpp>: inlined above
 // #include <polar/error.hpp>: inlined above
@@ -3436,7 +3485,7 @@ namespace detail {
  * @details start() chooses the model and resets it; write_some() takes the
  * next bytes of the document (a piece may end anywhere, even inside a token);
  * finish() says the document is complete. The models are built as the bytes
- * arrive, with the rules, limits and messages of decode() (json_codec.hpp):
+ * arrive, with the rules, limits and messages of decode() (codec.hpp):
  * the outcome and `out` are the same as decode() of the concatenated pieces.
  *
  * Errors: write_some() and finish() return errc::invalid_response with `what`
@@ -3495,30 +3544,30 @@ private:
 } // namespace polar
 
 #ifdef POLAR_HEADER_ONLY
-// #include <polar/impl/json_stream/entry.ipp>: inlined above
+// #include <polar/detail/codec/stream/entry.ipp>: inlined above
 #endif
 
 #endif
-// ---- end <polar/detail/stream_decoder.hpp> ----
-// ---- begin <polar/impl/json_error_body.ipp> ----
-#ifndef POLAR_IMPL_JSON_ERROR_BODY_IPP
-#define POLAR_IMPL_JSON_ERROR_BODY_IPP
+// ---- end <polar/detail/codec/stream_decoder.hpp> ----
+// ---- begin <polar/detail/codec/error_body.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ERROR_BODY_IPP
+#define POLAR_DETAIL_CODEC_ERROR_BODY_IPP
 
 // Error bodies (4xx/5xx) are small and read best-effort, so they keep the
-// DOM (json_dom/document.ipp), then pick the fields.
+// DOM (dom/document.ipp), then pick the fields.
 
-// ---- begin <polar/impl/json_dom/document.ipp> ----
-#ifndef POLAR_IMPL_JSON_DOM_DOCUMENT_IPP
-#define POLAR_IMPL_JSON_DOM_DOCUMENT_IPP
+// ---- begin <polar/detail/codec/dom/document.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_DOM_DOCUMENT_IPP
+#define POLAR_DETAIL_CODEC_DOM_DOCUMENT_IPP
 
 // A JSON document as a Boost.JSON DOM allocated from a monotonic resource
 // (a stack buffer for small bodies, the thread's dom_arena for larger ones),
 // with exact doubles. Used for error bodies and by the DOM reference decoder
-// (json_dom/events.ipp) that tests compare the streaming decoder with.
+// (dom/events.ipp) that tests compare the streaming decoder with.
 
-// ---- begin <polar/detail/dom_arena.hpp> ----
-#ifndef POLAR_DETAIL_DOM_ARENA_HPP
-#define POLAR_DETAIL_DOM_ARENA_HPP
+// ---- begin <polar/detail/codec/dom_arena.hpp> ----
+#ifndef POLAR_DETAIL_CODEC_DOM_ARENA_HPP
+#define POLAR_DETAIL_CODEC_DOM_ARENA_HPP
 
 #include <cstddef>
 #include <memory>
@@ -3588,12 +3637,12 @@ private:
 
 } // namespace polar::detail::json_decode_impl
 
-#endif // POLAR_DETAIL_DOM_ARENA_HPP
-// ---- end <polar/detail/dom_arena.hpp> ----
-// #include <polar/detail/json_codec.hpp>: inlined above
-// ---- begin <polar/detail/json_source.hpp> ----
-#ifndef POLAR_DETAIL_JSON_SOURCE_HPP
-#define POLAR_DETAIL_JSON_SOURCE_HPP
+#endif // POLAR_DETAIL_CODEC_DOM_ARENA_HPP
+// ---- end <polar/detail/codec/dom_arena.hpp> ----
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// ---- begin <polar/detail/codec/json_source.hpp> ----
+#ifndef POLAR_DETAIL_CODEC_JSON_SOURCE_HPP
+#define POLAR_DETAIL_CODEC_JSON_SOURCE_HPP
 
 // Boost.JSON has no header-only switch: its sources must be compiled into
 // exactly one TU of a program. In header-only mode polar does this for you.
@@ -3607,19 +3656,19 @@ private:
 #endif
 
 #endif
-// ---- end <polar/detail/json_source.hpp> ----
-// ---- begin <polar/impl/json_decode_common.ipp> ----
-#ifndef POLAR_IMPL_JSON_DECODE_COMMON_IPP
-#define POLAR_IMPL_JSON_DECODE_COMMON_IPP
+// ---- end <polar/detail/codec/json_source.hpp> ----
+// ---- begin <polar/detail/codec/decode_common.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_DECODE_COMMON_IPP
+#define POLAR_DETAIL_CODEC_DECODE_COMMON_IPP
 
 // What every decoding path shares: quoting values in error messages,
 // locating a value's text in the body (the raw text of system events), the
 // description of a parse failure and the exact conversion of long doubles.
 
-// #include <polar/detail/json_codec.hpp>: inlined above
-// ---- begin <polar/impl/json_utf8.ipp> ----
-#ifndef POLAR_IMPL_JSON_UTF8_IPP
-#define POLAR_IMPL_JSON_UTF8_IPP
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// ---- begin <polar/detail/codec/utf8.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_UTF8_IPP
+#define POLAR_DETAIL_CODEC_UTF8_IPP
 
 // UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing above
 // U+10FFFF), shared by the encoder (which replaces invalid bytes) and the
@@ -3678,7 +3727,7 @@ inline std::size_t first_invalid(std::string_view s) noexcept {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_utf8.ipp> ----
+// ---- end <polar/detail/codec/utf8.ipp> ----
 
 #include <boost/json/error.hpp>
 
@@ -3937,7 +3986,7 @@ inline double exact_double(double d, std::string_view text) noexcept {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_decode_common.ipp> ----
+// ---- end <polar/detail/codec/decode_common.ipp> ----
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -4088,7 +4137,7 @@ bool with_document(std::string_view body, std::string& what, Fn&& fn) {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_dom/document.ipp> ----
+// ---- end <polar/detail/codec/dom/document.ipp> ----
 
 #include <string>
 
@@ -4157,10 +4206,10 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_error_body.ipp> ----
-// ---- begin <polar/impl/json_stream/handler.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_HANDLER_IPP
-#define POLAR_IMPL_JSON_STREAM_HANDLER_IPP
+// ---- end <polar/detail/codec/error_body.ipp> ----
+// ---- begin <polar/detail/codec/stream/handler.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_HANDLER_IPP
+#define POLAR_DETAIL_CODEC_STREAM_HANDLER_IPP
 
 // The boost::json::basic_parser handler of the streaming decoder: turns the
 // parser's events into values, keys and ends for the decoder (fields_*.ipp).
@@ -4169,9 +4218,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // exactness fix of the DOM path (exact_double). Inside a skipped container
 // (and after a failure) every event only counts depth.
 
-// ---- begin <polar/impl/json_stream/fields_list.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_LIST_IPP
-#define POLAR_IMPL_JSON_STREAM_FIELDS_LIST_IPP
+// ---- begin <polar/detail/codec/stream/fields_list.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_FIELDS_LIST_IPP
+#define POLAR_DETAIL_CODEC_STREAM_FIELDS_LIST_IPP
 
 // The streaming decoder's fields of pages, quantities, customer meters and
 // ingestion responses, and the dispatch of keys, values and ends on the top
@@ -4179,9 +4228,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // ends (`total` was checked first), an ingest response those of `duplicates`
 // (after `inserted`).
 
-// ---- begin <polar/impl/json_stream/fields_event.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_EVENT_IPP
-#define POLAR_IMPL_JSON_STREAM_FIELDS_EVENT_IPP
+// ---- begin <polar/detail/codec/stream/fields_event.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_FIELDS_EVENT_IPP
+#define POLAR_DETAIL_CODEC_STREAM_FIELDS_EVENT_IPP
 
 // The streaming decoder's fields of customers and events.
 //
@@ -4194,9 +4243,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // document is complete). A customer's `email` is checked when the object
 // ends, once its `type` is known; a tax id's size before its items.
 
-// ---- begin <polar/impl/json_stream/fields_meter.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_METER_IPP
-#define POLAR_IMPL_JSON_STREAM_FIELDS_METER_IPP
+// ---- begin <polar/detail/codec/stream/fields_meter.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_FIELDS_METER_IPP
+#define POLAR_DETAIL_CODEC_STREAM_FIELDS_METER_IPP
 
 // The streaming decoder's fields of meters and their parts: filters (a
 // clause item is decoded as a clause until a `conjunction` or `clauses` key
@@ -4205,9 +4254,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // meter create and update bodies. v_*: a value for the frame's current key;
 // e_*: the frame's object ends.
 
-// ---- begin <polar/impl/json_stream/core.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_CORE_IPP
-#define POLAR_IMPL_JSON_STREAM_CORE_IPP
+// ---- begin <polar/detail/codec/stream/core.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_CORE_IPP
+#define POLAR_DETAIL_CODEC_STREAM_CORE_IPP
 
 // The streaming decoder's state: a stack of frames, one per open JSON
 // container, each knowing which model it fills (its kind), which field the
@@ -4226,10 +4275,10 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // filter) the error is kept in a slot and raised when the object ends.
 // Date-times in the server's form are read by server_time.ipp.
 
-// #include <polar/impl/json_decode_common.ipp>: inlined above
-// ---- begin <polar/impl/json_stream/server_time.ipp> ----
-#ifndef POLAR_IMPL_JSON_STREAM_SERVER_TIME_IPP
-#define POLAR_IMPL_JSON_STREAM_SERVER_TIME_IPP
+// #include <polar/detail/codec/decode_common.ipp>: inlined above
+// ---- begin <polar/detail/codec/stream/server_time.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
+#define POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
 
 // Date-times in the form the server writes them, read straight from the
 // token: most of a quantities body is its timestamps. Anything else goes to
@@ -4320,7 +4369,7 @@ private:
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/server_time.ipp> ----
+// ---- end <polar/detail/codec/stream/server_time.ipp> ----
 
 #include <boost/json/basic_parser.hpp>
 
@@ -4853,7 +4902,7 @@ private:
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/core.ipp> ----
+// ---- end <polar/detail/codec/stream/core.ipp> ----
 
 namespace polar {
 namespace detail {
@@ -5109,7 +5158,7 @@ inline void v_meter_update(decoder& d, frame& f, const val& v) {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/fields_meter.ipp> ----
+// ---- end <polar/detail/codec/stream/fields_meter.ipp> ----
 
 namespace polar {
 namespace detail {
@@ -5390,7 +5439,7 @@ inline void v_events_arr(decoder& d, frame& f, const val& v) {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/fields_event.ipp> ----
+// ---- end <polar/detail/codec/stream/fields_event.ipp> ----
 
 namespace polar {
 namespace detail {
@@ -5607,7 +5656,7 @@ inline void decoder::on_end() {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/fields_list.ipp> ----
+// ---- end <polar/detail/codec/stream/fields_list.ipp> ----
 
 #include <boost/json/array.hpp>
 #include <boost/json/basic_parser_impl.hpp>
@@ -5785,7 +5834,7 @@ POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view bo
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/handler.ipp> ----
+// ---- end <polar/detail/codec/stream/handler.ipp> ----
 
 #include <exception>
 #include <new>
@@ -6045,15 +6094,40 @@ POLAR_DECL error_code stream_decoder::finish(std::string& what) {
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_stream/entry.ipp> ----
-// ---- begin <polar/impl/json_encode.ipp> ----
-#ifndef POLAR_IMPL_JSON_ENCODE_IPP
-#define POLAR_IMPL_JSON_ENCODE_IPP
+// ---- end <polar/detail/codec/stream/entry.ipp> ----
+// ---- begin <polar/detail/codec/encode.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ENCODE_IPP
+#define POLAR_DETAIL_CODEC_ENCODE_IPP
 
-// Encoding: compact JSON written straight into a std::string (no DOM).
+// Encoding: compact JSON written straight into a std::string (no DOM). The
+// writer (encode_writer.ipp), the models (encode_models.ipp) and the request
+// bodies (encode_requests.ipp); here, the entry points of codec.hpp.
 
-// #include <polar/detail/json_codec.hpp>: inlined above
-// #include <polar/impl/json_utf8.ipp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// ---- begin <polar/detail/codec/encode_requests.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ENCODE_REQUESTS_IPP
+#define POLAR_DETAIL_CODEC_ENCODE_REQUESTS_IPP
+
+// Encoding, part 3: the request bodies (meter create and update, event create,
+// events ingest), with only the keys that were set.
+
+// ---- begin <polar/detail/codec/encode_models.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ENCODE_MODELS_IPP
+#define POLAR_DETAIL_CODEC_ENCODE_MODELS_IPP
+
+// Encoding, part 2: the models as the server writes them (meters and their
+// filters and aggregations, customers, events and their metadata, customer
+// meters, pages).
+
+// ---- begin <polar/detail/codec/encode_writer.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_ENCODE_WRITER_IPP
+#define POLAR_DETAIL_CODEC_ENCODE_WRITER_IPP
+
+// Encoding, part 1: the writer, which appends compact JSON to a std::string
+// (no DOM) and remembers the first value that cannot be encoded, with its path.
+
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// #include <polar/detail/codec/utf8.ipp>: inlined above
 
 // #include <polar/error.hpp>: inlined above
 
@@ -6253,6 +6327,20 @@ private:
     std::string error_;
 };
 
+} // namespace json_encode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/encode_writer.ipp> ----
+
+#include <cstddef>
+#include <optional>
+
+namespace polar {
+namespace detail {
+namespace json_encode_impl {
+
 inline void write_filter(writer& w, const filter& f);
 
 inline void write_clause(writer& w, const filter_clause& c) {
@@ -6315,79 +6403,6 @@ inline void write_meter(writer& w, const meter& m) {
     else w.null();
     w.raw(",\"archived_at\":");
     w.opt_time(m.archived_at);
-    w.raw('}');
-}
-
-inline void write_meter_create(writer& w, const meter_create& m) {
-    w.raw("{\"name\":");
-    w.str(m.name);
-    w.raw(",\"filter\":");
-    write_filter(w, m.filter);
-    w.raw(",\"aggregation\":");
-    write_aggregation(w, m.aggregation);
-    if (m.metadata) {
-        w.raw(",\"metadata\":");
-        w.meta(*m.metadata);
-    }
-    if (m.organization_id) {
-        w.raw(",\"organization_id\":");
-        w.str(*m.organization_id);
-    }
-    if (m.unit) {
-        w.raw(",\"unit\":");
-        w.str(m.unit->wire());
-    }
-    if (m.custom_label) {
-        w.raw(",\"custom_label\":");
-        w.str(*m.custom_label);
-    }
-    if (m.custom_multiplier) {
-        w.raw(",\"custom_multiplier\":");
-        w.i64(*m.custom_multiplier);
-    }
-    w.raw('}');
-}
-
-inline void write_meter_update(writer& w, const meter_update& m) {
-    w.raw('{');
-    bool first = true;
-    if (m.name) {
-        w.member(first, "name");
-        w.str(*m.name);
-    }
-    if (!m.filter.is_absent()) {
-        w.member(first, "filter");
-        if (const filter* f = m.filter.get()) write_filter(w, *f);
-        else w.null();
-    }
-    if (!m.aggregation.is_absent()) {
-        w.member(first, "aggregation");
-        if (const aggregation* a = m.aggregation.get()) write_aggregation(w, *a);
-        else w.null();
-    }
-    if (m.metadata) {
-        w.member(first, "metadata");
-        w.meta(*m.metadata);
-    }
-    if (!m.unit.is_absent()) {
-        w.member(first, "unit");
-        if (const auto* u = m.unit.get()) w.str(u->wire());
-        else w.null();
-    }
-    if (!m.custom_label.is_absent()) {
-        w.member(first, "custom_label");
-        if (const std::string* l = m.custom_label.get()) w.str(*l);
-        else w.null();
-    }
-    if (!m.custom_multiplier.is_absent()) {
-        w.member(first, "custom_multiplier");
-        if (const std::int64_t* n = m.custom_multiplier.get()) w.i64(*n);
-        else w.null();
-    }
-    if (m.is_archived) {
-        w.member(first, "is_archived");
-        w.boolean(*m.is_archived);
-    }
     w.raw('}');
 }
 
@@ -6545,48 +6560,6 @@ inline void write_event(writer& w, const event& e) {
     w.raw('}');
 }
 
-inline void write_event_create(writer& w, const event_create& e) {
-    w.raw("{\"name\":");
-    w.str(e.name);
-    if (e.customer_id) {
-        w.raw(",\"customer_id\":");
-        w.str(*e.customer_id);
-    }
-    if (e.external_customer_id) {
-        w.raw(",\"external_customer_id\":");
-        w.str(*e.external_customer_id);
-    }
-    if (e.timestamp) {
-        w.raw(",\"timestamp\":");
-        w.time(*e.timestamp);
-    }
-    if (e.metadata || e.llm || e.cost) {
-        w.raw(",\"metadata\":");
-        write_event_metadata(w, e.metadata ? &*e.metadata : nullptr, e.llm, e.cost);
-    }
-    if (e.organization_id) {
-        w.raw(",\"organization_id\":");
-        w.str(*e.organization_id);
-    }
-    if (e.external_id) {
-        w.raw(",\"external_id\":");
-        w.str(*e.external_id);
-    }
-    if (e.parent_id) {
-        w.raw(",\"parent_id\":");
-        w.str(*e.parent_id);
-    }
-    if (e.member_id) {
-        w.raw(",\"member_id\":");
-        w.str(*e.member_id);
-    }
-    if (e.external_member_id) {
-        w.raw(",\"external_member_id\":");
-        w.str(*e.external_member_id);
-    }
-    w.raw('}');
-}
-
 inline void write_customer_meter(writer& w, const customer_meter& c) {
     w.raw("{\"id\":");
     w.str(c.id);
@@ -6634,6 +6607,163 @@ void write_page(writer& w, const page<T>& p, WriteItem write_item) {
     w.raw('}');
 }
 
+} // namespace json_encode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/encode_models.ipp> ----
+
+#include <cstddef>
+
+namespace polar {
+namespace detail {
+namespace json_encode_impl {
+
+inline void write_meter_create(writer& w, const meter_create& m) {
+    w.raw("{\"name\":");
+    w.str(m.name);
+    w.raw(",\"filter\":");
+    write_filter(w, m.filter);
+    w.raw(",\"aggregation\":");
+    write_aggregation(w, m.aggregation);
+    if (m.metadata) {
+        w.raw(",\"metadata\":");
+        w.meta(*m.metadata);
+    }
+    if (m.organization_id) {
+        w.raw(",\"organization_id\":");
+        w.str(*m.organization_id);
+    }
+    if (m.unit) {
+        w.raw(",\"unit\":");
+        w.str(m.unit->wire());
+    }
+    if (m.custom_label) {
+        w.raw(",\"custom_label\":");
+        w.str(*m.custom_label);
+    }
+    if (m.custom_multiplier) {
+        w.raw(",\"custom_multiplier\":");
+        w.i64(*m.custom_multiplier);
+    }
+    w.raw('}');
+}
+
+inline void write_meter_update(writer& w, const meter_update& m) {
+    w.raw('{');
+    bool first = true;
+    if (m.name) {
+        w.member(first, "name");
+        w.str(*m.name);
+    }
+    if (!m.filter.is_absent()) {
+        w.member(first, "filter");
+        if (const filter* f = m.filter.get()) write_filter(w, *f);
+        else w.null();
+    }
+    if (!m.aggregation.is_absent()) {
+        w.member(first, "aggregation");
+        if (const aggregation* a = m.aggregation.get()) write_aggregation(w, *a);
+        else w.null();
+    }
+    if (m.metadata) {
+        w.member(first, "metadata");
+        w.meta(*m.metadata);
+    }
+    if (!m.unit.is_absent()) {
+        w.member(first, "unit");
+        if (const auto* u = m.unit.get()) w.str(u->wire());
+        else w.null();
+    }
+    if (!m.custom_label.is_absent()) {
+        w.member(first, "custom_label");
+        if (const std::string* l = m.custom_label.get()) w.str(*l);
+        else w.null();
+    }
+    if (!m.custom_multiplier.is_absent()) {
+        w.member(first, "custom_multiplier");
+        if (const std::int64_t* n = m.custom_multiplier.get()) w.i64(*n);
+        else w.null();
+    }
+    if (m.is_archived) {
+        w.member(first, "is_archived");
+        w.boolean(*m.is_archived);
+    }
+    w.raw('}');
+}
+
+inline void write_event_create(writer& w, const event_create& e) {
+    w.raw("{\"name\":");
+    w.str(e.name);
+    if (e.customer_id) {
+        w.raw(",\"customer_id\":");
+        w.str(*e.customer_id);
+    }
+    if (e.external_customer_id) {
+        w.raw(",\"external_customer_id\":");
+        w.str(*e.external_customer_id);
+    }
+    if (e.timestamp) {
+        w.raw(",\"timestamp\":");
+        w.time(*e.timestamp);
+    }
+    if (e.metadata || e.llm || e.cost) {
+        w.raw(",\"metadata\":");
+        write_event_metadata(w, e.metadata ? &*e.metadata : nullptr, e.llm, e.cost);
+    }
+    if (e.organization_id) {
+        w.raw(",\"organization_id\":");
+        w.str(*e.organization_id);
+    }
+    if (e.external_id) {
+        w.raw(",\"external_id\":");
+        w.str(*e.external_id);
+    }
+    if (e.parent_id) {
+        w.raw(",\"parent_id\":");
+        w.str(*e.parent_id);
+    }
+    if (e.member_id) {
+        w.raw(",\"member_id\":");
+        w.str(*e.member_id);
+    }
+    if (e.external_member_id) {
+        w.raw(",\"external_member_id\":");
+        w.str(*e.external_member_id);
+    }
+    w.raw('}');
+}
+
+inline void write_events_ingest(writer& w, const events_ingest& in) {
+    w.raw("{\"events\":[");
+    bool first = true;
+    std::size_t i = 0;
+    for (const event_create& e : in.events) {
+        if (!first) w.raw(',');
+        first = false;
+        w.nested("events", i++, [&] { write_event_create(w, e); });
+    }
+    w.raw("]}");
+}
+
+} // namespace json_encode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/encode_requests.ipp> ----
+
+// #include <polar/error.hpp>: inlined above
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+namespace polar {
+namespace detail {
+namespace json_encode_impl {
+
 POLAR_COLD inline void throw_encode_error(std::string what) {
     diagnostics diag;
     diag.message = std::move(what);
@@ -6661,18 +6791,6 @@ error_code encode_to(const T& v, std::size_t reserve, std::string& out, std::str
     what = w.error();
     out.clear();
     return make_error_code(errc::invalid_argument);
-}
-
-inline void write_events_ingest(writer& w, const events_ingest& in) {
-    w.raw("{\"events\":[");
-    bool first = true;
-    std::size_t i = 0;
-    for (const event_create& e : in.events) {
-        if (!first) w.raw(',');
-        first = false;
-        w.nested("events", i++, [&] { write_event_create(w, e); });
-    }
-    w.raw("]}");
 }
 
 } // namespace json_encode_impl
@@ -6796,14 +6914,14 @@ POLAR_DECL error_code encode(const event_create& v, std::string& out, std::strin
 } // namespace polar
 
 #endif
-// ---- end <polar/impl/json_encode.ipp> ----
+// ---- end <polar/detail/codec/encode.ipp> ----
 
 #endif
-// ---- end <polar/impl/json_codec.ipp> ----
+// ---- end <polar/detail/codec/codec.ipp> ----
 #endif
 
 #endif
-// ---- end <polar/detail/json_codec.hpp> ----
+// ---- end <polar/detail/codec/codec.hpp> ----
 // #include <polar/error.hpp>: inlined above
 
 #include <string>
@@ -7521,7 +7639,7 @@ private:
 #ifndef POLAR_IMPL_EVENTS_IPP
 #define POLAR_IMPL_EVENTS_IPP
 
-// #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
 // #include <polar/detail/url.hpp>: inlined above
 // #include <polar/events.hpp>: inlined above
 
@@ -8103,7 +8221,7 @@ auto meters_service::quantities_many(std::span<const quantities_request> request
 #ifndef POLAR_IMPL_METERS_IPP
 #define POLAR_IMPL_METERS_IPP
 
-// #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
 // #include <polar/detail/url.hpp>: inlined above
 // #include <polar/meters.hpp>: inlined above
 
@@ -8733,7 +8851,18 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 
 #endif
 // ---- end <polar/detail/http_util.hpp> ----
-// #include <polar/detail/json_codec.hpp>: inlined above
+// ---- begin <polar/detail/json_codec.hpp> ----
+//
+// polar-cpp: the codec moved to detail/codec/; this header forwards to
+// <polar/detail/codec/codec.hpp> for code that still names the old path.
+//
+#ifndef POLAR_DETAIL_JSON_CODEC_HPP
+#define POLAR_DETAIL_JSON_CODEC_HPP
+
+// #include <polar/detail/codec/codec.hpp>: inlined above
+
+#endif
+// ---- end <polar/detail/json_codec.hpp> ----
 // ---- begin <polar/detail/rate_limiter.hpp> ----
 //
 // polar-cpp: the client's request rate limiter (internal).
@@ -9260,7 +9389,7 @@ POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_b
 POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
                               received_response& out);
 
-/// Decodes `body` into the object at `out` (see decode() in json_codec.hpp).
+/// Decodes `body` into the object at `out` (see decode() in detail/codec/codec.hpp).
 using body_decoder = error_code (*)(std::string_view body, void* out, std::string& what);
 
 /**
@@ -9308,7 +9437,7 @@ POLAR_DECL error_code map_http_status(int status) noexcept;
 #define POLAR_IMPL_RESPONSE_IPP
 
 // #include <polar/detail/http_util.hpp>: inlined above
-// #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
 // #include <polar/detail/response.hpp>: inlined above
 
 #include <boost/beast/core/error.hpp>
@@ -9457,7 +9586,18 @@ POLAR_DECL error_code interpret_response(const received_response& r, diagnostics
 
 #endif
 // ---- end <polar/detail/response.hpp> ----
-// #include <polar/detail/stream_decoder.hpp>: inlined above
+// ---- begin <polar/detail/stream_decoder.hpp> ----
+//
+// polar-cpp: the codec moved to detail/codec/; this header forwards to
+// <polar/detail/codec/stream_decoder.hpp> for code that still names the old path.
+//
+#ifndef POLAR_DETAIL_STREAM_DECODER_HPP
+#define POLAR_DETAIL_STREAM_DECODER_HPP
+
+// #include <polar/detail/codec/stream_decoder.hpp>: inlined above
+
+#endif
+// ---- end <polar/detail/stream_decoder.hpp> ----
 // ---- begin <polar/detail/transport/transport.hpp> ----
 //
 // polar-cpp: the transport (internal).
@@ -12335,9 +12475,31 @@ POLAR_DECL void async_quantities_many(
 // report callbacks run on one strand of the client's executor, so reports are
 // delivered one at a time. Nothing is started or completed while the mutex is
 // held: operations are started and handlers posted after unlocking.
+//
+// ingest_batcher_queue.ipp holds the state and the queue, ingest_batcher_send.ipp
+// the sending, the age timer, the reports and cancellation; this file the
+// handle (ingest_batcher) and the entry points.
+
+// ---- begin <polar/impl/ingest_batcher_send.ipp> ----
+#ifndef POLAR_IMPL_INGEST_BATCHER_SEND_IPP
+#define POLAR_IMPL_INGEST_BATCHER_SEND_IPP
+
+// The ingest batcher, part 2: what runs after unlocking (sending the sealed
+// batches, completing waiters), on the strand (the age timer, a batch's
+// outcome and its report) and on any thread (cancelling a waiter).
+
+// ---- begin <polar/impl/ingest_batcher_queue.ipp> ----
+#ifndef POLAR_IMPL_INGEST_BATCHER_QUEUE_IPP
+#define POLAR_IMPL_INGEST_BATCHER_QUEUE_IPP
+
+// The ingest batcher, part 1: its state and the queue. Producers (any
+// thread) prepare events and add them under the mutex; the building batch is
+// sealed by count, bytes, age, flush, close or a full queue, and sealed
+// batches wait in `ready_` until a send slot is free. The sending, the age
+// timer, the reports and cancellation are in ingest_batcher_send.ipp.
 
 // #include <polar/client.hpp>: inlined above
-// #include <polar/detail/json_codec.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
 // #include <polar/events.hpp>: inlined above
 // #include <polar/impl/internal/completion.hpp>: inlined above
 // #include <polar/ingest_batcher.hpp>: inlined above
@@ -12361,19 +12523,6 @@ POLAR_DECL void async_quantities_many(
 #include <vector>
 
 namespace polar {
-
-POLAR_DECL std::string_view to_string(batch_trigger t) noexcept {
-    switch (t) {
-    case batch_trigger::count: return "count";
-    case batch_trigger::bytes: return "bytes";
-    case batch_trigger::age: return "age";
-    case batch_trigger::queue_full: return "queue_full";
-    case batch_trigger::flush: return "flush";
-    case batch_trigger::close: return "close";
-    }
-    return "unknown";
-}
-
 namespace detail {
 namespace batcher_impl_ns {
 
@@ -12730,22 +12879,9 @@ private:
         }
     }
 
-    // -- after unlocking -----------------------------------------------------------
+    // -- after unlocking, on strand_, any thread: ingest_batcher_send.ipp ---------
 
-    void run(actions& act) {
-        for (auto& b : act.send) start_send(std::move(b));
-        for (auto& [done, id] : act.added) done.complete(error_code{}, std::move(id));
-        for (auto& [w, s] : act.flushed) {
-            if (w.ec)
-                w.done.complete(w.ec, s, std::move(w.diag));
-            else
-                w.done.complete(error_code{}, s);
-        }
-        if (act.arm_timer)
-            boost::asio::post(strand_, [self = shared_from_this()] { self->arm_timer(); });
-        if (act.cancel_timer)
-            boost::asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
-    }
+    void run(actions& act);
 
     template <class T>
     static void fail(pending_completion<T> done, error_code ec, std::string what) {
@@ -12754,138 +12890,11 @@ private:
         done.complete(ec, T{}, std::move(d));
     }
 
-    void start_send(batch b) {
-        http_call call = proto_;
-        call.verb = http_verb::post;
-        call.target = "/v1/events/ingest";
-        call.idempotent = true; // every event has an external_id, the version is dated
-        call.body = std::move(b.body);
-        b.body = {};
-        auto diag = std::make_shared<diagnostics>();
-        call.diagnostics_sink = diag;
-        auto pb = std::make_shared<batch>(std::move(b));
-        start_operation<events_ingest_response>(st_, std::move(call),
-                                                send_handler{shared_from_this(), std::move(pb), std::move(diag)});
-    }
-
-    // -- on strand_ ------------------------------------------------------------------
-
-    void arm_timer() {
-        clock::time_point deadline;
-        {
-            std::lock_guard lk(mu_);
-            if (building_.events.empty()) {
-                timer_armed_ = false;
-                return;
-            }
-            deadline = building_deadline_;
-        }
-        timer_.expires_at(deadline);
-        timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_timer(ec); });
-    }
-
-    void on_timer(error_code) {
-        actions act;
-        bool again = false;
-        {
-            std::lock_guard lk(mu_);
-            if (building_.events.empty()) {
-                timer_armed_ = false;
-            } else if (clock::now() >= building_deadline_) {
-                seal_locked(batch_trigger::age);
-                timer_armed_ = false;
-            } else {
-                again = true; // a newer batch: wait for its own deadline
-            }
-            dispatch_locked(act);
-        }
-        run(act);
-        if (again) arm_timer();
-    }
-
-    void on_sent(std::shared_ptr<batch> b, error_code ec, events_ingest_response r, std::shared_ptr<diagnostics> diag) {
-        batch_report rep;
-        rep.batch = b->number;
-        rep.trigger = b->trigger;
-        rep.size = b->events.size();
-        rep.bytes = b->bytes;
-        rep.ec = ec;
-        if (diag) rep.diag = *diag;
-        rep.response = r;
-        actions act;
-        {
-            std::lock_guard lk(mu_);
-            --in_flight_;
-            queued_ -= rep.size;
-            if (ec) {
-                ++stats_.failed_batches;
-                stats_.failed_events += rep.size;
-                for (auto& w : flush_waiters_) {
-                    if (!w.ec && w.target > b->first_seq) {
-                        w.ec = ec;
-                        w.diag = std::make_shared<diagnostics>(rep.diag);
-                    }
-                }
-            } else {
-                ++stats_.batches;
-                stats_.inserted += static_cast<std::uint64_t>(std::max<std::int64_t>(r.inserted, 0));
-                stats_.duplicates += static_cast<std::uint64_t>(std::max<std::int64_t>(r.duplicates, 0));
-                stats_.bytes += rep.bytes;
-            }
-            admit_locked(act);
-            dispatch_locked(act);
-            if (closed_ && queued_ == 0) act.cancel_timer = true;
-        }
-        if (ec) rep.events = std::move(b->events);
-        // The report first, so that a flush() completing below has seen it;
-        // the queue was updated first, so the callback may re-add events.
-        if (opts_.on_batch) {
-            try {
-                opts_.on_batch(rep);
-            } catch (...) {
-            }
-        } else if (ec) {
-            std::lock_guard lk(mu_);
-            failures_.push_back(std::move(rep));
-        }
-        {
-            // Settled only now: a flush() called meanwhile still waits for
-            // this batch, so it completes after its report.
-            std::lock_guard lk(mu_);
-            in_flight_firsts_.erase(in_flight_firsts_.find(b->first_seq));
-            settle_flushes_locked(act);
-        }
-        run(act);
-    }
-
-    // -- any thread ---------------------------------------------------------------------
-
-    void cancel_waiter(std::uint64_t id) {
-        std::optional<pending_completion<std::string>> add;
-        std::optional<pending_completion<batcher_stats>> fl;
-        {
-            std::lock_guard lk(mu_);
-            for (auto it = add_waiters_.begin(); it != add_waiters_.end(); ++it) {
-                if (it->id == id) {
-                    add.emplace(std::move(it->done));
-                    add_waiters_.erase(it);
-                    ++stats_.rejected;
-                    break;
-                }
-            }
-            if (!add) {
-                for (auto it = flush_waiters_.begin(); it != flush_waiters_.end(); ++it) {
-                    if (it->id == id) {
-                        fl.emplace(std::move(it->done));
-                        flush_waiters_.erase(it);
-                        break;
-                    }
-                }
-            }
-        }
-        if (add) fail(std::move(*add), boost::asio::error::operation_aborted, "cancelled while waiting for room");
-        if (fl) fail(std::move(*fl), boost::asio::error::operation_aborted, "cancelled while waiting for the flush");
-    }
+    void start_send(batch b);
+    void arm_timer();
+    void on_timer(error_code);
+    void on_sent(std::shared_ptr<batch> b, error_code ec, events_ingest_response r, std::shared_ptr<diagnostics> diag);
+    void cancel_waiter(std::uint64_t id);
 
     std::shared_ptr<client_state> st_;
     boost::asio::any_io_executor ex_;
@@ -12913,6 +12922,210 @@ private:
     std::vector<batch_report> failures_;
     batcher_stats stats_;
 };
+
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/ingest_batcher_queue.ipp> ----
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace polar {
+namespace detail {
+
+// -- after unlocking -----------------------------------------------------------
+
+inline void batcher_impl::run(actions& act) {
+    for (auto& b : act.send) start_send(std::move(b));
+    for (auto& [done, id] : act.added) done.complete(error_code{}, std::move(id));
+    for (auto& [w, s] : act.flushed) {
+        if (w.ec)
+            w.done.complete(w.ec, s, std::move(w.diag));
+        else
+            w.done.complete(error_code{}, s);
+    }
+    if (act.arm_timer)
+        boost::asio::post(strand_, [self = shared_from_this()] { self->arm_timer(); });
+    if (act.cancel_timer)
+        boost::asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
+}
+
+inline void batcher_impl::start_send(batch b) {
+    http_call call = proto_;
+    call.verb = http_verb::post;
+    call.target = "/v1/events/ingest";
+    call.idempotent = true; // every event has an external_id, the version is dated
+    call.body = std::move(b.body);
+    b.body = {};
+    auto diag = std::make_shared<diagnostics>();
+    call.diagnostics_sink = diag;
+    auto pb = std::make_shared<batch>(std::move(b));
+    start_operation<events_ingest_response>(st_, std::move(call),
+                                            send_handler{shared_from_this(), std::move(pb), std::move(diag)});
+}
+
+// -- on strand_ ------------------------------------------------------------------
+
+inline void batcher_impl::arm_timer() {
+    clock::time_point deadline;
+    {
+        std::lock_guard lk(mu_);
+        if (building_.events.empty()) {
+            timer_armed_ = false;
+            return;
+        }
+        deadline = building_deadline_;
+    }
+    timer_.expires_at(deadline);
+    timer_.async_wait([self = shared_from_this()](error_code ec) { self->on_timer(ec); });
+}
+
+inline void batcher_impl::on_timer(error_code) {
+    actions act;
+    bool again = false;
+    {
+        std::lock_guard lk(mu_);
+        if (building_.events.empty()) {
+            timer_armed_ = false;
+        } else if (clock::now() >= building_deadline_) {
+            seal_locked(batch_trigger::age);
+            timer_armed_ = false;
+        } else {
+            again = true; // a newer batch: wait for its own deadline
+        }
+        dispatch_locked(act);
+    }
+    run(act);
+    if (again) arm_timer();
+}
+
+inline void batcher_impl::on_sent(std::shared_ptr<batch> b, error_code ec, events_ingest_response r, std::shared_ptr<diagnostics> diag) {
+    batch_report rep;
+    rep.batch = b->number;
+    rep.trigger = b->trigger;
+    rep.size = b->events.size();
+    rep.bytes = b->bytes;
+    rep.ec = ec;
+    if (diag) rep.diag = *diag;
+    rep.response = r;
+    actions act;
+    {
+        std::lock_guard lk(mu_);
+        --in_flight_;
+        queued_ -= rep.size;
+        if (ec) {
+            ++stats_.failed_batches;
+            stats_.failed_events += rep.size;
+            for (auto& w : flush_waiters_) {
+                if (!w.ec && w.target > b->first_seq) {
+                    w.ec = ec;
+                    w.diag = std::make_shared<diagnostics>(rep.diag);
+                }
+            }
+        } else {
+            ++stats_.batches;
+            stats_.inserted += static_cast<std::uint64_t>(std::max<std::int64_t>(r.inserted, 0));
+            stats_.duplicates += static_cast<std::uint64_t>(std::max<std::int64_t>(r.duplicates, 0));
+            stats_.bytes += rep.bytes;
+        }
+        admit_locked(act);
+        dispatch_locked(act);
+        if (closed_ && queued_ == 0) act.cancel_timer = true;
+    }
+    if (ec) rep.events = std::move(b->events);
+    // The report first, so that a flush() completing below has seen it;
+    // the queue was updated first, so the callback may re-add events.
+    if (opts_.on_batch) {
+        try {
+            opts_.on_batch(rep);
+        } catch (...) {
+        }
+    } else if (ec) {
+        std::lock_guard lk(mu_);
+        failures_.push_back(std::move(rep));
+    }
+    {
+        // Settled only now: a flush() called meanwhile still waits for
+        // this batch, so it completes after its report.
+        std::lock_guard lk(mu_);
+        in_flight_firsts_.erase(in_flight_firsts_.find(b->first_seq));
+        settle_flushes_locked(act);
+    }
+    run(act);
+}
+
+// -- any thread ---------------------------------------------------------------------
+
+inline void batcher_impl::cancel_waiter(std::uint64_t id) {
+    std::optional<pending_completion<std::string>> add;
+    std::optional<pending_completion<batcher_stats>> fl;
+    {
+        std::lock_guard lk(mu_);
+        for (auto it = add_waiters_.begin(); it != add_waiters_.end(); ++it) {
+            if (it->id == id) {
+                add.emplace(std::move(it->done));
+                add_waiters_.erase(it);
+                ++stats_.rejected;
+                break;
+            }
+        }
+        if (!add) {
+            for (auto it = flush_waiters_.begin(); it != flush_waiters_.end(); ++it) {
+                if (it->id == id) {
+                    fl.emplace(std::move(it->done));
+                    flush_waiters_.erase(it);
+                    break;
+                }
+            }
+        }
+    }
+    if (add) fail(std::move(*add), boost::asio::error::operation_aborted, "cancelled while waiting for room");
+    if (fl) fail(std::move(*fl), boost::asio::error::operation_aborted, "cancelled while waiting for the flush");
+}
+
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/impl/ingest_batcher_send.ipp> ----
+
+// #include <polar/client.hpp>: inlined above
+// #include <polar/events.hpp>: inlined above
+// #include <polar/impl/internal/completion.hpp>: inlined above
+// #include <polar/ingest_batcher.hpp>: inlined above
+
+#include <boost/asio/any_completion_handler.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace polar {
+
+POLAR_DECL std::string_view to_string(batch_trigger t) noexcept {
+    switch (t) {
+    case batch_trigger::count: return "count";
+    case batch_trigger::bytes: return "bytes";
+    case batch_trigger::age: return "age";
+    case batch_trigger::queue_full: return "queue_full";
+    case batch_trigger::flush: return "flush";
+    case batch_trigger::close: return "close";
+    }
+    return "unknown";
+}
+
+namespace detail {
 
 POLAR_DECL void async_batcher_add(batcher_add_args args,
                                   boost::asio::any_completion_handler<void(error_code, std::string)> handler) {

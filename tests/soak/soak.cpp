@@ -12,7 +12,7 @@
 // Ingests are answered without storing the events (the emulator's state
 // would otherwise grow with every ingest and hide what the client does).
 #include <polar/polar.hpp>
-#include <polar/detail/json_codec.hpp>
+#include <polar/detail/codec/codec.hpp>
 #include <polar/testing/emulator.hpp>
 
 #include <boost/asio/as_tuple.hpp>

@@ -1,12 +1,12 @@
-// The streaming decoder (impl/json_stream/) against the DOM decoder it
-// replaced (impl/json_dom/, kept as a reference): the same outcome, the same
+// The streaming decoder (detail/codec/stream/) against the DOM decoder it
+// replaced (detail/codec/dom/, kept as a reference): the same outcome, the same
 // message and the same models on the recorded bodies of fuzz/corpus and on
 // variants of them with each value replaced by one of another type or each
 // key removed; and stream_decoder fed in pieces (split at every byte, and at
 // random places) gives what decode() gives.
-#include <polar/detail/json_codec.hpp>
-#include <polar/detail/stream_decoder.hpp>
-#include <polar/impl/json_dom/events.ipp>
+#include <polar/detail/codec/codec.hpp>
+#include <polar/detail/codec/stream_decoder.hpp>
+#include <polar/detail/codec/dom/events.ipp>
 #include <polar/models.hpp>
 
 #include <doctest/doctest.h>

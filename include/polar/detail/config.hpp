@@ -8,7 +8,7 @@
 // -----------
 // Header-only (default): every public header pulls in its implementation and
 // functions are `inline`. Boost.JSON's sources are compiled into the program
-// from <polar/detail/json_source.hpp>; see that header for multi-TU programs.
+// from <polar/detail/codec/json_source.hpp>; see that header for multi-TU programs.
 //
 // Separate compilation: define POLAR_SEPARATE_COMPILATION in every TU and
 // include <polar/src.hpp> in exactly one of them. Beast, Asio, OpenSSL and

@@ -179,7 +179,7 @@ POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_b
 POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
                               received_response& out);
 
-/// Decodes `body` into the object at `out` (see decode() in json_codec.hpp).
+/// Decodes `body` into the object at `out` (see decode() in detail/codec/codec.hpp).
 using body_decoder = error_code (*)(std::string_view body, void* out, std::string& what);
 
 /**

@@ -1,7 +1,7 @@
 #ifndef POLAR_IMPL_EVENTS_IPP
 #define POLAR_IMPL_EVENTS_IPP
 
-#include <polar/detail/json_codec.hpp>
+#include <polar/detail/codec/codec.hpp>
 #include <polar/detail/url.hpp>
 #include <polar/events.hpp>
 

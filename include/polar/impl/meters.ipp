@@ -1,7 +1,7 @@
 #ifndef POLAR_IMPL_METERS_IPP
 #define POLAR_IMPL_METERS_IPP
 
-#include <polar/detail/json_codec.hpp>
+#include <polar/detail/codec/codec.hpp>
 #include <polar/detail/url.hpp>
 #include <polar/meters.hpp>
 

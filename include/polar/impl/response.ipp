@@ -2,7 +2,7 @@
 #define POLAR_IMPL_RESPONSE_IPP
 
 #include <polar/detail/http_util.hpp>
-#include <polar/detail/json_codec.hpp>
+#include <polar/detail/codec/codec.hpp>
 #include <polar/detail/response.hpp>
 
 #include <boost/beast/core/error.hpp>

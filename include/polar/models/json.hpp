@@ -5,7 +5,7 @@
 #ifndef POLAR_MODELS_JSON_HPP
 #define POLAR_MODELS_JSON_HPP
 
-#include <polar/detail/json_codec.hpp>
+#include <polar/detail/codec/codec.hpp>
 #include <polar/error.hpp>
 
 #include <string>

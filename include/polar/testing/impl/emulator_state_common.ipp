@@ -8,7 +8,7 @@
 
 #include <polar/testing/emulator_state.hpp>
 #include <polar/detail/datetime.hpp>
-#include <polar/detail/json_source.hpp>
+#include <polar/detail/codec/json_source.hpp>
 
 #include <boost/json.hpp>
 

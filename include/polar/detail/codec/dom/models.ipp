@@ -1,9 +1,9 @@
-#ifndef POLAR_IMPL_JSON_DOM_MODELS_IPP
-#define POLAR_IMPL_JSON_DOM_MODELS_IPP
+#ifndef POLAR_DETAIL_CODEC_DOM_MODELS_IPP
+#define POLAR_DETAIL_CODEC_DOM_MODELS_IPP
 
 // The DOM reference decoder, part 2: filters, aggregations, meters,
 // customers, LLM and cost metadata.
-#include <polar/impl/json_dom/reader.ipp>
+#include <polar/detail/codec/dom/reader.ipp>
 
 namespace polar {
 namespace detail {

@@ -1,12 +1,12 @@
-#ifndef POLAR_IMPL_JSON_DECODE_COMMON_IPP
-#define POLAR_IMPL_JSON_DECODE_COMMON_IPP
+#ifndef POLAR_DETAIL_CODEC_DECODE_COMMON_IPP
+#define POLAR_DETAIL_CODEC_DECODE_COMMON_IPP
 
 // What every decoding path shares: quoting values in error messages,
 // locating a value's text in the body (the raw text of system events), the
 // description of a parse failure and the exact conversion of long doubles.
 
-#include <polar/detail/json_codec.hpp>
-#include <polar/impl/json_utf8.ipp>
+#include <polar/detail/codec/codec.hpp>
+#include <polar/detail/codec/utf8.ipp>
 
 #include <boost/json/error.hpp>
 

@@ -1,5 +1,5 @@
-#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_LIST_IPP
-#define POLAR_IMPL_JSON_STREAM_FIELDS_LIST_IPP
+#ifndef POLAR_DETAIL_CODEC_STREAM_FIELDS_LIST_IPP
+#define POLAR_DETAIL_CODEC_STREAM_FIELDS_LIST_IPP
 
 // The streaming decoder's fields of pages, quantities, customer meters and
 // ingestion responses, and the dispatch of keys, values and ends on the top
@@ -7,7 +7,7 @@
 // ends (`total` was checked first), an ingest response those of `duplicates`
 // (after `inserted`).
 
-#include <polar/impl/json_stream/fields_event.ipp>
+#include <polar/detail/codec/stream/fields_event.ipp>
 
 namespace polar {
 namespace detail {

@@ -1,5 +1,5 @@
-#ifndef POLAR_IMPL_JSON_STREAM_CORE_IPP
-#define POLAR_IMPL_JSON_STREAM_CORE_IPP
+#ifndef POLAR_DETAIL_CODEC_STREAM_CORE_IPP
+#define POLAR_DETAIL_CODEC_STREAM_CORE_IPP
 
 // The streaming decoder's state: a stack of frames, one per open JSON
 // container, each knowing which model it fills (its kind), which field the
@@ -18,8 +18,8 @@
 // filter) the error is kept in a slot and raised when the object ends.
 // Date-times in the server's form are read by server_time.ipp.
 
-#include <polar/impl/json_decode_common.ipp>
-#include <polar/impl/json_stream/server_time.ipp>
+#include <polar/detail/codec/decode_common.ipp>
+#include <polar/detail/codec/stream/server_time.ipp>
 
 #include <boost/json/basic_parser.hpp>
 

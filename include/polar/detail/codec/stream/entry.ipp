@@ -1,16 +1,16 @@
-#ifndef POLAR_IMPL_JSON_STREAM_ENTRY_IPP
-#define POLAR_IMPL_JSON_STREAM_ENTRY_IPP
+#ifndef POLAR_DETAIL_CODEC_STREAM_ENTRY_IPP
+#define POLAR_DETAIL_CODEC_STREAM_ENTRY_IPP
 
 // The entry points of decoding: decode() of a whole body (one write to the
 // parser, so error offsets and raw texts come straight from the body) and
 // stream_decoder (pieces as they arrive). Both build the models from the
-// parser's events (impl/json_stream/); error bodies keep their small DOM
-// (impl/json_error_body.ipp).
+// parser's events (detail/codec/stream/); error bodies keep their small DOM
+// (detail/codec/error_body.ipp).
 
-#include <polar/detail/json_codec.hpp>
-#include <polar/detail/stream_decoder.hpp>
-#include <polar/impl/json_error_body.ipp>
-#include <polar/impl/json_stream/handler.ipp>
+#include <polar/detail/codec/codec.hpp>
+#include <polar/detail/codec/stream_decoder.hpp>
+#include <polar/detail/codec/error_body.ipp>
+#include <polar/detail/codec/stream/handler.ipp>
 
 #include <exception>
 #include <new>

@@ -1,5 +1,5 @@
-#ifndef POLAR_DETAIL_JSON_SOURCE_HPP
-#define POLAR_DETAIL_JSON_SOURCE_HPP
+#ifndef POLAR_DETAIL_CODEC_JSON_SOURCE_HPP
+#define POLAR_DETAIL_CODEC_JSON_SOURCE_HPP
 
 // Boost.JSON has no header-only switch: its sources must be compiled into
 // exactly one TU of a program. In header-only mode polar does this for you.

@@ -1,9 +1,9 @@
-#ifndef POLAR_IMPL_JSON_DOM_EVENTS_IPP
-#define POLAR_IMPL_JSON_DOM_EVENTS_IPP
+#ifndef POLAR_DETAIL_CODEC_DOM_EVENTS_IPP
+#define POLAR_DETAIL_CODEC_DOM_EVENTS_IPP
 
 // The DOM reference decoder, part 3: events, ingestion, quantities, pages,
 // customer meters and the entry points (dom::decode_dom()).
-#include <polar/impl/json_dom/models.ipp>
+#include <polar/detail/codec/dom/models.ipp>
 
 namespace polar {
 namespace detail {

@@ -1,5 +1,5 @@
-#ifndef POLAR_IMPL_JSON_UTF8_IPP
-#define POLAR_IMPL_JSON_UTF8_IPP
+#ifndef POLAR_DETAIL_CODEC_UTF8_IPP
+#define POLAR_DETAIL_CODEC_UTF8_IPP
 
 // UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing above
 // U+10FFFF), shared by the encoder (which replaces invalid bytes) and the

@@ -1,15 +1,15 @@
-#ifndef POLAR_IMPL_JSON_DOM_DOCUMENT_IPP
-#define POLAR_IMPL_JSON_DOM_DOCUMENT_IPP
+#ifndef POLAR_DETAIL_CODEC_DOM_DOCUMENT_IPP
+#define POLAR_DETAIL_CODEC_DOM_DOCUMENT_IPP
 
 // A JSON document as a Boost.JSON DOM allocated from a monotonic resource
 // (a stack buffer for small bodies, the thread's dom_arena for larger ones),
 // with exact doubles. Used for error bodies and by the DOM reference decoder
-// (json_dom/events.ipp) that tests compare the streaming decoder with.
+// (dom/events.ipp) that tests compare the streaming decoder with.
 
-#include <polar/detail/dom_arena.hpp>
-#include <polar/detail/json_codec.hpp>
-#include <polar/detail/json_source.hpp>
-#include <polar/impl/json_decode_common.ipp>
+#include <polar/detail/codec/dom_arena.hpp>
+#include <polar/detail/codec/codec.hpp>
+#include <polar/detail/codec/json_source.hpp>
+#include <polar/detail/codec/decode_common.ipp>
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>

@@ -1,5 +1,5 @@
-#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_EVENT_IPP
-#define POLAR_IMPL_JSON_STREAM_FIELDS_EVENT_IPP
+#ifndef POLAR_DETAIL_CODEC_STREAM_FIELDS_EVENT_IPP
+#define POLAR_DETAIL_CODEC_STREAM_FIELDS_EVENT_IPP
 
 // The streaming decoder's fields of customers and events.
 //
@@ -12,7 +12,7 @@
 // document is complete). A customer's `email` is checked when the object
 // ends, once its `type` is known; a tax id's size before its items.
 
-#include <polar/impl/json_stream/fields_meter.ipp>
+#include <polar/detail/codec/stream/fields_meter.ipp>
 
 namespace polar {
 namespace detail {

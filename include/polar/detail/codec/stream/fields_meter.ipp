@@ -1,5 +1,5 @@
-#ifndef POLAR_IMPL_JSON_STREAM_FIELDS_METER_IPP
-#define POLAR_IMPL_JSON_STREAM_FIELDS_METER_IPP
+#ifndef POLAR_DETAIL_CODEC_STREAM_FIELDS_METER_IPP
+#define POLAR_DETAIL_CODEC_STREAM_FIELDS_METER_IPP
 
 // The streaming decoder's fields of meters and their parts: filters (a
 // clause item is decoded as a clause until a `conjunction` or `clauses` key
@@ -8,7 +8,7 @@
 // meter create and update bodies. v_*: a value for the frame's current key;
 // e_*: the frame's object ends.
 
-#include <polar/impl/json_stream/core.ipp>
+#include <polar/detail/codec/stream/core.ipp>
 
 namespace polar {
 namespace detail {

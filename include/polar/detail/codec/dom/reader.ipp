@@ -1,11 +1,11 @@
-#ifndef POLAR_IMPL_JSON_DOM_READER_IPP
-#define POLAR_IMPL_JSON_DOM_READER_IPP
+#ifndef POLAR_DETAIL_CODEC_DOM_READER_IPP
+#define POLAR_DETAIL_CODEC_DOM_READER_IPP
 
 // The DOM reference decoder, part 1: the reader over a Boost.JSON DOM.
-// This is the decoder polar used before the streaming one (impl/json_stream/);
+// This is the decoder polar used before the streaming one (detail/codec/stream/);
 // the library no longer includes it. Tests and fuzzers compare the two
 // (dom::decode_dom() against detail::decode()).
-#include <polar/impl/json_dom/document.ipp>
+#include <polar/detail/codec/dom/document.ipp>
 
 #include <cmath>
 #include <optional>

@@ -1,5 +1,5 @@
-#ifndef POLAR_IMPL_JSON_STREAM_HANDLER_IPP
-#define POLAR_IMPL_JSON_STREAM_HANDLER_IPP
+#ifndef POLAR_DETAIL_CODEC_STREAM_HANDLER_IPP
+#define POLAR_DETAIL_CODEC_STREAM_HANDLER_IPP
 
 // The boost::json::basic_parser handler of the streaming decoder: turns the
 // parser's events into values, keys and ends for the decoder (fields_*.ipp).
@@ -8,7 +8,7 @@
 // exactness fix of the DOM path (exact_double). Inside a skipped container
 // (and after a failure) every event only counts depth.
 
-#include <polar/impl/json_stream/fields_list.ipp>
+#include <polar/detail/codec/stream/fields_list.ipp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/basic_parser_impl.hpp>

@@ -1,5 +1,5 @@
-#ifndef POLAR_IMPL_JSON_STREAM_SERVER_TIME_IPP
-#define POLAR_IMPL_JSON_STREAM_SERVER_TIME_IPP
+#ifndef POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
+#define POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
 
 // Date-times in the form the server writes them, read straight from the
 // token: most of a quantities body is its timestamps. Anything else goes to

@@ -1,5 +1,5 @@
-#ifndef POLAR_DETAIL_DOM_ARENA_HPP
-#define POLAR_DETAIL_DOM_ARENA_HPP
+#ifndef POLAR_DETAIL_CODEC_DOM_ARENA_HPP
+#define POLAR_DETAIL_CODEC_DOM_ARENA_HPP
 
 #include <cstddef>
 #include <memory>
@@ -69,4 +69,4 @@ private:
 
 } // namespace polar::detail::json_decode_impl
 
-#endif // POLAR_DETAIL_DOM_ARENA_HPP
+#endif // POLAR_DETAIL_CODEC_DOM_ARENA_HPP

@@ -1,10 +1,10 @@
-#ifndef POLAR_IMPL_JSON_ERROR_BODY_IPP
-#define POLAR_IMPL_JSON_ERROR_BODY_IPP
+#ifndef POLAR_DETAIL_CODEC_ERROR_BODY_IPP
+#define POLAR_DETAIL_CODEC_ERROR_BODY_IPP
 
 // Error bodies (4xx/5xx) are small and read best-effort, so they keep the
-// DOM (json_dom/document.ipp), then pick the fields.
+// DOM (dom/document.ipp), then pick the fields.
 
-#include <polar/impl/json_dom/document.ipp>
+#include <polar/detail/codec/dom/document.ipp>
 
 #include <string>
 
