@@ -8547,6 +8547,10 @@ private:
 
 #ifdef POLAR_HEADER_ONLY
 // ---- begin <polar/impl/client.ipp> ----
+//
+// polar-cpp: the client class's members (the operations it runs are in
+// detail/operations/).
+//
 #ifndef POLAR_IMPL_CLIENT_IPP
 #define POLAR_IMPL_CLIENT_IPP
 
@@ -8733,7 +8737,43 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 
 #endif
 // ---- end <polar/detail/http_util.hpp> ----
-// #include <polar/detail/json_codec.hpp>: inlined above
+// ---- begin <polar/detail/operations/operations.hpp> ----
+//
+// polar-cpp: the operations (internal).
+//
+// This folder runs the calls. A request builder (impl/meters.ipp, events.ipp,
+// customer_meters.ipp) makes an http_call, and op_initiation
+// (detail/call.hpp) hands it to async_execute(); from there an operation
+// runs it attempt after attempt on the transport (detail/transport/): it
+// waits for the rate limiter, acquires a connection, writes the request,
+// reads the response (detail/response.hpp), decodes the result and retries
+// per the policy, until it calls the handler once. Of the models it knows
+// only the result types of async_execute's explicit instantiations.
+//
+//   operations.hpp    this overview; includes the folder
+//   client_state.hpp  client_state: what every copy of a client shares, the
+//                     connection pool plus the options, header fields, rate
+//                     limiter and retry budget
+//   request.hpp       write_request(): the request as one buffer; the traces
+//                     of requests and responses, the token masked
+//   result.hpp        decoding the result: decode_erased() of a whole body,
+//                     decode_sink for a body decoded as it arrives, and a
+//                     page's context for fetching the next one
+//   operation.hpp     operation_base: the state machine of one call (rate
+//                     limit, acquire(), async_write, http::async_read);
+//                     operation<T, Handler>, start_operation(),
+//                     async_execute() and its explicit instantiations
+//   retry.hpp         the end of an attempt (operation_base's members): the
+//                     response interpreted, the retry decision (policy,
+//                     budget, Retry-After, deadline), the backoff
+//
+// The client class's own members (the constructor that validates the
+// options and fills client_state, stats(), shutdown()) are in
+// impl/client.ipp, which includes this folder.
+//
+#ifndef POLAR_DETAIL_OPERATIONS_OPERATIONS_HPP
+#define POLAR_DETAIL_OPERATIONS_OPERATIONS_HPP
+
 // ---- begin <polar/detail/operations/client_state.hpp> ----
 //
 // polar-cpp: the client's state (internal).
@@ -10726,9 +10766,21 @@ private:
 
 #endif
 // ---- end <polar/detail/operations/result.hpp> ----
+// ---- begin <polar/detail/operations/operation.hpp> ----
+//
+// polar-cpp: the operation (internal): one call, attempt after attempt, from
+// its initiation to the socket and back to the handler.
+//
+#ifndef POLAR_DETAIL_OPERATIONS_OPERATION_HPP
+#define POLAR_DETAIL_OPERATIONS_OPERATION_HPP
+
+// #include <polar/client.hpp>: inlined above
+// #include <polar/detail/call.hpp>: inlined above
+// #include <polar/detail/operations/client_state.hpp>: inlined above
+// #include <polar/detail/operations/request.hpp>: inlined above
+// #include <polar/detail/operations/result.hpp>: inlined above
 // #include <polar/detail/rate_limiter.hpp>: inlined above
 // #include <polar/detail/response.hpp>: inlined above
-// #include <polar/detail/stream_decoder.hpp>: inlined above
 // ---- begin <polar/detail/transport/transport.hpp> ----
 //
 // polar-cpp: the transport (internal).
@@ -10736,9 +10788,9 @@ private:
 // This folder moves requests and bytes between the operations and the
 // server. It knows HTTP endpoints, sockets, TLS and deadlines, and nothing of
 // meters, events or any other model: it includes no model header, and the
-// operations (impl/client.ipp) are its only user. What an attempt writes on a
-// connection and how the response is read and decoded are the operations'
-// business (impl/client.ipp, detail/response.hpp).
+// operations (detail/operations/) are its only user. What an attempt writes
+// on a connection and how the response is read and decoded are the
+// operations' business (detail/operations/, detail/response.hpp).
 //
 //   transport.hpp        this overview; includes the folder
 //   watchdog.hpp         watchdog: bounds a connection's I/O by a deadline by
@@ -10753,9 +10805,9 @@ private:
 //   acquire.hpp          acquire(): an idle connection, a new one, or a wait
 //                        for one to be released
 //
-// The client's state (client_state, impl/client.ipp) is a connection_pool
-// plus what is the client's own: options, header fields, the retry budget
-// and the rate limiter.
+// The client's state (client_state, detail/operations/client_state.hpp) is
+// a connection_pool plus what is the client's own: options, header fields,
+// the retry budget and the rate limiter.
 //
 #ifndef POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
 #define POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
@@ -11034,55 +11086,45 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<connection_pool> st, st
 #endif
 // ---- end <polar/detail/transport/transport.hpp> ----
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/any_completion_executor.hpp>
-#include <boost/asio/async_result.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 
-#include <atomic>
 #include <cctype>
-#include <cerrno>
-#include <deque>
-#include <mutex>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
 #include <random>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 
-namespace polar {
-namespace detail {
+namespace polar::detail {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace ssl = asio::ssl;
 using steady = std::chrono::steady_clock;
 
 namespace client_impl {
-
-// ec, message, status, body, content_type, request_id, retry_after, keep_alive
-struct attempt_outcome : received_response {
-    bool maybe_sent = false;     // request bytes may have reached the server
-    bool stale = false;          // a reused connection failed before any response byte
-    bool reused = false;
-    bool deadline_hit = false;   // the operation's own deadline expired
-};
 
 // The strand a handler's executor is, if it is one of the usual kinds.
 template <class Executor>
@@ -11098,6 +11140,14 @@ std::optional<asio::any_io_executor> strand_of(const Executor& ex) {
     }
     return std::nullopt;
 }
+
+// ec, message, status, body, content_type, request_id, retry_after, keep_alive
+struct attempt_outcome : received_response {
+    bool maybe_sent = false;     // request bytes may have reached the server
+    bool stale = false;          // a reused connection failed before any response byte
+    bool reused = false;
+    bool deadline_hit = false;   // the operation's own deadline expired
+};
 
 /**
  * One call, attempt after attempt: take a pooled connection (or wait for one,
@@ -11390,154 +11440,11 @@ protected:
         end_attempt();
     }
 
-    // The attempt is over (conn_ is set only after a complete response):
-    // interpret it, give the connection back, and finish or retry. The
-    // common case, a success with no on_attempt hook, stays on this short
-    // path; failures and the hook take the out-of-line ones below.
-    void end_attempt() {
-        if (st_->opts.on_attempt) attempt_end_ = steady::now();
-        auto& out = out_;
-        auto& diag = diag_;
-        diag.status = out.status;
-        diag.retry_after.reset();
-        diag.error.clear();
-        diag.detail.clear();
-        diag.validation_errors.clear();
-        diag.body.clear();
-        diag.message = std::move(out.message);
-
-        error_code ec = out.ec;
-        bool retryable = false;
-        if (cancelled_) {
-            ec = asio::error::operation_aborted;
-        } else if (!ec) {
-            ec = interpret(out, diag);
-            if (ec == errc::not_found) check_api_version(out, *call_.version, ec, diag);
-            else if (ec == errc::validation_failed && call_.unknown_meter_is_not_found) unknown_meter(ec, diag);
-            if (out.status >= 200 && out.status <= 299) {
-                if (!ec) st_->refill_budget();
-            } else {
-                retryable = policy().retryable_status(out.status);
-                // A 500, 502 or 504 may come after the server acted (or from a
-                // gateway in front of it): only idempotent requests, or a
-                // policy that opts in, repeat one. 408, 429 and 503 say the
-                // request was not processed.
-                if (retryable && !call_.idempotent && !policy().retry_non_idempotent() &&
-                    (out.status == 500 || out.status == 502 || out.status == 504)) {
-                    retryable = false;
-                    diag.retry_stop_reason = "the request may have been processed (status " +
-                                             std::to_string(out.status) +
-                                             "); a request that is not idempotent is not repeated";
-                }
-                // Every request of the client waits out the server's limit.
-                if (out.status == 429) st_->limiter->throttled(diag.retry_after);
-            }
-        } else if (transport_failure(ec, retryable)) {
-            return begin_attempt();
-        }
-
-        diag.content_type = std::move(out.content_type);
-        diag.request_id = std::move(out.request_id);
-        if (out.has_polar_version) diag.server_api_version = std::move(out.polar_version);
-        else diag.server_api_version.clear();
-
-        // A connection that delivered something unusable is not trusted again.
-        if (conn_)
-            st_->release(std::move(conn_), out.keep_alive && !cancelled_ && ec != errc::invalid_response &&
-                                               ec != errc::unexpected_response);
-
-        if (!ec && !st_->opts.on_attempt) return finish(ec);
-        conclude(ec, retryable);
-    }
-
-    // A failure before a complete response: whether it may be retried, and
-    // (returns true) whether the attempt does not count because it found a
-    // keep-alive connection the server had closed.
-    POLAR_COLD bool transport_failure(error_code& ec, bool& retryable) {
-        auto& out = out_;
-        if (ec == asio::error::operation_aborted || ec == errc::client_shut_down || ec == errc::invalid_argument ||
-            ec == errc::body_too_large || ec == errc::unexpected_response || out.deadline_hit) {
-            retryable = false;
-            return false;
-        }
-        // Connect error, reset, EOF, attempt timeout, TLS.
-        const auto& pol = policy();
-        const bool safe = call_.idempotent || !out.maybe_sent || pol.retry_non_idempotent();
-        if (out.stale && call_.idempotent && !stale_retry_used_) {
-            // Not a real attempt: try once more on another connection at once.
-            stale_retry_used_ = true;
-            --attempt_;
-            return true;
-        }
-        retryable = pol.retry_transport_errors() && safe;
-        if (!call_.idempotent && out.maybe_sent && !pol.retry_non_idempotent()) {
-            diag_.message = "the request may have been processed (" + ec.message() +
-                            (diag_.message.empty() ? "" : ": " + diag_.message) + "); not retried";
-            ec = make_error_code(errc::outcome_unknown);
-        }
-        return false;
-    }
-
-    // Decides whether and when to retry, reports the attempt to on_attempt,
-    // and finishes or waits for the next attempt.
-    POLAR_COLD void conclude(error_code ec, bool retryable) {
-        const auto& pol = policy();
-        auto& diag = diag_;
-        std::chrono::milliseconds delay{0};
-        std::string stop;
-        if (ec && retryable) {
-            if (!rng_) rng_.emplace(static_cast<std::uint32_t>(st_->seed.fetch_add(0x9E3779B9u)));
-            delay = pol.backoff(attempt_ - 1, std::uniform_real_distribution<double>(0.0, 1.0)(*rng_));
-            if (diag.retry_after && pol.honor_retry_after()) {
-                const auto ra = std::chrono::duration_cast<std::chrono::milliseconds>(*diag.retry_after);
-                if (ra > pol.max_retry_after())
-                    stop = "Retry-After of " + std::to_string(diag.retry_after->count()) +
-                           " s exceeds the policy's max_retry_after";
-                delay = std::max(delay, ra);
-            }
-            const auto now = steady::now();
-            if (!stop.empty()) {
-            } else if (pol.max_attempts() > 0 && attempt_ >= pol.max_attempts()) {
-                stop = "the policy's limit of " + std::to_string(pol.max_attempts()) + " attempts was reached";
-            } else if (pol.max_elapsed().count() > 0 && now + delay - start_time_ > pol.max_elapsed()) {
-                stop = "the policy's max_elapsed time would be exceeded";
-            } else if (deadline_ != steady::time_point::max() && now + delay >= deadline_) {
-                stop = "the operation's deadline would expire before the next attempt";
-            } else if (!st_->try_spend_retry()) {
-                stop = "the client's retry budget is exhausted (too many failures recently)";
-            }
-        }
-        const bool will_retry = ec && retryable && stop.empty();
-        if (st_->opts.on_attempt) {
-            attempt_info info;
-            info.method = verb_name(call_.verb);
-            info.target = call_.target;
-            info.attempt = attempt_;
-            info.status = out_.status;
-            info.ec = ec;
-            info.latency = std::chrono::duration_cast<std::chrono::microseconds>(attempt_end_ - attempt_start_);
-            info.reused_connection = out_.reused;
-            info.will_retry = will_retry;
-            info.retry_delay = will_retry ? delay : std::chrono::milliseconds{0};
-            try {
-                st_->opts.on_attempt(info);
-            } catch (...) {
-            }
-        }
-        if (!will_retry) {
-            if (ec && !stop.empty()) diag.retry_stop_reason = std::move(stop);
-            return finish(ec);
-        }
-        phase_ = phase::backing_off;
-        if (!backoff_) backoff_.emplace(ex_);
-        backoff_->expires_after(delay);
-        backoff_->async_wait(step(&operation_base::on_backoff));
-    }
-
-    void on_backoff(error_code ec) {
-        if (ec || cancelled_) return finish(asio::error::operation_aborted);
-        begin_attempt();
-    }
+    // The attempt is over: interpret it, then finish or retry (retry.hpp).
+    inline void end_attempt();
+    POLAR_COLD inline bool transport_failure(error_code& ec, bool& retryable);
+    POLAR_COLD inline void conclude(error_code ec, bool retryable);
+    inline void on_backoff(error_code ec);
 
     // Fills the caller's diagnostics and completes the handler.
     void finish(error_code ec) {
@@ -11683,16 +11590,215 @@ template void async_execute<std::optional<page<customer_meter>>>(
     asio::any_completion_handler<void(error_code, std::optional<page<customer_meter>>)>);
 #endif
 
-} // namespace detail
+} // namespace polar::detail
 
-// -- client ---------------------------------------------------------------------
+// The members that end an attempt, defined out of the class.
+// ---- begin <polar/detail/operations/retry.hpp> ----
+//
+// polar-cpp: the end of an attempt (internal): the response interpreted,
+// then the retry decision (policy, retry budget, Retry-After, deadline),
+// the backoff, or the end of the operation. Members of operation_base
+// (operation.hpp), which includes this file after the class; they are
+// declared there inline (and the failure paths POLAR_COLD).
+//
+#ifndef POLAR_DETAIL_OPERATIONS_RETRY_HPP
+#define POLAR_DETAIL_OPERATIONS_RETRY_HPP
+
+// #include <polar/detail/operations/operation.hpp>: inlined above
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <string>
+
+namespace polar::detail::client_impl {
+
+// The attempt is over (conn_ is set only after a complete response):
+// interpret it, give the connection back, and finish or retry. The
+// common case, a success with no on_attempt hook, stays on this short
+// path; failures and the hook take the out-of-line ones below.
+void operation_base::end_attempt() {
+    if (st_->opts.on_attempt) attempt_end_ = steady::now();
+    auto& out = out_;
+    auto& diag = diag_;
+    diag.status = out.status;
+    diag.retry_after.reset();
+    diag.error.clear();
+    diag.detail.clear();
+    diag.validation_errors.clear();
+    diag.body.clear();
+    diag.message = std::move(out.message);
+
+    error_code ec = out.ec;
+    bool retryable = false;
+    if (cancelled_) {
+        ec = asio::error::operation_aborted;
+    } else if (!ec) {
+        ec = interpret(out, diag);
+        if (ec == errc::not_found) check_api_version(out, *call_.version, ec, diag);
+        else if (ec == errc::validation_failed && call_.unknown_meter_is_not_found) unknown_meter(ec, diag);
+        if (out.status >= 200 && out.status <= 299) {
+            if (!ec) st_->refill_budget();
+        } else {
+            retryable = policy().retryable_status(out.status);
+            // A 500, 502 or 504 may come after the server acted (or from a
+            // gateway in front of it): only idempotent requests, or a
+            // policy that opts in, repeat one. 408, 429 and 503 say the
+            // request was not processed.
+            if (retryable && !call_.idempotent && !policy().retry_non_idempotent() &&
+                (out.status == 500 || out.status == 502 || out.status == 504)) {
+                retryable = false;
+                diag.retry_stop_reason = "the request may have been processed (status " +
+                                         std::to_string(out.status) +
+                                         "); a request that is not idempotent is not repeated";
+            }
+            // Every request of the client waits out the server's limit.
+            if (out.status == 429) st_->limiter->throttled(diag.retry_after);
+        }
+    } else if (transport_failure(ec, retryable)) {
+        return begin_attempt();
+    }
+
+    diag.content_type = std::move(out.content_type);
+    diag.request_id = std::move(out.request_id);
+    if (out.has_polar_version) diag.server_api_version = std::move(out.polar_version);
+    else diag.server_api_version.clear();
+
+    // A connection that delivered something unusable is not trusted again.
+    if (conn_)
+        st_->release(std::move(conn_), out.keep_alive && !cancelled_ && ec != errc::invalid_response &&
+                                           ec != errc::unexpected_response);
+
+    if (!ec && !st_->opts.on_attempt) return finish(ec);
+    conclude(ec, retryable);
+}
+
+// A failure before a complete response: whether it may be retried, and
+// (returns true) whether the attempt does not count because it found a
+// keep-alive connection the server had closed.
+bool operation_base::transport_failure(error_code& ec, bool& retryable) {
+    auto& out = out_;
+    if (ec == asio::error::operation_aborted || ec == errc::client_shut_down || ec == errc::invalid_argument ||
+        ec == errc::body_too_large || ec == errc::unexpected_response || out.deadline_hit) {
+        retryable = false;
+        return false;
+    }
+    // Connect error, reset, EOF, attempt timeout, TLS.
+    const auto& pol = policy();
+    const bool safe = call_.idempotent || !out.maybe_sent || pol.retry_non_idempotent();
+    if (out.stale && call_.idempotent && !stale_retry_used_) {
+        // Not a real attempt: try once more on another connection at once.
+        stale_retry_used_ = true;
+        --attempt_;
+        return true;
+    }
+    retryable = pol.retry_transport_errors() && safe;
+    if (!call_.idempotent && out.maybe_sent && !pol.retry_non_idempotent()) {
+        diag_.message = "the request may have been processed (" + ec.message() +
+                        (diag_.message.empty() ? "" : ": " + diag_.message) + "); not retried";
+        ec = make_error_code(errc::outcome_unknown);
+    }
+    return false;
+}
+
+// Decides whether and when to retry, reports the attempt to on_attempt,
+// and finishes or waits for the next attempt.
+void operation_base::conclude(error_code ec, bool retryable) {
+    const auto& pol = policy();
+    auto& diag = diag_;
+    std::chrono::milliseconds delay{0};
+    std::string stop;
+    if (ec && retryable) {
+        if (!rng_) rng_.emplace(static_cast<std::uint32_t>(st_->seed.fetch_add(0x9E3779B9u)));
+        delay = pol.backoff(attempt_ - 1, std::uniform_real_distribution<double>(0.0, 1.0)(*rng_));
+        if (diag.retry_after && pol.honor_retry_after()) {
+            const auto ra = std::chrono::duration_cast<std::chrono::milliseconds>(*diag.retry_after);
+            if (ra > pol.max_retry_after())
+                stop = "Retry-After of " + std::to_string(diag.retry_after->count()) +
+                       " s exceeds the policy's max_retry_after";
+            delay = std::max(delay, ra);
+        }
+        const auto now = steady::now();
+        if (!stop.empty()) {
+        } else if (pol.max_attempts() > 0 && attempt_ >= pol.max_attempts()) {
+            stop = "the policy's limit of " + std::to_string(pol.max_attempts()) + " attempts was reached";
+        } else if (pol.max_elapsed().count() > 0 && now + delay - start_time_ > pol.max_elapsed()) {
+            stop = "the policy's max_elapsed time would be exceeded";
+        } else if (deadline_ != steady::time_point::max() && now + delay >= deadline_) {
+            stop = "the operation's deadline would expire before the next attempt";
+        } else if (!st_->try_spend_retry()) {
+            stop = "the client's retry budget is exhausted (too many failures recently)";
+        }
+    }
+    const bool will_retry = ec && retryable && stop.empty();
+    if (st_->opts.on_attempt) {
+        attempt_info info;
+        info.method = verb_name(call_.verb);
+        info.target = call_.target;
+        info.attempt = attempt_;
+        info.status = out_.status;
+        info.ec = ec;
+        info.latency = std::chrono::duration_cast<std::chrono::microseconds>(attempt_end_ - attempt_start_);
+        info.reused_connection = out_.reused;
+        info.will_retry = will_retry;
+        info.retry_delay = will_retry ? delay : std::chrono::milliseconds{0};
+        try {
+            st_->opts.on_attempt(info);
+        } catch (...) {
+        }
+    }
+    if (!will_retry) {
+        if (ec && !stop.empty()) diag.retry_stop_reason = std::move(stop);
+        return finish(ec);
+    }
+    phase_ = phase::backing_off;
+    if (!backoff_) backoff_.emplace(ex_);
+    backoff_->expires_after(delay);
+    backoff_->async_wait(step(&operation_base::on_backoff));
+}
+
+void operation_base::on_backoff(error_code ec) {
+    if (ec || cancelled_) return finish(asio::error::operation_aborted);
+    begin_attempt();
+}
+
+} // namespace polar::detail::client_impl
+
+#endif
+// ---- end <polar/detail/operations/retry.hpp> ----
+
+#endif
+// ---- end <polar/detail/operations/operation.hpp> ----
+// #include <polar/detail/operations/retry.hpp>: inlined above
+
+#endif
+// ---- end <polar/detail/operations/operations.hpp> ----
+// #include <polar/detail/rate_limiter.hpp>: inlined above
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <cctype>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace polar {
 
 namespace detail {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+
 inline void fail_option(const std::string& what) {
     diagnostics d;
     d.message = what;
     throw api_error(make_error_code(errc::invalid_argument), std::move(d));
 }
+
 } // namespace detail
 
 POLAR_DECL client::client(executor_type ex, client_options opts) {
