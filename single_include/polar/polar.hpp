@@ -8665,6 +8665,10 @@ private:
 
 #ifdef POLAR_HEADER_ONLY
 // ---- begin <polar/impl/client.ipp> ----
+//
+// polar-cpp: the client class's members (the operations it runs are in
+// detail/operations/).
+//
 #ifndef POLAR_IMPL_CLIENT_IPP
 #define POLAR_IMPL_CLIENT_IPP
 
@@ -8851,18 +8855,51 @@ POLAR_DECL std::optional<std::chrono::seconds> parse_retry_after(std::string_vie
 
 #endif
 // ---- end <polar/detail/http_util.hpp> ----
-// ---- begin <polar/detail/json_codec.hpp> ----
+// ---- begin <polar/detail/operations/operations.hpp> ----
 //
-// polar-cpp: the codec moved to detail/codec/; this header forwards to
-// <polar/detail/codec/codec.hpp> for code that still names the old path.
+// polar-cpp: the operations (internal).
 //
-#ifndef POLAR_DETAIL_JSON_CODEC_HPP
-#define POLAR_DETAIL_JSON_CODEC_HPP
+// This folder runs the calls. A request builder (impl/meters.ipp, events.ipp,
+// customer_meters.ipp) makes an http_call, and op_initiation
+// (detail/call.hpp) hands it to async_execute(); from there an operation
+// runs it attempt after attempt on the transport (detail/transport/): it
+// waits for the rate limiter, acquires a connection, writes the request,
+// reads the response (detail/response.hpp), decodes the result and retries
+// per the policy, until it calls the handler once. Of the models it knows
+// only the result types of async_execute's explicit instantiations.
+//
+//   operations.hpp    this overview; includes the folder
+//   client_state.hpp  client_state: what every copy of a client shares, the
+//                     connection pool plus the options, header fields, rate
+//                     limiter and retry budget
+//   request.hpp       write_request(): the request as one buffer; the traces
+//                     of requests and responses, the token masked
+//   result.hpp        decoding the result: decode_erased() of a whole body,
+//                     decode_sink for a body decoded as it arrives, and a
+//                     page's context for fetching the next one
+//   operation.hpp     operation_base: the state machine of one call (rate
+//                     limit, acquire(), async_write, http::async_read);
+//                     operation<T, Handler>, start_operation(),
+//                     async_execute() and its explicit instantiations
+//   retry.hpp         the end of an attempt (operation_base's members): the
+//                     response interpreted, the retry decision (policy,
+//                     budget, Retry-After, deadline), the backoff
+//
+// The client class's own members (the constructor that validates the
+// options and fills client_state, stats(), shutdown()) are in
+// impl/client.ipp, which includes this folder.
+//
+#ifndef POLAR_DETAIL_OPERATIONS_OPERATIONS_HPP
+#define POLAR_DETAIL_OPERATIONS_OPERATIONS_HPP
 
-// #include <polar/detail/codec/codec.hpp>: inlined above
+// ---- begin <polar/detail/operations/client_state.hpp> ----
+//
+// polar-cpp: the client's state (internal).
+//
+#ifndef POLAR_DETAIL_OPERATIONS_CLIENT_STATE_HPP
+#define POLAR_DETAIL_OPERATIONS_CLIENT_STATE_HPP
 
-#endif
-// ---- end <polar/detail/json_codec.hpp> ----
+// #include <polar/client.hpp>: inlined above
 // ---- begin <polar/detail/rate_limiter.hpp> ----
 //
 // polar-cpp: the client's request rate limiter (internal).
@@ -9207,552 +9244,21 @@ inline rate_limiter::counters rate_limiter::stats() const {
 
 #endif
 // ---- end <polar/detail/rate_limiter.hpp> ----
-// ---- begin <polar/detail/response.hpp> ----
+// ---- begin <polar/detail/transport/pool.hpp> ----
 //
-// polar-cpp: how the client turns a received HTTP response into a result.
+// polar-cpp: the connection pool, its waiters and its settings (internal).
 //
-// Internal: included by the client implementation (and by the fuzzers, which
-// feed arbitrary bytes through the same code). Not part of any public header,
-// so it may name Beast's parser.
-//
-#ifndef POLAR_DETAIL_RESPONSE_HPP
-#define POLAR_DETAIL_RESPONSE_HPP
-
-// #include <polar/api_version.hpp>: inlined above
-// #include <polar/detail/config.hpp>: inlined above
-// #include <polar/error.hpp>: inlined above
-
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/optional/optional.hpp>
-
-#include <algorithm>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <type_traits>
-
-namespace polar::detail {
-
-/// Whether a Content-Type is application/json (any case, optional parameters).
-POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;
-
-/// Bytes of a body kept for diagnostics::body when the body is not kept whole.
-inline constexpr std::size_t max_kept_body = 4096;
-
-/**
- * @brief Where the body of a 2xx JSON response goes as it arrives: the
- * operation's decoder (detail::stream_decoder), so that a response is never
- * held whole next to its models and decoding overlaps the network.
- *
- * @details start() is called for each body (each attempt starts a fresh
- * decode) with its declared length (0 when unknown: chunked), put() with
- * each piece, finish() at its end; result() gives the
- * decode's outcome (see interpret_response). A failed decode keeps reading
- * (the connection stays usable), ignoring the rest.
- */
-class body_sink {
-public:
-    virtual void start(std::uint64_t declared_length) = 0;
-    virtual void put(std::string_view bytes) = 0;
-    virtual void finish() = 0;
-    virtual error_code result(std::string& what) = 0;
-
-protected:
-    ~body_sink() = default;
-};
-
-/**
- * @brief A response body read into a std::string that grows with the bytes
- * that actually arrive, or handed to a body_sink.
- *
- * @details With a `sink` set, the body of a 2xx response whose Content-Type
- * is JSON and whose length is unknown (chunked) or above `stream_above` goes
- * to the sink piece by piece (`streamed`); the string then keeps only its
- * first max_kept_body bytes, for diagnostics. Other bodies (error bodies,
- * unexpected content types, short bodies) are read into the string.
- *
- * Beast's string_body reserves the declared Content-Length up front (up to
- * the body limit): a server that announces 16 MiB and sends ten bytes would
- * cost 16 MiB per connection. This body reserves the declared length up to
- * `initial_reserve` and lets the string grow geometrically beyond it as data
- * comes in; the parser's body limit still bounds the total, streamed or not.
- */
-struct response_body {
-    struct value_type : std::string {
-        body_sink* sink = nullptr; ///< set before the read to stream a 2xx JSON body
-        std::uint64_t stream_above = 0; ///< only a body longer than this (or chunked) goes to `sink`
-        bool streamed = false;     ///< the body went to `sink`
-        std::uint64_t received = 0; ///< body bytes received
-    };
-    static constexpr std::size_t initial_reserve = 256 * 1024;
-
-    static std::uint64_t size(const value_type& body) noexcept { return body.size(); }
-
-    class reader {
-    public:
-        template <bool isRequest, class Fields>
-        reader(boost::beast::http::header<isRequest, Fields>& h, value_type& body) : body_(body) {
-            // Made with the parser, before the header arrives: init() reads it.
-            if constexpr (!isRequest && std::is_same_v<Fields, boost::beast::http::fields>) header_ = &h;
-        }
-
-        void init(const boost::optional<std::uint64_t>& length, error_code& ec) {
-            ec = {};
-            body_.clear();
-            body_.received = 0;
-            body_.streamed =
-                body_.sink && header_ && (!length || *length > body_.stream_above) && json_2xx(*header_);
-            if (body_.streamed) {
-                body_.sink->start(length ? *length : 0);
-                return;
-            }
-            if (length) body_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, initial_reserve)));
-        }
-
-        template <class ConstBufferSequence>
-        std::size_t put(const ConstBufferSequence& buffers, error_code& ec) {
-            ec = {};
-            std::size_t n = 0;
-            for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers);
-                 ++it) {
-                const boost::asio::const_buffer b = *it;
-                const std::string_view bytes(static_cast<const char*>(b.data()), b.size());
-                if (body_.streamed) {
-                    if (body_.size() < max_kept_body)
-                        body_.append(bytes.substr(0, max_kept_body - body_.size()));
-                    body_.sink->put(bytes);
-                } else {
-                    body_.append(bytes);
-                }
-                n += b.size();
-            }
-            body_.received += n;
-            return n;
-        }
-
-        void finish(error_code& ec) {
-            ec = {};
-            if (body_.streamed) body_.sink->finish();
-        }
-
-    private:
-        static bool json_2xx(const boost::beast::http::response_header<>& h) {
-            const unsigned status = h.result_int();
-            const auto ct = h[boost::beast::http::field::content_type];
-            return status >= 200 && status <= 299 && is_json_content_type(std::string_view(ct.data(), ct.size()));
-        }
-
-        value_type& body_;
-        const boost::beast::http::response_header<>* header_ = nullptr;
-    };
-};
-
-/// The parser the client reads every response with.
-using response_parser = boost::beast::http::response_parser<response_body>;
-
-/// Largest response header (status line and fields) the client accepts.
-inline constexpr std::uint32_t response_header_limit = 64 * 1024;
-
-/// What the client keeps of one read attempt.
-struct received_response {
-    error_code ec;            ///< read error, mapped (see take_response)
-    std::string message;      ///< the SDK's explanation of `ec`
-    int status = 0;
-    std::string body;
-    std::string content_type;
-    std::string request_id;
-    std::string retry_after;
-    std::string polar_version;    ///< the `Polar-Version` response header
-    bool has_polar_version = false;
-    bool keep_alive = false;
-    bool streamed = false;        ///< the body went to a body_sink (`body` holds its start)
-    error_code decode_ec;         ///< streamed: the sink's result
-    std::string decode_what;      ///< streamed: why the decode failed
-};
-
-/// Applies the client's limits: `max_body_size` for the body, response_header_limit for the header.
-POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size);
-
-/**
- * @brief Takes the result of reading into `parser` (`read_ec` is the read's error).
- *
- * @details On a read error sets `out.ec` / `out.message`: a Beast timeout is
- * left as is for the caller, the body and header limits become
- * errc::body_too_large and errc::unexpected_response, malformed HTTP
- * becomes errc::unexpected_response, other errors pass through. On success
- * moves the status, content type, request id, Retry-After, keep-alive and
- * body out of the parser.
- */
-POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
-                              received_response& out);
-
-/// Decodes `body` into the object at `out` (see decode() in detail/codec/codec.hpp).
-using body_decoder = error_code (*)(std::string_view body, void* out, std::string& what);
-
-/**
- * @brief Interprets a complete response (`r.ec` empty) into `diag` and, for a
- * 2xx JSON response, the object at `out` via `decode` (or, when the body was
- * streamed to a body_sink, the sink's result).
- *
- * @returns empty for a 2xx that decoded; errc::unexpected_response for a 2xx
- * that is not application/json; errc::invalid_response for a 2xx body that
- * does not decode; for any other status the error its status maps to, with
- * the error body and Retry-After read into `diag`.
- */
-POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
-                                         void* out);
-
-/**
- * @brief Tells a 404 of an unknown API version from a resource 404.
- *
- * @details Polar answers a request whose `Polar-Version` it does not serve
- * with 404 and no `Polar-Version` header, whatever the path; every other
- * response, a route's or a resource's 404 included, echoes the version.
- * When `sent` is a dated version, `ec` is errc::not_found, `r` has no
- * such header and its body (already read into `diag`) is that 404's
- * `{"detail":"Not Found"}`, turns `ec` into errc::unsupported_api_version and
- * explains it in `diag.message`.
- */
-POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag);
-
-/**
- * @brief For meters().events() on the dated versions: a 422 whose only error
- * is the events list's unknown `meter_id` becomes errc::not_found (the
- * status and validation errors stay in `diag`), as the meter's own events
- * route answered.
- */
-POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag);
-
-/// The error an HTTP status other than 2xx maps to.
-POLAR_DECL error_code map_http_status(int status) noexcept;
-
-} // namespace polar::detail
-
-#ifdef POLAR_HEADER_ONLY
-// ---- begin <polar/impl/response.ipp> ----
-#ifndef POLAR_IMPL_RESPONSE_IPP
-#define POLAR_IMPL_RESPONSE_IPP
+#ifndef POLAR_DETAIL_TRANSPORT_POOL_HPP
+#define POLAR_DETAIL_TRANSPORT_POOL_HPP
 
 // #include <polar/detail/http_util.hpp>: inlined above
-// #include <polar/detail/codec/codec.hpp>: inlined above
-// #include <polar/detail/response.hpp>: inlined above
-
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/core/string.hpp>
-#include <boost/beast/http/error.hpp>
-
-#include <cctype>
-#include <chrono>
-
-namespace polar::detail {
-
-
-POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size) {
-    parser.body_limit(max_body_size);
-    parser.header_limit(response_header_limit);
-}
-
-POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
-                              received_response& out) {
-    namespace http = boost::beast::http;
-    out.ec = read_ec;
-    if (out.ec) {
-        if (out.ec == boost::beast::error::timeout) {
-            // The caller knows which deadline expired.
-        } else if (out.ec == http::error::body_limit) {
-            out.ec = make_error_code(errc::body_too_large);
-            out.message = "response body exceeds " + std::to_string(max_body_size) + " bytes";
-        } else if (out.ec == http::error::header_limit) {
-            out.ec = make_error_code(errc::unexpected_response);
-            out.message = "response headers exceed 64 KiB";
-        } else if (out.ec == http::error::end_of_stream || out.ec == http::error::partial_message) {
-            out.message = parser.got_some() ? "the connection closed in the middle of the response"
-                                            : "the connection closed before the response";
-        } else if (out.ec.category() == make_error_code(http::error::bad_version).category()) {
-            out.message = "malformed HTTP response: " + out.ec.message();
-            out.ec = make_error_code(errc::unexpected_response);
-        }
-        return;
-    }
-    auto& res = parser.get();
-    out.status = res.result_int();
-    // One pass over the fields (the first of a repeated name counts), not a
-    // lookup per name.
-    bool content_type = false, request_id = false, retry_after = false;
-    out.has_polar_version = false;
-    for (const auto& f : res) {
-        const auto name = f.name();
-        if (name == http::field::content_type && !content_type) {
-            content_type = true;
-            out.content_type.assign(f.value());
-        } else if (name == http::field::retry_after && !retry_after) {
-            retry_after = true;
-            out.retry_after.assign(f.value());
-        } else if (name == http::field::unknown) {
-            if (!request_id && boost::beast::iequals(f.name_string(), "x-request-id")) {
-                request_id = true;
-                out.request_id.assign(f.value());
-            } else if (!out.has_polar_version && boost::beast::iequals(f.name_string(), "polar-version")) {
-                out.has_polar_version = true;
-                out.polar_version.assign(f.value());
-            }
-        }
-    }
-    out.keep_alive = parser.keep_alive();
-    auto& body = res.body();
-    out.streamed = body.streamed;
-    out.decode_ec = {};
-    out.decode_what.clear();
-    if (body.streamed) out.decode_ec = body.sink->result(out.decode_what);
-    out.body = std::move(static_cast<std::string&>(body));
-}
-
-POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag) {
-    // The version 404 is the framework's plain `{"detail":"Not Found"}`; a 404
-    // of another shape without the header (a proxy's, a wrong path prefix's)
-    // stays not_found.
-    if (ec != errc::not_found || !sent.is_dated() || r.has_polar_version) return;
-    if (diag.detail != "Not Found" || !diag.error.empty() || !diag.validation_errors.empty()) return;
-    ec = make_error_code(errc::unsupported_api_version);
-    diag.message = "the server does not serve API version " + std::string(sent.str()) +
-                   "; set client_options::api_version (or request_options::api_version) to one it serves";
-}
-
-POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag) {
-    if (diag.validation_errors.size() != 1 || diag.validation_errors.front().type != "meter_id") return;
-    ec = make_error_code(errc::not_found);
-    diag.message = "no meter with this id is visible to the token (the events list answered 422 meter_id)";
-}
-
-POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept {
-    constexpr std::string_view json = "application/json";
-    if (ct.size() < json.size()) return false;
-    for (std::size_t i = 0; i < json.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(ct[i])) != json[i]) return false;
-    return ct.size() == json.size() || ct[json.size()] == ';' || ct[json.size()] == ' ';
-}
-
-POLAR_DECL error_code map_http_status(int status) noexcept {
-    if (status == 401) return make_error_code(errc::unauthorized);
-    if (status == 403) return make_error_code(errc::forbidden);
-    if (status == 404) return make_error_code(errc::not_found);
-    if (status == 422) return make_error_code(errc::validation_failed);
-    if (status == 429) return make_error_code(errc::rate_limited);
-    if (status >= 500 && status <= 599) return make_error_code(errc::server_error);
-    if (status >= 300 && status <= 399) return make_error_code(errc::redirect_refused);
-    if (status >= 400 && status <= 499) return make_error_code(errc::bad_request);
-    return make_error_code(errc::unexpected_response);
-}
-
-POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
-                                         void* out) {
-    error_code ec;
-    if (r.status >= 200 && r.status <= 299) {
-        if (!is_json_content_type(r.content_type)) {
-            ec = make_error_code(errc::unexpected_response);
-            diag.message = "expected application/json, got '" + r.content_type + "'";
-            diag.body = r.body.substr(0, max_kept_body);
-        } else {
-            std::string what;
-            if (r.streamed) {
-                ec = r.decode_ec;
-                what = r.decode_what;
-            } else {
-                ec = decode(r.body, out, what);
-            }
-            if (ec) {
-                diag.message = std::move(what);
-                diag.body = r.body.substr(0, max_kept_body);
-            }
-        }
-        return ec;
-    }
-    ec = map_http_status(r.status);
-    if (is_json_content_type(r.content_type) && !r.body.empty()) decode_error_body(r.body, diag);
-    if (diag.error.empty() && diag.detail.empty() && diag.validation_errors.empty())
-        diag.body = r.body.substr(0, max_kept_body);
-    if (!r.retry_after.empty()) diag.retry_after = parse_retry_after(r.retry_after, std::chrono::system_clock::now());
-    return ec;
-}
-
-} // namespace polar::detail
-
-#endif
-// ---- end <polar/impl/response.ipp> ----
-#endif
-
-#endif
-// ---- end <polar/detail/response.hpp> ----
-// ---- begin <polar/detail/stream_decoder.hpp> ----
+// ---- begin <polar/detail/transport/connection.hpp> ----
 //
-// polar-cpp: the codec moved to detail/codec/; this header forwards to
-// <polar/detail/codec/stream_decoder.hpp> for code that still names the old path.
+// polar-cpp: one pooled connection to the server, plain TCP or TLS (internal).
 //
-#ifndef POLAR_DETAIL_STREAM_DECODER_HPP
-#define POLAR_DETAIL_STREAM_DECODER_HPP
+#ifndef POLAR_DETAIL_TRANSPORT_CONNECTION_HPP
+#define POLAR_DETAIL_TRANSPORT_CONNECTION_HPP
 
-// #include <polar/detail/codec/stream_decoder.hpp>: inlined above
-
-#endif
-// ---- end <polar/detail/stream_decoder.hpp> ----
-// ---- begin <polar/detail/transport/transport.hpp> ----
-//
-// polar-cpp: the transport (internal).
-//
-// This folder moves requests and bytes between the operations and the
-// server. It knows HTTP endpoints, sockets, TLS and deadlines, and nothing of
-// meters, events or any other model: it includes no model header, and the
-// operations (impl/client.ipp) are its only user. What an attempt writes on a
-// connection and how the response is read and decoded are the operations'
-// business (impl/client.ipp, detail/response.hpp).
-//
-//   transport.hpp        this overview; includes the folder
-//   watchdog.hpp         watchdog: bounds a connection's I/O by a deadline by
-//                        shutting the socket down; earliest(), after()
-//   tls_stream.hpp       tls_stream: TLS in which OpenSSL does the socket I/O
-//   connection.hpp       connection: a socket (plain or TLS), its watchdog,
-//                        its read buffer and the request being written
-//   pool.hpp             connection_pool: idle connections, the count of all,
-//                        the waiters (pool_waiter); release() gives one back
-//   open_connection.hpp  open_connection(): resolve, connect, TLS handshake
-//                        with SNI and host name verification
-//   acquire.hpp          acquire(): an idle connection, a new one, or a wait
-//                        for one to be released
-//
-// The client's state (client_state, impl/client.ipp) is a connection_pool
-// plus what is the client's own: options, header fields, the retry budget
-// and the rate limiter.
-//
-#ifndef POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
-#define POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
-
-// ---- begin <polar/detail/transport/watchdog.hpp> ----
-//
-// polar-cpp: the deadline watchdog of a pooled connection, and the deadline
-// arithmetic the transport and the operations share (internal).
-//
-#ifndef POLAR_DETAIL_TRANSPORT_WATCHDOG_HPP
-#define POLAR_DETAIL_TRANSPORT_WATCHDOG_HPP
-
-// #include <polar/detail/config.hpp>: inlined above
-// #include <polar/error.hpp>: inlined above
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <mutex>
-
-#ifndef _WIN32
-#include <sys/socket.h>
-#endif
-
-namespace polar::detail {
-
-namespace asio = boost::asio;
-using steady = std::chrono::steady_clock;
-using tcp_socket = asio::ip::tcp::socket;
-
-/// The earlier of two deadlines.
-inline steady::time_point earliest(steady::time_point a, steady::time_point b) { return a < b ? a : b; }
-
-/// The deadline `d` from now; time_point::max() (no deadline) for a zero `d`.
-inline steady::time_point after(std::chrono::milliseconds d) {
-    return d.count() > 0 ? steady::now() + d : steady::time_point::max();
-}
-
-/**
- * Bounds a connection's I/O by a deadline without serializing the operation
- * on a strand. When the deadline passes, the timer's handler shuts the socket
- * down: a call on the descriptor, safe from any thread, that makes the pending
- * connect, handshake, write or read fail at once. The owner then asks
- * expired() to tell a timeout from a peer's reset. Everything is under `m_`
- * because the handler may run on another thread of a multi-threaded executor.
- * One timer wait per attempt, against one per socket operation (two or three
- * per request) with beast::tcp_stream.
- */
-class watchdog : public std::enable_shared_from_this<watchdog> {
-public:
-    explicit watchdog(const asio::any_io_executor& ex) : timer_(ex) {}
-
-    /// The descriptor to shut down when the deadline passes.
-    void watch(tcp_socket::native_handle_type fd) {
-        std::lock_guard lk(m_);
-        fd_ = fd;
-    }
-
-    /// Starts watching until `deadline` (time_point::max(): no limit).
-    void arm(steady::time_point deadline) {
-        std::lock_guard lk(m_);
-        expired_ = false;
-        if (deadline == steady::time_point::max()) return;
-        const auto gen = ++gen_;
-        timer_.expires_at(deadline);
-        timer_.async_wait([self = shared_from_this(), gen](error_code ec) { self->on_timer(gen, ec); });
-        armed_ = true;
-    }
-
-    /// Stops watching; a pending timer wait is cancelled so that it does not
-    /// keep the executor's run() going.
-    void disarm() {
-        std::lock_guard lk(m_);
-        stop_timer();
-    }
-
-    /// Whether the deadline passed (and the socket was shut down) since arm().
-    bool expired() {
-        std::lock_guard lk(m_);
-        return expired_;
-    }
-
-    /// The socket is about to close: never touch its descriptor again.
-    void release() {
-        std::lock_guard lk(m_);
-        fd_ = invalid;
-        stop_timer();
-    }
-
-private:
-    static constexpr tcp_socket::native_handle_type invalid = static_cast<tcp_socket::native_handle_type>(-1);
-
-    void stop_timer() {
-        if (!armed_) return;
-        ++gen_;
-        timer_.cancel();
-        armed_ = false;
-    }
-
-    void on_timer(std::uint64_t gen, error_code ec) {
-        std::lock_guard lk(m_);
-        if (ec || gen != gen_) return;
-        armed_ = false;
-        expired_ = true;
-        if (fd_ == invalid) return;
-#ifdef _WIN32
-        ::shutdown(fd_, SD_BOTH);
-#else
-        ::shutdown(fd_, SHUT_RDWR);
-#endif
-    }
-
-    std::mutex m_;
-    asio::steady_timer timer_;
-    tcp_socket::native_handle_type fd_ = invalid;
-    std::uint64_t gen_ = 0;
-    bool armed_ = false;
-    bool expired_ = false;
-};
-
-} // namespace polar::detail
-
-#endif
-// ---- end <polar/detail/transport/watchdog.hpp> ----
 // ---- begin <polar/detail/transport/tls_stream.hpp> ----
 //
 // polar-cpp: a TLS stream in which OpenSSL reads and writes the socket itself.
@@ -10297,15 +9803,130 @@ private:
 
 #endif
 // ---- end <polar/detail/transport/tls_stream.hpp> ----
-// ---- begin <polar/detail/transport/connection.hpp> ----
+// ---- begin <polar/detail/transport/watchdog.hpp> ----
 //
-// polar-cpp: one pooled connection to the server, plain TCP or TLS (internal).
+// polar-cpp: the deadline watchdog of a pooled connection, and the deadline
+// arithmetic the transport and the operations share (internal).
 //
-#ifndef POLAR_DETAIL_TRANSPORT_CONNECTION_HPP
-#define POLAR_DETAIL_TRANSPORT_CONNECTION_HPP
+#ifndef POLAR_DETAIL_TRANSPORT_WATCHDOG_HPP
+#define POLAR_DETAIL_TRANSPORT_WATCHDOG_HPP
 
-// #include <polar/detail/transport/tls_stream.hpp>: inlined above
-// #include <polar/detail/transport/watchdog.hpp>: inlined above
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#ifndef _WIN32
+#include <sys/socket.h>
+#endif
+
+namespace polar::detail {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using tcp_socket = asio::ip::tcp::socket;
+
+/// The earlier of two deadlines.
+inline steady::time_point earliest(steady::time_point a, steady::time_point b) { return a < b ? a : b; }
+
+/// The deadline `d` from now; time_point::max() (no deadline) for a zero `d`.
+inline steady::time_point after(std::chrono::milliseconds d) {
+    return d.count() > 0 ? steady::now() + d : steady::time_point::max();
+}
+
+/**
+ * Bounds a connection's I/O by a deadline without serializing the operation
+ * on a strand. When the deadline passes, the timer's handler shuts the socket
+ * down: a call on the descriptor, safe from any thread, that makes the pending
+ * connect, handshake, write or read fail at once. The owner then asks
+ * expired() to tell a timeout from a peer's reset. Everything is under `m_`
+ * because the handler may run on another thread of a multi-threaded executor.
+ * One timer wait per attempt, against one per socket operation (two or three
+ * per request) with beast::tcp_stream.
+ */
+class watchdog : public std::enable_shared_from_this<watchdog> {
+public:
+    explicit watchdog(const asio::any_io_executor& ex) : timer_(ex) {}
+
+    /// The descriptor to shut down when the deadline passes.
+    void watch(tcp_socket::native_handle_type fd) {
+        std::lock_guard lk(m_);
+        fd_ = fd;
+    }
+
+    /// Starts watching until `deadline` (time_point::max(): no limit).
+    void arm(steady::time_point deadline) {
+        std::lock_guard lk(m_);
+        expired_ = false;
+        if (deadline == steady::time_point::max()) return;
+        const auto gen = ++gen_;
+        timer_.expires_at(deadline);
+        timer_.async_wait([self = shared_from_this(), gen](error_code ec) { self->on_timer(gen, ec); });
+        armed_ = true;
+    }
+
+    /// Stops watching; a pending timer wait is cancelled so that it does not
+    /// keep the executor's run() going.
+    void disarm() {
+        std::lock_guard lk(m_);
+        stop_timer();
+    }
+
+    /// Whether the deadline passed (and the socket was shut down) since arm().
+    bool expired() {
+        std::lock_guard lk(m_);
+        return expired_;
+    }
+
+    /// The socket is about to close: never touch its descriptor again.
+    void release() {
+        std::lock_guard lk(m_);
+        fd_ = invalid;
+        stop_timer();
+    }
+
+private:
+    static constexpr tcp_socket::native_handle_type invalid = static_cast<tcp_socket::native_handle_type>(-1);
+
+    void stop_timer() {
+        if (!armed_) return;
+        ++gen_;
+        timer_.cancel();
+        armed_ = false;
+    }
+
+    void on_timer(std::uint64_t gen, error_code ec) {
+        std::lock_guard lk(m_);
+        if (ec || gen != gen_) return;
+        armed_ = false;
+        expired_ = true;
+        if (fd_ == invalid) return;
+#ifdef _WIN32
+        ::shutdown(fd_, SD_BOTH);
+#else
+        ::shutdown(fd_, SHUT_RDWR);
+#endif
+    }
+
+    std::mutex m_;
+    asio::steady_timer timer_;
+    tcp_socket::native_handle_type fd_ = invalid;
+    std::uint64_t gen_ = 0;
+    bool armed_ = false;
+    bool expired_ = false;
+};
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/detail/transport/watchdog.hpp> ----
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -10352,15 +9973,6 @@ struct connection {
 
 #endif
 // ---- end <polar/detail/transport/connection.hpp> ----
-// ---- begin <polar/detail/transport/pool.hpp> ----
-//
-// polar-cpp: the connection pool, its waiters and its settings (internal).
-//
-#ifndef POLAR_DETAIL_TRANSPORT_POOL_HPP
-#define POLAR_DETAIL_TRANSPORT_POOL_HPP
-
-// #include <polar/detail/http_util.hpp>: inlined above
-// #include <polar/detail/transport/connection.hpp>: inlined above
 // #include <polar/pool_stats.hpp>: inlined above
 
 #include <boost/asio/any_io_executor.hpp>
@@ -10586,6 +10198,746 @@ public:
 
 #endif
 // ---- end <polar/detail/transport/pool.hpp> ----
+
+#include <boost/asio/any_completion_executor.hpp>
+#include <boost/asio/any_io_executor.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace polar::detail {
+
+namespace asio = boost::asio;
+
+/**
+ * What every copy of a client shares: its connection pool (transport/pool.hpp)
+ * and what is the client's own: options, the header fields every request
+ * carries, the rate limiter, the retry budget. `mtx` (the pool's) guards the
+ * budget and `counters` too.
+ */
+class client_state : public connection_pool {
+public:
+    client_state(asio::any_io_executor ex, client_options o)
+        : connection_pool(std::move(ex), pool_settings_of(o)), completion_ex(ex_), opts(std::move(o)) {}
+
+    asio::any_completion_executor completion_ex; // ex_, as handlers' associated executors are compared
+    client_options opts;
+    std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n" (a fixed token)
+    std::string host_field;        // "Host: ...\r\n" (a token per attempt is appended)
+    std::string user_agent_field;  // "User-Agent: polar-cpp/x.y.z ...\r\n"
+    std::string fixed_fields_masked; // fixed_fields with "Authorization: Bearer ***"
+    std::string token;             // the bare token, to mask it in traces
+    std::shared_ptr<rate_limiter> limiter; // every attempt passes it
+    double budget_tokens = 0;
+    std::atomic<std::uint64_t> seed{0};
+
+    bool try_spend_retry() {
+        std::lock_guard lk(mtx);
+        if (opts.budget.capacity <= 0) {
+            ++counters.retries;
+            return true;
+        }
+        if (budget_tokens - 1.0 < opts.budget.capacity / 2) return false;
+        budget_tokens -= 1.0;
+        ++counters.retries;
+        return true;
+    }
+    void refill_budget() {
+        if (opts.budget.capacity <= 0) return;
+        std::lock_guard lk(mtx);
+        budget_tokens = std::min(opts.budget.capacity, budget_tokens + opts.budget.refill_per_success);
+    }
+
+    // Closes the pool, then stops the rate limiter's waits.
+    void shutdown() {
+        close_all();
+        if (limiter) limiter->shutdown();
+    }
+
+private:
+    static pool_settings pool_settings_of(const client_options& o) {
+        pool_settings s;
+        s.max_connections = o.max_connections;
+        s.connect_timeout = o.connect_timeout;
+        s.pool_wait_timeout = o.pool_wait_timeout;
+        s.idle_timeout = o.idle_timeout;
+        s.verify_peer = o.verify_peer;
+        return s;
+    }
+};
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/detail/operations/client_state.hpp> ----
+// ---- begin <polar/detail/operations/request.hpp> ----
+//
+// polar-cpp: the request on the wire, and the traces of requests and
+// responses (internal).
+//
+#ifndef POLAR_DETAIL_OPERATIONS_REQUEST_HPP
+#define POLAR_DETAIL_OPERATIONS_REQUEST_HPP
+
+// #include <polar/client.hpp>: inlined above
+// #include <polar/detail/call.hpp>: inlined above
+// #include <polar/detail/operations/client_state.hpp>: inlined above
+// ---- begin <polar/detail/response.hpp> ----
+//
+// polar-cpp: how the client turns a received HTTP response into a result.
+//
+// Internal: included by the client implementation (and by the fuzzers, which
+// feed arbitrary bytes through the same code). Not part of any public header,
+// so it may name Beast's parser.
+//
+#ifndef POLAR_DETAIL_RESPONSE_HPP
+#define POLAR_DETAIL_RESPONSE_HPP
+
+// #include <polar/api_version.hpp>: inlined above
+// #include <polar/detail/config.hpp>: inlined above
+// #include <polar/error.hpp>: inlined above
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/optional/optional.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace polar::detail {
+
+/// Whether a Content-Type is application/json (any case, optional parameters).
+POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept;
+
+/// Bytes of a body kept for diagnostics::body when the body is not kept whole.
+inline constexpr std::size_t max_kept_body = 4096;
+
+/**
+ * @brief Where the body of a 2xx JSON response goes as it arrives: the
+ * operation's decoder (detail::stream_decoder), so that a response is never
+ * held whole next to its models and decoding overlaps the network.
+ *
+ * @details start() is called for each body (each attempt starts a fresh
+ * decode) with its declared length (0 when unknown: chunked), put() with
+ * each piece, finish() at its end; result() gives the
+ * decode's outcome (see interpret_response). A failed decode keeps reading
+ * (the connection stays usable), ignoring the rest.
+ */
+class body_sink {
+public:
+    virtual void start(std::uint64_t declared_length) = 0;
+    virtual void put(std::string_view bytes) = 0;
+    virtual void finish() = 0;
+    virtual error_code result(std::string& what) = 0;
+
+protected:
+    ~body_sink() = default;
+};
+
+/**
+ * @brief A response body read into a std::string that grows with the bytes
+ * that actually arrive, or handed to a body_sink.
+ *
+ * @details With a `sink` set, the body of a 2xx response whose Content-Type
+ * is JSON and whose length is unknown (chunked) or above `stream_above` goes
+ * to the sink piece by piece (`streamed`); the string then keeps only its
+ * first max_kept_body bytes, for diagnostics. Other bodies (error bodies,
+ * unexpected content types, short bodies) are read into the string.
+ *
+ * Beast's string_body reserves the declared Content-Length up front (up to
+ * the body limit): a server that announces 16 MiB and sends ten bytes would
+ * cost 16 MiB per connection. This body reserves the declared length up to
+ * `initial_reserve` and lets the string grow geometrically beyond it as data
+ * comes in; the parser's body limit still bounds the total, streamed or not.
+ */
+struct response_body {
+    struct value_type : std::string {
+        body_sink* sink = nullptr; ///< set before the read to stream a 2xx JSON body
+        std::uint64_t stream_above = 0; ///< only a body longer than this (or chunked) goes to `sink`
+        bool streamed = false;     ///< the body went to `sink`
+        std::uint64_t received = 0; ///< body bytes received
+    };
+    static constexpr std::size_t initial_reserve = 256 * 1024;
+
+    static std::uint64_t size(const value_type& body) noexcept { return body.size(); }
+
+    class reader {
+    public:
+        template <bool isRequest, class Fields>
+        reader(boost::beast::http::header<isRequest, Fields>& h, value_type& body) : body_(body) {
+            // Made with the parser, before the header arrives: init() reads it.
+            if constexpr (!isRequest && std::is_same_v<Fields, boost::beast::http::fields>) header_ = &h;
+        }
+
+        void init(const boost::optional<std::uint64_t>& length, error_code& ec) {
+            ec = {};
+            body_.clear();
+            body_.received = 0;
+            body_.streamed =
+                body_.sink && header_ && (!length || *length > body_.stream_above) && json_2xx(*header_);
+            if (body_.streamed) {
+                body_.sink->start(length ? *length : 0);
+                return;
+            }
+            if (length) body_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, initial_reserve)));
+        }
+
+        template <class ConstBufferSequence>
+        std::size_t put(const ConstBufferSequence& buffers, error_code& ec) {
+            ec = {};
+            std::size_t n = 0;
+            for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers);
+                 ++it) {
+                const boost::asio::const_buffer b = *it;
+                const std::string_view bytes(static_cast<const char*>(b.data()), b.size());
+                if (body_.streamed) {
+                    if (body_.size() < max_kept_body)
+                        body_.append(bytes.substr(0, max_kept_body - body_.size()));
+                    body_.sink->put(bytes);
+                } else {
+                    body_.append(bytes);
+                }
+                n += b.size();
+            }
+            body_.received += n;
+            return n;
+        }
+
+        void finish(error_code& ec) {
+            ec = {};
+            if (body_.streamed) body_.sink->finish();
+        }
+
+    private:
+        static bool json_2xx(const boost::beast::http::response_header<>& h) {
+            const unsigned status = h.result_int();
+            const auto ct = h[boost::beast::http::field::content_type];
+            return status >= 200 && status <= 299 && is_json_content_type(std::string_view(ct.data(), ct.size()));
+        }
+
+        value_type& body_;
+        const boost::beast::http::response_header<>* header_ = nullptr;
+    };
+};
+
+/// The parser the client reads every response with.
+using response_parser = boost::beast::http::response_parser<response_body>;
+
+/// Largest response header (status line and fields) the client accepts.
+inline constexpr std::uint32_t response_header_limit = 64 * 1024;
+
+/// What the client keeps of one read attempt.
+struct received_response {
+    error_code ec;            ///< read error, mapped (see take_response)
+    std::string message;      ///< the SDK's explanation of `ec`
+    int status = 0;
+    std::string body;
+    std::string content_type;
+    std::string request_id;
+    std::string retry_after;
+    std::string polar_version;    ///< the `Polar-Version` response header
+    bool has_polar_version = false;
+    bool keep_alive = false;
+    bool streamed = false;        ///< the body went to a body_sink (`body` holds its start)
+    error_code decode_ec;         ///< streamed: the sink's result
+    std::string decode_what;      ///< streamed: why the decode failed
+};
+
+/// Applies the client's limits: `max_body_size` for the body, response_header_limit for the header.
+POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size);
+
+/**
+ * @brief Takes the result of reading into `parser` (`read_ec` is the read's error).
+ *
+ * @details On a read error sets `out.ec` / `out.message`: a Beast timeout is
+ * left as is for the caller, the body and header limits become
+ * errc::body_too_large and errc::unexpected_response, malformed HTTP
+ * becomes errc::unexpected_response, other errors pass through. On success
+ * moves the status, content type, request id, Retry-After, keep-alive and
+ * body out of the parser.
+ */
+POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
+                              received_response& out);
+
+/// Decodes `body` into the object at `out` (see decode() in detail/codec/codec.hpp).
+using body_decoder = error_code (*)(std::string_view body, void* out, std::string& what);
+
+/**
+ * @brief Interprets a complete response (`r.ec` empty) into `diag` and, for a
+ * 2xx JSON response, the object at `out` via `decode` (or, when the body was
+ * streamed to a body_sink, the sink's result).
+ *
+ * @returns empty for a 2xx that decoded; errc::unexpected_response for a 2xx
+ * that is not application/json; errc::invalid_response for a 2xx body that
+ * does not decode; for any other status the error its status maps to, with
+ * the error body and Retry-After read into `diag`.
+ */
+POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
+                                         void* out);
+
+/**
+ * @brief Tells a 404 of an unknown API version from a resource 404.
+ *
+ * @details Polar answers a request whose `Polar-Version` it does not serve
+ * with 404 and no `Polar-Version` header, whatever the path; every other
+ * response, a route's or a resource's 404 included, echoes the version.
+ * When `sent` is a dated version, `ec` is errc::not_found, `r` has no
+ * such header and its body (already read into `diag`) is that 404's
+ * `{"detail":"Not Found"}`, turns `ec` into errc::unsupported_api_version and
+ * explains it in `diag.message`.
+ */
+POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag);
+
+/**
+ * @brief For meters().events() on the dated versions: a 422 whose only error
+ * is the events list's unknown `meter_id` becomes errc::not_found (the
+ * status and validation errors stay in `diag`), as the meter's own events
+ * route answered.
+ */
+POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag);
+
+/// The error an HTTP status other than 2xx maps to.
+POLAR_DECL error_code map_http_status(int status) noexcept;
+
+} // namespace polar::detail
+
+#ifdef POLAR_HEADER_ONLY
+// ---- begin <polar/impl/response.ipp> ----
+#ifndef POLAR_IMPL_RESPONSE_IPP
+#define POLAR_IMPL_RESPONSE_IPP
+
+// #include <polar/detail/http_util.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// #include <polar/detail/response.hpp>: inlined above
+
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <cctype>
+#include <chrono>
+
+namespace polar::detail {
+
+
+POLAR_DECL void limit_response_parser(response_parser& parser, std::size_t max_body_size) {
+    parser.body_limit(max_body_size);
+    parser.header_limit(response_header_limit);
+}
+
+POLAR_DECL void take_response(error_code read_ec, response_parser& parser, std::size_t max_body_size,
+                              received_response& out) {
+    namespace http = boost::beast::http;
+    out.ec = read_ec;
+    if (out.ec) {
+        if (out.ec == boost::beast::error::timeout) {
+            // The caller knows which deadline expired.
+        } else if (out.ec == http::error::body_limit) {
+            out.ec = make_error_code(errc::body_too_large);
+            out.message = "response body exceeds " + std::to_string(max_body_size) + " bytes";
+        } else if (out.ec == http::error::header_limit) {
+            out.ec = make_error_code(errc::unexpected_response);
+            out.message = "response headers exceed 64 KiB";
+        } else if (out.ec == http::error::end_of_stream || out.ec == http::error::partial_message) {
+            out.message = parser.got_some() ? "the connection closed in the middle of the response"
+                                            : "the connection closed before the response";
+        } else if (out.ec.category() == make_error_code(http::error::bad_version).category()) {
+            out.message = "malformed HTTP response: " + out.ec.message();
+            out.ec = make_error_code(errc::unexpected_response);
+        }
+        return;
+    }
+    auto& res = parser.get();
+    out.status = res.result_int();
+    // One pass over the fields (the first of a repeated name counts), not a
+    // lookup per name.
+    bool content_type = false, request_id = false, retry_after = false;
+    out.has_polar_version = false;
+    for (const auto& f : res) {
+        const auto name = f.name();
+        if (name == http::field::content_type && !content_type) {
+            content_type = true;
+            out.content_type.assign(f.value());
+        } else if (name == http::field::retry_after && !retry_after) {
+            retry_after = true;
+            out.retry_after.assign(f.value());
+        } else if (name == http::field::unknown) {
+            if (!request_id && boost::beast::iequals(f.name_string(), "x-request-id")) {
+                request_id = true;
+                out.request_id.assign(f.value());
+            } else if (!out.has_polar_version && boost::beast::iequals(f.name_string(), "polar-version")) {
+                out.has_polar_version = true;
+                out.polar_version.assign(f.value());
+            }
+        }
+    }
+    out.keep_alive = parser.keep_alive();
+    auto& body = res.body();
+    out.streamed = body.streamed;
+    out.decode_ec = {};
+    out.decode_what.clear();
+    if (body.streamed) out.decode_ec = body.sink->result(out.decode_what);
+    out.body = std::move(static_cast<std::string&>(body));
+}
+
+POLAR_DECL void check_api_version(const received_response& r, api_version sent, error_code& ec, diagnostics& diag) {
+    // The version 404 is the framework's plain `{"detail":"Not Found"}`; a 404
+    // of another shape without the header (a proxy's, a wrong path prefix's)
+    // stays not_found.
+    if (ec != errc::not_found || !sent.is_dated() || r.has_polar_version) return;
+    if (diag.detail != "Not Found" || !diag.error.empty() || !diag.validation_errors.empty()) return;
+    ec = make_error_code(errc::unsupported_api_version);
+    diag.message = "the server does not serve API version " + std::string(sent.str()) +
+                   "; set client_options::api_version (or request_options::api_version) to one it serves";
+}
+
+POLAR_DECL void unknown_meter(error_code& ec, diagnostics& diag) {
+    if (diag.validation_errors.size() != 1 || diag.validation_errors.front().type != "meter_id") return;
+    ec = make_error_code(errc::not_found);
+    diag.message = "no meter with this id is visible to the token (the events list answered 422 meter_id)";
+}
+
+POLAR_DECL bool is_json_content_type(std::string_view ct) noexcept {
+    constexpr std::string_view json = "application/json";
+    if (ct.size() < json.size()) return false;
+    for (std::size_t i = 0; i < json.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(ct[i])) != json[i]) return false;
+    return ct.size() == json.size() || ct[json.size()] == ';' || ct[json.size()] == ' ';
+}
+
+POLAR_DECL error_code map_http_status(int status) noexcept {
+    if (status == 401) return make_error_code(errc::unauthorized);
+    if (status == 403) return make_error_code(errc::forbidden);
+    if (status == 404) return make_error_code(errc::not_found);
+    if (status == 422) return make_error_code(errc::validation_failed);
+    if (status == 429) return make_error_code(errc::rate_limited);
+    if (status >= 500 && status <= 599) return make_error_code(errc::server_error);
+    if (status >= 300 && status <= 399) return make_error_code(errc::redirect_refused);
+    if (status >= 400 && status <= 499) return make_error_code(errc::bad_request);
+    return make_error_code(errc::unexpected_response);
+}
+
+POLAR_DECL error_code interpret_response(const received_response& r, diagnostics& diag, body_decoder decode,
+                                         void* out) {
+    error_code ec;
+    if (r.status >= 200 && r.status <= 299) {
+        if (!is_json_content_type(r.content_type)) {
+            ec = make_error_code(errc::unexpected_response);
+            diag.message = "expected application/json, got '" + r.content_type + "'";
+            diag.body = r.body.substr(0, max_kept_body);
+        } else {
+            std::string what;
+            if (r.streamed) {
+                ec = r.decode_ec;
+                what = r.decode_what;
+            } else {
+                ec = decode(r.body, out, what);
+            }
+            if (ec) {
+                diag.message = std::move(what);
+                diag.body = r.body.substr(0, max_kept_body);
+            }
+        }
+        return ec;
+    }
+    ec = map_http_status(r.status);
+    if (is_json_content_type(r.content_type) && !r.body.empty()) decode_error_body(r.body, diag);
+    if (diag.error.empty() && diag.detail.empty() && diag.validation_errors.empty())
+        diag.body = r.body.substr(0, max_kept_body);
+    if (!r.retry_after.empty()) diag.retry_after = parse_retry_after(r.retry_after, std::chrono::system_clock::now());
+    return ec;
+}
+
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/impl/response.ipp> ----
+#endif
+
+#endif
+// ---- end <polar/detail/response.hpp> ----
+
+#include <boost/beast/core/string.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace polar::detail {
+
+namespace beast = boost::beast;
+
+namespace client_impl {
+
+inline std::string_view verb_name(http_verb v) {
+    switch (v) {
+    case http_verb::get: return "GET";
+    case http_verb::post: return "POST";
+    case http_verb::patch: return "PATCH";
+    }
+    return "GET";
+}
+
+// The request as one buffer, written straight into the connection's reusable
+// string: the start line, the client's fixed fields (Host, Authorization),
+// User-Agent and Accept unless the call sets them, the call's extra fields
+// (the last of a repeated name wins), and the body with its length.
+// `auth_field` is the attempt's "Authorization: ...\r\n" when the token is
+// not the client's fixed one (a token function or a per-call token).
+inline void write_request(const client_state& st, const http_call& call, std::string& wire,
+                          std::string_view auth_field = {}) {
+    wire.clear();
+    wire.append(verb_name(call.verb)).append(" ").append(st.ep.prefix).append(call.target).append(" HTTP/1.1\r\n");
+    if (auth_field.empty())
+        wire.append(st.fixed_fields);
+    else
+        wire.append(st.host_field).append(auth_field);
+    auto overridden = [&](std::string_view name) {
+        for (const auto& h : call.headers)
+            if (beast::iequals(h.first, name)) return true;
+        return false;
+    };
+    if (call.headers.empty() || !overridden("user-agent")) wire.append(st.user_agent_field);
+    if (call.headers.empty() || !overridden("accept")) wire.append("Accept: application/json\r\n");
+    if (call.version && call.version->is_dated()) wire.append("Polar-Version: ").append(call.version->str()).append("\r\n");
+    for (std::size_t i = 0; i < call.headers.size(); ++i) {
+        const auto& [name, value] = call.headers[i];
+        bool repeated = false;
+        for (std::size_t j = i + 1; j < call.headers.size() && !repeated; ++j)
+            repeated = beast::iequals(call.headers[j].first, name);
+        if (!repeated) wire.append(name).append(": ").append(value).append("\r\n");
+    }
+    if (call.verb != http_verb::get) {
+        wire.append("Content-Type: application/json\r\nContent-Length: ")
+            .append(std::to_string(call.body.size()))
+            .append("\r\n");
+    }
+    wire.append("\r\n").append(call.body);
+}
+
+// Replaces every occurrence of `secret` in `text` with "***".
+inline void mask(std::string& text, std::string_view secret) {
+    if (secret.empty()) return;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+        text.replace(at, secret.size(), "***");
+}
+
+// `secret`: the bare token of the attempt.
+inline void trace(const client_state& st, const http_call& call, int attempt, trace_record::direction dir,
+                  std::string head, std::size_t body_size, std::string_view secret) {
+    mask(head, secret);
+    trace_record r;
+    r.dir = dir;
+    r.method = verb_name(call.verb);
+    r.target = call.target;
+    r.attempt = attempt;
+    r.head = head;
+    r.body_size = body_size;
+    try {
+        st.opts.on_trace(r);
+    } catch (...) {
+    }
+}
+
+// The request head of `wire` (as written by write_request with
+// `auth_field`), Authorization masked.
+inline void trace_request(const client_state& st, const http_call& call, int attempt, const std::string& wire,
+                          std::string_view auth_field, std::string_view secret) {
+    const auto start_line = wire.find("\r\n") + 2;
+    const auto end = wire.size() - call.body.size() - 2; // before the blank line
+    const auto fields = auth_field.empty() ? st.fixed_fields.size() : st.host_field.size() + auth_field.size();
+    std::string head = wire.substr(0, start_line);
+    head += st.fixed_fields_masked;
+    head.append(wire, start_line + fields, end - start_line - fields);
+    trace(st, call, attempt, trace_record::direction::request, std::move(head), call.body.size(), secret);
+}
+
+inline void trace_response(const client_state& st, const http_call& call, int attempt,
+                           const response_parser::value_type& res, std::string_view secret) {
+    std::string head = "HTTP/1.1 ";
+    head += std::to_string(res.result_int());
+    head += ' ';
+    head.append(res.reason());
+    head += "\r\n";
+    for (const auto& f : res) head.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
+    trace(st, call, attempt, trace_record::direction::response, std::move(head),
+          static_cast<std::size_t>(res.body().received), secret);
+}
+
+} // namespace client_impl
+} // namespace polar::detail
+
+#endif
+// ---- end <polar/detail/operations/request.hpp> ----
+// ---- begin <polar/detail/operations/result.hpp> ----
+//
+// polar-cpp: decoding an operation's result (internal): from a whole body or
+// as the body arrives, and a page's context for fetching the next one.
+//
+#ifndef POLAR_DETAIL_OPERATIONS_RESULT_HPP
+#define POLAR_DETAIL_OPERATIONS_RESULT_HPP
+
+// #include <polar/detail/call.hpp>: inlined above
+// #include <polar/detail/codec/codec.hpp>: inlined above
+// #include <polar/detail/codec/stream_decoder.hpp>: inlined above
+// #include <polar/detail/operations/client_state.hpp>: inlined above
+// #include <polar/detail/response.hpp>: inlined above
+// #include <polar/models.hpp>: inlined above
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace polar::detail::client_impl {
+
+template <class T>
+void set_page_context(T&, const std::shared_ptr<client_state>&, const http_call&) {}
+
+template <class T>
+void set_page_context(page<T>& p, const std::shared_ptr<client_state>& st, const http_call& call) {
+    p.number = call.page;
+    p.limit = call.limit;
+    auto req = std::make_shared<page_request>();
+    req->state = st;
+    req->call = call;
+    req->call.user_diag = nullptr;
+    req->call.diagnostics_sink.reset();
+    p.request_ = std::move(req);
+}
+
+template <class T>
+void set_page_context(std::optional<page<T>>& p, const std::shared_ptr<client_state>& st, const http_call& call) {
+    if (p) set_page_context(*p, st, call);
+}
+
+template <class T>
+error_code decode_into(std::string_view body, T& out, std::string& what) {
+    return decode(body, out, what);
+}
+
+template <class T>
+error_code decode_into(std::string_view body, std::optional<page<T>>& out, std::string& what) {
+    out.emplace();
+    return decode(body, *out, what);
+}
+
+template <class T>
+error_code decode_erased(std::string_view body, void* out, std::string& what) {
+    return decode_into(body, *static_cast<T*>(out), what);
+}
+
+// The models stream_decoder builds; other results are decoded from the whole body.
+template <class T>
+concept streamable_result = requires(stream_decoder& d, T& v) { d.start(v); };
+template <class T>
+struct stream_target {
+    using type = T;
+    static T& of(T& v) { return v; }
+};
+template <class T>
+struct stream_target<std::optional<page<T>>> {
+    using type = page<T>;
+    static page<T>& of(std::optional<page<T>>& v) { return v.emplace(); }
+};
+
+// Decodes a 2xx JSON body as it arrives, straight into the operation's
+// result (as decode() of a whole body does): each attempt starts afresh.
+template <class T>
+class decode_sink final : public body_sink {
+public:
+    explicit decode_sink(T& target) noexcept : target_(target) {}
+
+    void start(std::uint64_t declared_length) override {
+        ec_ = {};
+        what_.clear();
+        dec_.start(stream_target<T>::of(target_));
+        if (declared_length) dec_.expect(static_cast<std::size_t>(declared_length));
+    }
+    void put(std::string_view bytes) override {
+        if (!ec_) ec_ = dec_.write_some(bytes, what_);
+    }
+    void finish() override {
+        if (!ec_) ec_ = dec_.finish(what_);
+    }
+    error_code result(std::string& what) override {
+        what = what_;
+        return ec_;
+    }
+
+private:
+    T& target_;
+    stream_decoder dec_; // allocates its state at the first body it decodes
+    error_code ec_;
+    std::string what_;
+};
+
+} // namespace polar::detail::client_impl
+
+#endif
+// ---- end <polar/detail/operations/result.hpp> ----
+// ---- begin <polar/detail/operations/operation.hpp> ----
+//
+// polar-cpp: the operation (internal): one call, attempt after attempt, from
+// its initiation to the socket and back to the handler.
+//
+#ifndef POLAR_DETAIL_OPERATIONS_OPERATION_HPP
+#define POLAR_DETAIL_OPERATIONS_OPERATION_HPP
+
+// #include <polar/client.hpp>: inlined above
+// #include <polar/detail/call.hpp>: inlined above
+// #include <polar/detail/operations/client_state.hpp>: inlined above
+// #include <polar/detail/operations/request.hpp>: inlined above
+// #include <polar/detail/operations/result.hpp>: inlined above
+// #include <polar/detail/rate_limiter.hpp>: inlined above
+// #include <polar/detail/response.hpp>: inlined above
+// ---- begin <polar/detail/transport/transport.hpp> ----
+//
+// polar-cpp: the transport (internal).
+//
+// This folder moves requests and bytes between the operations and the
+// server. It knows HTTP endpoints, sockets, TLS and deadlines, and nothing of
+// meters, events or any other model: it includes no model header, and the
+// operations (detail/operations/) are its only user. What an attempt writes
+// on a connection and how the response is read and decoded are the
+// operations' business (detail/operations/, detail/response.hpp).
+//
+//   transport.hpp        this overview; includes the folder
+//   watchdog.hpp         watchdog: bounds a connection's I/O by a deadline by
+//                        shutting the socket down; earliest(), after()
+//   tls_stream.hpp       tls_stream: TLS in which OpenSSL does the socket I/O
+//   connection.hpp       connection: a socket (plain or TLS), its watchdog,
+//                        its read buffer and the request being written
+//   pool.hpp             connection_pool: idle connections, the count of all,
+//                        the waiters (pool_waiter); release() gives one back
+//   open_connection.hpp  open_connection(): resolve, connect, TLS handshake
+//                        with SNI and host name verification
+//   acquire.hpp          acquire(): an idle connection, a new one, or a wait
+//                        for one to be released
+//
+// The client's state (client_state, detail/operations/client_state.hpp) is
+// a connection_pool plus what is the client's own: options, header fields,
+// the retry budget and the rate limiter.
+//
+#ifndef POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
+#define POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
+
+// #include <polar/detail/transport/watchdog.hpp>: inlined above
+// #include <polar/detail/transport/tls_stream.hpp>: inlined above
+// #include <polar/detail/transport/connection.hpp>: inlined above
+// #include <polar/detail/transport/pool.hpp>: inlined above
 // ---- begin <polar/detail/transport/open_connection.hpp> ----
 //
 // polar-cpp: opening a pooled connection: resolve, connect, TLS handshake
@@ -10856,290 +11208,45 @@ inline asio::awaitable<acquired> acquire(std::shared_ptr<connection_pool> st, st
 #endif
 // ---- end <polar/detail/transport/transport.hpp> ----
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/any_completion_executor.hpp>
-#include <boost/asio/async_result.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 
-#include <atomic>
 #include <cctype>
-#include <cerrno>
-#include <deque>
-#include <mutex>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
 #include <random>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 
-namespace polar {
-namespace detail {
+namespace polar::detail {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace ssl = asio::ssl;
 using steady = std::chrono::steady_clock;
 
-// -- client state -------------------------------------------------------------
-
-/**
- * What every copy of a client shares: its connection pool (transport/pool.hpp)
- * and what is the client's own: options, the header fields every request
- * carries, the rate limiter, the retry budget. `mtx` (the pool's) guards the
- * budget and `counters` too.
- */
-class client_state : public connection_pool {
-public:
-    client_state(asio::any_io_executor ex, client_options o)
-        : connection_pool(std::move(ex), pool_settings_of(o)), completion_ex(ex_), opts(std::move(o)) {}
-
-    asio::any_completion_executor completion_ex; // ex_, as handlers' associated executors are compared
-    client_options opts;
-    std::string fixed_fields;      // "Host: ...\r\nAuthorization: Bearer ...\r\n" (a fixed token)
-    std::string host_field;        // "Host: ...\r\n" (a token per attempt is appended)
-    std::string user_agent_field;  // "User-Agent: polar-cpp/x.y.z ...\r\n"
-    std::string fixed_fields_masked; // fixed_fields with "Authorization: Bearer ***"
-    std::string token;             // the bare token, to mask it in traces
-    std::shared_ptr<rate_limiter> limiter; // every attempt passes it
-    double budget_tokens = 0;
-    std::atomic<std::uint64_t> seed{0};
-
-    bool try_spend_retry() {
-        std::lock_guard lk(mtx);
-        if (opts.budget.capacity <= 0) {
-            ++counters.retries;
-            return true;
-        }
-        if (budget_tokens - 1.0 < opts.budget.capacity / 2) return false;
-        budget_tokens -= 1.0;
-        ++counters.retries;
-        return true;
-    }
-    void refill_budget() {
-        if (opts.budget.capacity <= 0) return;
-        std::lock_guard lk(mtx);
-        budget_tokens = std::min(opts.budget.capacity, budget_tokens + opts.budget.refill_per_success);
-    }
-
-    // Closes the pool, then stops the rate limiter's waits.
-    void shutdown() {
-        close_all();
-        if (limiter) limiter->shutdown();
-    }
-
-private:
-    static pool_settings pool_settings_of(const client_options& o) {
-        pool_settings s;
-        s.max_connections = o.max_connections;
-        s.connect_timeout = o.connect_timeout;
-        s.pool_wait_timeout = o.pool_wait_timeout;
-        s.idle_timeout = o.idle_timeout;
-        s.verify_peer = o.verify_peer;
-        return s;
-    }
-};
-
 namespace client_impl {
-
-inline std::string_view verb_name(http_verb v) {
-    switch (v) {
-    case http_verb::get: return "GET";
-    case http_verb::post: return "POST";
-    case http_verb::patch: return "PATCH";
-    }
-    return "GET";
-}
-
-// ec, message, status, body, content_type, request_id, retry_after, keep_alive
-struct attempt_outcome : received_response {
-    bool maybe_sent = false;     // request bytes may have reached the server
-    bool stale = false;          // a reused connection failed before any response byte
-    bool reused = false;
-    bool deadline_hit = false;   // the operation's own deadline expired
-};
-
-// The request as one buffer, written straight into the connection's reusable
-// string: the start line, the client's fixed fields (Host, Authorization),
-// User-Agent and Accept unless the call sets them, the call's extra fields
-// (the last of a repeated name wins), and the body with its length.
-// `auth_field` is the attempt's "Authorization: ...\r\n" when the token is
-// not the client's fixed one (a token function or a per-call token).
-inline void write_request(const client_state& st, const http_call& call, std::string& wire,
-                          std::string_view auth_field = {}) {
-    wire.clear();
-    wire.append(verb_name(call.verb)).append(" ").append(st.ep.prefix).append(call.target).append(" HTTP/1.1\r\n");
-    if (auth_field.empty())
-        wire.append(st.fixed_fields);
-    else
-        wire.append(st.host_field).append(auth_field);
-    auto overridden = [&](std::string_view name) {
-        for (const auto& h : call.headers)
-            if (beast::iequals(h.first, name)) return true;
-        return false;
-    };
-    if (call.headers.empty() || !overridden("user-agent")) wire.append(st.user_agent_field);
-    if (call.headers.empty() || !overridden("accept")) wire.append("Accept: application/json\r\n");
-    if (call.version && call.version->is_dated()) wire.append("Polar-Version: ").append(call.version->str()).append("\r\n");
-    for (std::size_t i = 0; i < call.headers.size(); ++i) {
-        const auto& [name, value] = call.headers[i];
-        bool repeated = false;
-        for (std::size_t j = i + 1; j < call.headers.size() && !repeated; ++j)
-            repeated = beast::iequals(call.headers[j].first, name);
-        if (!repeated) wire.append(name).append(": ").append(value).append("\r\n");
-    }
-    if (call.verb != http_verb::get) {
-        wire.append("Content-Type: application/json\r\nContent-Length: ")
-            .append(std::to_string(call.body.size()))
-            .append("\r\n");
-    }
-    wire.append("\r\n").append(call.body);
-}
-
-// Replaces every occurrence of `secret` in `text` with "***".
-inline void mask(std::string& text, std::string_view secret) {
-    if (secret.empty()) return;
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
-        text.replace(at, secret.size(), "***");
-}
-
-// `secret`: the bare token of the attempt.
-inline void trace(const client_state& st, const http_call& call, int attempt, trace_record::direction dir,
-                  std::string head, std::size_t body_size, std::string_view secret) {
-    mask(head, secret);
-    trace_record r;
-    r.dir = dir;
-    r.method = verb_name(call.verb);
-    r.target = call.target;
-    r.attempt = attempt;
-    r.head = head;
-    r.body_size = body_size;
-    try {
-        st.opts.on_trace(r);
-    } catch (...) {
-    }
-}
-
-// The request head of `wire` (as written by write_request with
-// `auth_field`), Authorization masked.
-inline void trace_request(const client_state& st, const http_call& call, int attempt, const std::string& wire,
-                          std::string_view auth_field, std::string_view secret) {
-    const auto start_line = wire.find("\r\n") + 2;
-    const auto end = wire.size() - call.body.size() - 2; // before the blank line
-    const auto fields = auth_field.empty() ? st.fixed_fields.size() : st.host_field.size() + auth_field.size();
-    std::string head = wire.substr(0, start_line);
-    head += st.fixed_fields_masked;
-    head.append(wire, start_line + fields, end - start_line - fields);
-    trace(st, call, attempt, trace_record::direction::request, std::move(head), call.body.size(), secret);
-}
-
-inline void trace_response(const client_state& st, const http_call& call, int attempt,
-                           const response_parser::value_type& res, std::string_view secret) {
-    std::string head = "HTTP/1.1 ";
-    head += std::to_string(res.result_int());
-    head += ' ';
-    head.append(res.reason());
-    head += "\r\n";
-    for (const auto& f : res) head.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
-    trace(st, call, attempt, trace_record::direction::response, std::move(head),
-          static_cast<std::size_t>(res.body().received), secret);
-}
-
-template <class T>
-void set_page_context(T&, const std::shared_ptr<client_state>&, const http_call&) {}
-
-template <class T>
-void set_page_context(page<T>& p, const std::shared_ptr<client_state>& st, const http_call& call) {
-    p.number = call.page;
-    p.limit = call.limit;
-    auto req = std::make_shared<page_request>();
-    req->state = st;
-    req->call = call;
-    req->call.user_diag = nullptr;
-    req->call.diagnostics_sink.reset();
-    p.request_ = std::move(req);
-}
-
-template <class T>
-void set_page_context(std::optional<page<T>>& p, const std::shared_ptr<client_state>& st, const http_call& call) {
-    if (p) set_page_context(*p, st, call);
-}
-
-template <class T>
-error_code decode_into(std::string_view body, T& out, std::string& what) {
-    return decode(body, out, what);
-}
-
-template <class T>
-error_code decode_into(std::string_view body, std::optional<page<T>>& out, std::string& what) {
-    out.emplace();
-    return decode(body, *out, what);
-}
-
-template <class T>
-error_code decode_erased(std::string_view body, void* out, std::string& what) {
-    return decode_into(body, *static_cast<T*>(out), what);
-}
-
-// The models stream_decoder builds; other results are decoded from the whole body.
-template <class T>
-concept streamable_result = requires(stream_decoder& d, T& v) { d.start(v); };
-template <class T>
-struct stream_target {
-    using type = T;
-    static T& of(T& v) { return v; }
-};
-template <class T>
-struct stream_target<std::optional<page<T>>> {
-    using type = page<T>;
-    static page<T>& of(std::optional<page<T>>& v) { return v.emplace(); }
-};
-
-// Decodes a 2xx JSON body as it arrives, straight into the operation's
-// result (as decode() of a whole body does): each attempt starts afresh.
-template <class T>
-class decode_sink final : public body_sink {
-public:
-    explicit decode_sink(T& target) noexcept : target_(target) {}
-
-    void start(std::uint64_t declared_length) override {
-        ec_ = {};
-        what_.clear();
-        dec_.start(stream_target<T>::of(target_));
-        if (declared_length) dec_.expect(static_cast<std::size_t>(declared_length));
-    }
-    void put(std::string_view bytes) override {
-        if (!ec_) ec_ = dec_.write_some(bytes, what_);
-    }
-    void finish() override {
-        if (!ec_) ec_ = dec_.finish(what_);
-    }
-    error_code result(std::string& what) override {
-        what = what_;
-        return ec_;
-    }
-
-private:
-    T& target_;
-    stream_decoder dec_; // allocates its state at the first body it decodes
-    error_code ec_;
-    std::string what_;
-};
 
 // The strand a handler's executor is, if it is one of the usual kinds.
 template <class Executor>
@@ -11155,6 +11262,14 @@ std::optional<asio::any_io_executor> strand_of(const Executor& ex) {
     }
     return std::nullopt;
 }
+
+// ec, message, status, body, content_type, request_id, retry_after, keep_alive
+struct attempt_outcome : received_response {
+    bool maybe_sent = false;     // request bytes may have reached the server
+    bool stale = false;          // a reused connection failed before any response byte
+    bool reused = false;
+    bool deadline_hit = false;   // the operation's own deadline expired
+};
 
 /**
  * One call, attempt after attempt: take a pooled connection (or wait for one,
@@ -11447,154 +11562,11 @@ protected:
         end_attempt();
     }
 
-    // The attempt is over (conn_ is set only after a complete response):
-    // interpret it, give the connection back, and finish or retry. The
-    // common case, a success with no on_attempt hook, stays on this short
-    // path; failures and the hook take the out-of-line ones below.
-    void end_attempt() {
-        if (st_->opts.on_attempt) attempt_end_ = steady::now();
-        auto& out = out_;
-        auto& diag = diag_;
-        diag.status = out.status;
-        diag.retry_after.reset();
-        diag.error.clear();
-        diag.detail.clear();
-        diag.validation_errors.clear();
-        diag.body.clear();
-        diag.message = std::move(out.message);
-
-        error_code ec = out.ec;
-        bool retryable = false;
-        if (cancelled_) {
-            ec = asio::error::operation_aborted;
-        } else if (!ec) {
-            ec = interpret(out, diag);
-            if (ec == errc::not_found) check_api_version(out, *call_.version, ec, diag);
-            else if (ec == errc::validation_failed && call_.unknown_meter_is_not_found) unknown_meter(ec, diag);
-            if (out.status >= 200 && out.status <= 299) {
-                if (!ec) st_->refill_budget();
-            } else {
-                retryable = policy().retryable_status(out.status);
-                // A 500, 502 or 504 may come after the server acted (or from a
-                // gateway in front of it): only idempotent requests, or a
-                // policy that opts in, repeat one. 408, 429 and 503 say the
-                // request was not processed.
-                if (retryable && !call_.idempotent && !policy().retry_non_idempotent() &&
-                    (out.status == 500 || out.status == 502 || out.status == 504)) {
-                    retryable = false;
-                    diag.retry_stop_reason = "the request may have been processed (status " +
-                                             std::to_string(out.status) +
-                                             "); a request that is not idempotent is not repeated";
-                }
-                // Every request of the client waits out the server's limit.
-                if (out.status == 429) st_->limiter->throttled(diag.retry_after);
-            }
-        } else if (transport_failure(ec, retryable)) {
-            return begin_attempt();
-        }
-
-        diag.content_type = std::move(out.content_type);
-        diag.request_id = std::move(out.request_id);
-        if (out.has_polar_version) diag.server_api_version = std::move(out.polar_version);
-        else diag.server_api_version.clear();
-
-        // A connection that delivered something unusable is not trusted again.
-        if (conn_)
-            st_->release(std::move(conn_), out.keep_alive && !cancelled_ && ec != errc::invalid_response &&
-                                               ec != errc::unexpected_response);
-
-        if (!ec && !st_->opts.on_attempt) return finish(ec);
-        conclude(ec, retryable);
-    }
-
-    // A failure before a complete response: whether it may be retried, and
-    // (returns true) whether the attempt does not count because it found a
-    // keep-alive connection the server had closed.
-    POLAR_COLD bool transport_failure(error_code& ec, bool& retryable) {
-        auto& out = out_;
-        if (ec == asio::error::operation_aborted || ec == errc::client_shut_down || ec == errc::invalid_argument ||
-            ec == errc::body_too_large || ec == errc::unexpected_response || out.deadline_hit) {
-            retryable = false;
-            return false;
-        }
-        // Connect error, reset, EOF, attempt timeout, TLS.
-        const auto& pol = policy();
-        const bool safe = call_.idempotent || !out.maybe_sent || pol.retry_non_idempotent();
-        if (out.stale && call_.idempotent && !stale_retry_used_) {
-            // Not a real attempt: try once more on another connection at once.
-            stale_retry_used_ = true;
-            --attempt_;
-            return true;
-        }
-        retryable = pol.retry_transport_errors() && safe;
-        if (!call_.idempotent && out.maybe_sent && !pol.retry_non_idempotent()) {
-            diag_.message = "the request may have been processed (" + ec.message() +
-                            (diag_.message.empty() ? "" : ": " + diag_.message) + "); not retried";
-            ec = make_error_code(errc::outcome_unknown);
-        }
-        return false;
-    }
-
-    // Decides whether and when to retry, reports the attempt to on_attempt,
-    // and finishes or waits for the next attempt.
-    POLAR_COLD void conclude(error_code ec, bool retryable) {
-        const auto& pol = policy();
-        auto& diag = diag_;
-        std::chrono::milliseconds delay{0};
-        std::string stop;
-        if (ec && retryable) {
-            if (!rng_) rng_.emplace(static_cast<std::uint32_t>(st_->seed.fetch_add(0x9E3779B9u)));
-            delay = pol.backoff(attempt_ - 1, std::uniform_real_distribution<double>(0.0, 1.0)(*rng_));
-            if (diag.retry_after && pol.honor_retry_after()) {
-                const auto ra = std::chrono::duration_cast<std::chrono::milliseconds>(*diag.retry_after);
-                if (ra > pol.max_retry_after())
-                    stop = "Retry-After of " + std::to_string(diag.retry_after->count()) +
-                           " s exceeds the policy's max_retry_after";
-                delay = std::max(delay, ra);
-            }
-            const auto now = steady::now();
-            if (!stop.empty()) {
-            } else if (pol.max_attempts() > 0 && attempt_ >= pol.max_attempts()) {
-                stop = "the policy's limit of " + std::to_string(pol.max_attempts()) + " attempts was reached";
-            } else if (pol.max_elapsed().count() > 0 && now + delay - start_time_ > pol.max_elapsed()) {
-                stop = "the policy's max_elapsed time would be exceeded";
-            } else if (deadline_ != steady::time_point::max() && now + delay >= deadline_) {
-                stop = "the operation's deadline would expire before the next attempt";
-            } else if (!st_->try_spend_retry()) {
-                stop = "the client's retry budget is exhausted (too many failures recently)";
-            }
-        }
-        const bool will_retry = ec && retryable && stop.empty();
-        if (st_->opts.on_attempt) {
-            attempt_info info;
-            info.method = verb_name(call_.verb);
-            info.target = call_.target;
-            info.attempt = attempt_;
-            info.status = out_.status;
-            info.ec = ec;
-            info.latency = std::chrono::duration_cast<std::chrono::microseconds>(attempt_end_ - attempt_start_);
-            info.reused_connection = out_.reused;
-            info.will_retry = will_retry;
-            info.retry_delay = will_retry ? delay : std::chrono::milliseconds{0};
-            try {
-                st_->opts.on_attempt(info);
-            } catch (...) {
-            }
-        }
-        if (!will_retry) {
-            if (ec && !stop.empty()) diag.retry_stop_reason = std::move(stop);
-            return finish(ec);
-        }
-        phase_ = phase::backing_off;
-        if (!backoff_) backoff_.emplace(ex_);
-        backoff_->expires_after(delay);
-        backoff_->async_wait(step(&operation_base::on_backoff));
-    }
-
-    void on_backoff(error_code ec) {
-        if (ec || cancelled_) return finish(asio::error::operation_aborted);
-        begin_attempt();
-    }
+    // The attempt is over: interpret it, then finish or retry (retry.hpp).
+    inline void end_attempt();
+    POLAR_COLD inline bool transport_failure(error_code& ec, bool& retryable);
+    POLAR_COLD inline void conclude(error_code ec, bool retryable);
+    inline void on_backoff(error_code ec);
 
     // Fills the caller's diagnostics and completes the handler.
     void finish(error_code ec) {
@@ -11740,16 +11712,215 @@ template void async_execute<std::optional<page<customer_meter>>>(
     asio::any_completion_handler<void(error_code, std::optional<page<customer_meter>>)>);
 #endif
 
-} // namespace detail
+} // namespace polar::detail
 
-// -- client ---------------------------------------------------------------------
+// The members that end an attempt, defined out of the class.
+// ---- begin <polar/detail/operations/retry.hpp> ----
+//
+// polar-cpp: the end of an attempt (internal): the response interpreted,
+// then the retry decision (policy, retry budget, Retry-After, deadline),
+// the backoff, or the end of the operation. Members of operation_base
+// (operation.hpp), which includes this file after the class; they are
+// declared there inline (and the failure paths POLAR_COLD).
+//
+#ifndef POLAR_DETAIL_OPERATIONS_RETRY_HPP
+#define POLAR_DETAIL_OPERATIONS_RETRY_HPP
+
+// #include <polar/detail/operations/operation.hpp>: inlined above
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <string>
+
+namespace polar::detail::client_impl {
+
+// The attempt is over (conn_ is set only after a complete response):
+// interpret it, give the connection back, and finish or retry. The
+// common case, a success with no on_attempt hook, stays on this short
+// path; failures and the hook take the out-of-line ones below.
+void operation_base::end_attempt() {
+    if (st_->opts.on_attempt) attempt_end_ = steady::now();
+    auto& out = out_;
+    auto& diag = diag_;
+    diag.status = out.status;
+    diag.retry_after.reset();
+    diag.error.clear();
+    diag.detail.clear();
+    diag.validation_errors.clear();
+    diag.body.clear();
+    diag.message = std::move(out.message);
+
+    error_code ec = out.ec;
+    bool retryable = false;
+    if (cancelled_) {
+        ec = asio::error::operation_aborted;
+    } else if (!ec) {
+        ec = interpret(out, diag);
+        if (ec == errc::not_found) check_api_version(out, *call_.version, ec, diag);
+        else if (ec == errc::validation_failed && call_.unknown_meter_is_not_found) unknown_meter(ec, diag);
+        if (out.status >= 200 && out.status <= 299) {
+            if (!ec) st_->refill_budget();
+        } else {
+            retryable = policy().retryable_status(out.status);
+            // A 500, 502 or 504 may come after the server acted (or from a
+            // gateway in front of it): only idempotent requests, or a
+            // policy that opts in, repeat one. 408, 429 and 503 say the
+            // request was not processed.
+            if (retryable && !call_.idempotent && !policy().retry_non_idempotent() &&
+                (out.status == 500 || out.status == 502 || out.status == 504)) {
+                retryable = false;
+                diag.retry_stop_reason = "the request may have been processed (status " +
+                                         std::to_string(out.status) +
+                                         "); a request that is not idempotent is not repeated";
+            }
+            // Every request of the client waits out the server's limit.
+            if (out.status == 429) st_->limiter->throttled(diag.retry_after);
+        }
+    } else if (transport_failure(ec, retryable)) {
+        return begin_attempt();
+    }
+
+    diag.content_type = std::move(out.content_type);
+    diag.request_id = std::move(out.request_id);
+    if (out.has_polar_version) diag.server_api_version = std::move(out.polar_version);
+    else diag.server_api_version.clear();
+
+    // A connection that delivered something unusable is not trusted again.
+    if (conn_)
+        st_->release(std::move(conn_), out.keep_alive && !cancelled_ && ec != errc::invalid_response &&
+                                           ec != errc::unexpected_response);
+
+    if (!ec && !st_->opts.on_attempt) return finish(ec);
+    conclude(ec, retryable);
+}
+
+// A failure before a complete response: whether it may be retried, and
+// (returns true) whether the attempt does not count because it found a
+// keep-alive connection the server had closed.
+bool operation_base::transport_failure(error_code& ec, bool& retryable) {
+    auto& out = out_;
+    if (ec == asio::error::operation_aborted || ec == errc::client_shut_down || ec == errc::invalid_argument ||
+        ec == errc::body_too_large || ec == errc::unexpected_response || out.deadline_hit) {
+        retryable = false;
+        return false;
+    }
+    // Connect error, reset, EOF, attempt timeout, TLS.
+    const auto& pol = policy();
+    const bool safe = call_.idempotent || !out.maybe_sent || pol.retry_non_idempotent();
+    if (out.stale && call_.idempotent && !stale_retry_used_) {
+        // Not a real attempt: try once more on another connection at once.
+        stale_retry_used_ = true;
+        --attempt_;
+        return true;
+    }
+    retryable = pol.retry_transport_errors() && safe;
+    if (!call_.idempotent && out.maybe_sent && !pol.retry_non_idempotent()) {
+        diag_.message = "the request may have been processed (" + ec.message() +
+                        (diag_.message.empty() ? "" : ": " + diag_.message) + "); not retried";
+        ec = make_error_code(errc::outcome_unknown);
+    }
+    return false;
+}
+
+// Decides whether and when to retry, reports the attempt to on_attempt,
+// and finishes or waits for the next attempt.
+void operation_base::conclude(error_code ec, bool retryable) {
+    const auto& pol = policy();
+    auto& diag = diag_;
+    std::chrono::milliseconds delay{0};
+    std::string stop;
+    if (ec && retryable) {
+        if (!rng_) rng_.emplace(static_cast<std::uint32_t>(st_->seed.fetch_add(0x9E3779B9u)));
+        delay = pol.backoff(attempt_ - 1, std::uniform_real_distribution<double>(0.0, 1.0)(*rng_));
+        if (diag.retry_after && pol.honor_retry_after()) {
+            const auto ra = std::chrono::duration_cast<std::chrono::milliseconds>(*diag.retry_after);
+            if (ra > pol.max_retry_after())
+                stop = "Retry-After of " + std::to_string(diag.retry_after->count()) +
+                       " s exceeds the policy's max_retry_after";
+            delay = std::max(delay, ra);
+        }
+        const auto now = steady::now();
+        if (!stop.empty()) {
+        } else if (pol.max_attempts() > 0 && attempt_ >= pol.max_attempts()) {
+            stop = "the policy's limit of " + std::to_string(pol.max_attempts()) + " attempts was reached";
+        } else if (pol.max_elapsed().count() > 0 && now + delay - start_time_ > pol.max_elapsed()) {
+            stop = "the policy's max_elapsed time would be exceeded";
+        } else if (deadline_ != steady::time_point::max() && now + delay >= deadline_) {
+            stop = "the operation's deadline would expire before the next attempt";
+        } else if (!st_->try_spend_retry()) {
+            stop = "the client's retry budget is exhausted (too many failures recently)";
+        }
+    }
+    const bool will_retry = ec && retryable && stop.empty();
+    if (st_->opts.on_attempt) {
+        attempt_info info;
+        info.method = verb_name(call_.verb);
+        info.target = call_.target;
+        info.attempt = attempt_;
+        info.status = out_.status;
+        info.ec = ec;
+        info.latency = std::chrono::duration_cast<std::chrono::microseconds>(attempt_end_ - attempt_start_);
+        info.reused_connection = out_.reused;
+        info.will_retry = will_retry;
+        info.retry_delay = will_retry ? delay : std::chrono::milliseconds{0};
+        try {
+            st_->opts.on_attempt(info);
+        } catch (...) {
+        }
+    }
+    if (!will_retry) {
+        if (ec && !stop.empty()) diag.retry_stop_reason = std::move(stop);
+        return finish(ec);
+    }
+    phase_ = phase::backing_off;
+    if (!backoff_) backoff_.emplace(ex_);
+    backoff_->expires_after(delay);
+    backoff_->async_wait(step(&operation_base::on_backoff));
+}
+
+void operation_base::on_backoff(error_code ec) {
+    if (ec || cancelled_) return finish(asio::error::operation_aborted);
+    begin_attempt();
+}
+
+} // namespace polar::detail::client_impl
+
+#endif
+// ---- end <polar/detail/operations/retry.hpp> ----
+
+#endif
+// ---- end <polar/detail/operations/operation.hpp> ----
+// #include <polar/detail/operations/retry.hpp>: inlined above
+
+#endif
+// ---- end <polar/detail/operations/operations.hpp> ----
+// #include <polar/detail/rate_limiter.hpp>: inlined above
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <cctype>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace polar {
 
 namespace detail {
+
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+
 inline void fail_option(const std::string& what) {
     diagnostics d;
     d.message = what;
     throw api_error(make_error_code(errc::invalid_argument), std::move(d));
 }
+
 } // namespace detail
 
 POLAR_DECL client::client(executor_type ex, client_options opts) {

@@ -4,9 +4,9 @@
 // This folder moves requests and bytes between the operations and the
 // server. It knows HTTP endpoints, sockets, TLS and deadlines, and nothing of
 // meters, events or any other model: it includes no model header, and the
-// operations (impl/client.ipp) are its only user. What an attempt writes on a
-// connection and how the response is read and decoded are the operations'
-// business (impl/client.ipp, detail/response.hpp).
+// operations (detail/operations/) are its only user. What an attempt writes
+// on a connection and how the response is read and decoded are the
+// operations' business (detail/operations/, detail/response.hpp).
 //
 //   transport.hpp        this overview; includes the folder
 //   watchdog.hpp         watchdog: bounds a connection's I/O by a deadline by
@@ -21,9 +21,9 @@
 //   acquire.hpp          acquire(): an idle connection, a new one, or a wait
 //                        for one to be released
 //
-// The client's state (client_state, impl/client.ipp) is a connection_pool
-// plus what is the client's own: options, header fields, the retry budget
-// and the rate limiter.
+// The client's state (client_state, detail/operations/client_state.hpp) is
+// a connection_pool plus what is the client's own: options, header fields,
+// the retry budget and the rate limiter.
 //
 #ifndef POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
 #define POLAR_DETAIL_TRANSPORT_TRANSPORT_HPP
