@@ -1,6 +1,11 @@
 //
 // polar-cpp: every model type and their JSON conversion.
 //
+// The models (models/) are plain values: meters, events, customers, pages,
+// quantities, and the bodies of requests. They know nothing of sockets, HTTP
+// or Asio; their codec is detail/codec/, reached from outside through
+// polar::from_json() and polar::to_json() (models/json.hpp).
+//
 #ifndef POLAR_MODELS_HPP
 #define POLAR_MODELS_HPP
 

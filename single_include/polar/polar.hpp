@@ -1355,6 +1355,11 @@ private:
 //
 // polar-cpp: every model type and their JSON conversion.
 //
+// The models (models/) are plain values: meters, events, customers, pages,
+// quantities, and the bodies of requests. They know nothing of sockets, HTTP
+// or Asio; their codec is detail/codec/, reached from outside through
+// polar::from_json() and polar::to_json() (models/json.hpp).
+//
 #ifndef POLAR_MODELS_HPP
 #define POLAR_MODELS_HPP
 
@@ -3165,7 +3170,7 @@ struct events_ingest_response {
 // This folder turns the models (include/polar/models/) into JSON text and
 // back. It knows Boost.JSON and the models, and nothing of sockets, HTTP or
 // Asio: it includes no Asio or Beast header. Its users are the operations
-// (impl/client.ipp, impl/response.ipp, ...), the emulator, and the public
+// (detail/operations/result.hpp, impl/response.ipp), the emulator, and the public
 // from_json() / to_json() (models/json.hpp). The headers declare only;
 // Boost.JSON is included by the .ipp files, under POLAR_HEADER_ONLY or from
 // src.hpp, so public headers stay light.

@@ -4,7 +4,7 @@
 // This folder turns the models (include/polar/models/) into JSON text and
 // back. It knows Boost.JSON and the models, and nothing of sockets, HTTP or
 // Asio: it includes no Asio or Beast header. Its users are the operations
-// (impl/client.ipp, impl/response.ipp, ...), the emulator, and the public
+// (detail/operations/result.hpp, impl/response.ipp), the emulator, and the public
 // from_json() / to_json() (models/json.hpp). The headers declare only;
 // Boost.JSON is included by the .ipp files, under POLAR_HEADER_ONLY or from
 // src.hpp, so public headers stay light.
