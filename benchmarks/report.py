@@ -229,9 +229,14 @@ def main():
 
     k = ("get", "http", 32)
     target("get, HTTP, 32 in flight: >= 0.5x wrk", ratio(k, "sdk", "wrk"), lambda v: v >= 0.5)
+    target("get, HTTP, 32 in flight: >= 0.6x wrk", ratio(k, "sdk", "wrk"), lambda v: v >= 0.6)
     target("get, HTTP, 32 in flight: >= 0.9x raw Beast", ratio(k, "sdk", "raw"), lambda v: v >= 0.9)
     target("get, HTTP, 32 in flight: >= 20x TS SDK", ratio(k, "sdk", "ts"), lambda v: v >= 20)
     target("get, HTTPS, 32 in flight: >= 0.4x wrk", ratio(("get", "https", 32), "sdk", "wrk"), lambda v: v >= 0.4)
+    target("events, HTTP, 32 in flight: >= 1.8x raw Beast", ratio(("events", "http", 32), "sdk", "raw"),
+           lambda v: v >= 1.8)
+    target("quantities, HTTP, 32 in flight: >= 1.8x raw Beast", ratio(("quantities", "http", 32), "sdk", "raw"),
+           lambda v: v >= 1.8)
     ev, qu = decode.get("events"), decode.get("quantities")
     target("events decode >= 0.7x DOM parse", ev[1] / ev[2] if ev else None, lambda v: v >= 0.7)
     target("events decode >= 2.0x DOM parse into a monotonic resource",
