@@ -176,9 +176,9 @@ concept not_fan_out_options = !std::is_convertible_v<Token, const fan_out_option
  *
  * Cancellation: every operation honours its handler's cancellation slot.
  * Terminal and partial cancellation are always supported; total cancellation
- * for reads (GET, PATCH), and for a create while it waits for the client's
- * rate limit (nothing was sent). A request cancelled mid-flight closes its
- * connection.
+ * for reads (GET, PATCH), and for a create or an ingest while nothing of it
+ * was sent: while it waits for the client's rate limit or for its first
+ * connection. A request cancelled mid-flight closes its connection.
  * Cancelled operations complete with `asio::error::operation_aborted`.
  *
  * Executor: the request runs on the client's executor. When the handler has

@@ -7894,9 +7894,9 @@ concept not_fan_out_options = !std::is_convertible_v<Token, const fan_out_option
  *
  * Cancellation: every operation honours its handler's cancellation slot.
  * Terminal and partial cancellation are always supported; total cancellation
- * for reads (GET, PATCH), and for a create while it waits for the client's
- * rate limit (nothing was sent). A request cancelled mid-flight closes its
- * connection.
+ * for reads (GET, PATCH), and for a create or an ingest while nothing of it
+ * was sent: while it waits for the client's rate limit or for its first
+ * connection. A request cancelled mid-flight closes its connection.
  * Cancelled operations complete with `asio::error::operation_aborted`.
  *
  * Executor: the request runs on the client's executor. When the handler has
@@ -11290,7 +11290,9 @@ struct attempt_outcome : received_response {
  * watchdog and the pool's wake-ups synchronize themselves.
  *
  * Cancellation: terminal and partial always, total for idempotent calls
- * (whose requests may be abandoned at any point).
+ * (whose requests may be abandoned at any point) and for any call while
+ * nothing of it has been sent (waiting for a rate limit token, or for its
+ * first connection).
  *
  * This base holds everything but decoding the result and calling the
  * handler: no template, so the I/O it starts is compiled once for every
@@ -11384,8 +11386,10 @@ protected:
 
     void on_cancel(asio::cancellation_type type) {
         auto allowed = asio::cancellation_type::terminal | asio::cancellation_type::partial;
-        // Waiting for a rate limit token, nothing was sent: any type ends it.
-        if (call_.idempotent || phase_ == phase::rate_waiting) allowed |= asio::cancellation_type::total;
+        // Waiting for a rate limit token, or for the first connection: nothing
+        // was sent, so any type ends it.
+        if (call_.idempotent || phase_ == phase::rate_waiting || (phase_ == phase::acquiring && !sent_))
+            allowed |= asio::cancellation_type::total;
         if ((type & allowed) == asio::cancellation_type::none || phase_ == phase::done) return;
         cancelled_ = true;
         error_code ignored;
@@ -11513,6 +11517,7 @@ protected:
 
     void send() {
         phase_ = phase::exchanging;
+        sent_ = true;
         auto& c = *conn_;
         write_request(*st_, call_, c.wire, auth_field_);
         if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire, auth_field_, secret());
@@ -11595,6 +11600,7 @@ protected:
     phase phase_ = phase::starting;
     bool inline_completion_ = false;
     bool cancelled_ = false;
+    bool sent_ = false; // an attempt has written (or begun to write) its request
     bool stale_retry_used_ = false;
     int attempt_ = 0;
     steady::time_point start_time_{};

@@ -146,6 +146,50 @@ TEST_CASE("total cancellation of a read and cancellation while waiting for a con
     });
 }
 
+TEST_CASE("total cancellation ends a create waiting for its first connection, not one whose request was sent") {
+    client_fixture fx(transport::http, [](polar::client_options& o) { o.max_connections = 1; });
+    auto& c = fx.client();
+    fx.server.faults().add(fault::delay(std::chrono::milliseconds(300)).on("GET /v1/meters/"));
+    fx.server.faults().add(fault::delay(std::chrono::milliseconds(300)).on("POST /v1/meters/"));
+    fx.run([&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        // The list holds the only connection for 300 ms; the create waits in
+        // the pool, nothing of it sent, and a total cancellation ends it.
+        bool list_done = false;
+        c.meters().list({}, [&](polar::error_code ec, polar::page<polar::meter>) {
+            CHECK_FALSE(ec);
+            list_done = true;
+        });
+        polar::meter_create body("Cancelled while waiting", polar::filter::all(), polar::aggregation::count());
+        asio::cancellation_signal sig;
+        asio::steady_timer timer(ex, std::chrono::milliseconds(50));
+        timer.async_wait([&](polar::error_code) { sig.emit(asio::cancellation_type::total); });
+        const auto t0 = std::chrono::steady_clock::now();
+        auto [ec, m] = co_await c.meters().create(
+            body, {}, asio::bind_cancellation_slot(sig.slot(), asio::as_tuple(asio::use_awaitable)));
+        CHECK(ec == asio::error::operation_aborted);
+        CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(250)); // before the list ended
+        CHECK(c.stats().waiting == 0);
+        CHECK(fx.server.counters().requests("POST /v1/meters/") == 0);
+
+        // Once its request is on the wire a create may have been stored: a
+        // total cancellation is not honoured, the create completes.
+        asio::steady_timer settle(ex, std::chrono::milliseconds(400));
+        co_await settle.async_wait(asio::deferred);
+        CHECK(list_done);
+        polar::meter_create sent("Sent before the cancellation", polar::filter::all(), polar::aggregation::count());
+        asio::cancellation_signal sig2;
+        asio::steady_timer timer2(ex, std::chrono::milliseconds(50));
+        timer2.async_wait([&](polar::error_code) { sig2.emit(asio::cancellation_type::total); });
+        auto [ec2, m2] = co_await c.meters().create(
+            sent, {}, asio::bind_cancellation_slot(sig2.slot(), asio::as_tuple(asio::use_awaitable)));
+        CHECK_FALSE(ec2);
+        CHECK(m2.name == "Sent before the cancellation");
+        const polar::page<polar::meter> all = co_await c.meters().list({});
+        CHECK(all.items.size() == 1);
+    });
+}
+
 TEST_CASE("attempt and total timeouts report errc::timeout") {
     client_fixture fx(transport::http, [](polar::client_options& o) {
         o.attempt_timeout = std::chrono::milliseconds(200);

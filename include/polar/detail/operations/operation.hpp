@@ -91,7 +91,9 @@ struct attempt_outcome : received_response {
  * watchdog and the pool's wake-ups synchronize themselves.
  *
  * Cancellation: terminal and partial always, total for idempotent calls
- * (whose requests may be abandoned at any point).
+ * (whose requests may be abandoned at any point) and for any call while
+ * nothing of it has been sent (waiting for a rate limit token, or for its
+ * first connection).
  *
  * This base holds everything but decoding the result and calling the
  * handler: no template, so the I/O it starts is compiled once for every
@@ -185,8 +187,10 @@ protected:
 
     void on_cancel(asio::cancellation_type type) {
         auto allowed = asio::cancellation_type::terminal | asio::cancellation_type::partial;
-        // Waiting for a rate limit token, nothing was sent: any type ends it.
-        if (call_.idempotent || phase_ == phase::rate_waiting) allowed |= asio::cancellation_type::total;
+        // Waiting for a rate limit token, or for the first connection: nothing
+        // was sent, so any type ends it.
+        if (call_.idempotent || phase_ == phase::rate_waiting || (phase_ == phase::acquiring && !sent_))
+            allowed |= asio::cancellation_type::total;
         if ((type & allowed) == asio::cancellation_type::none || phase_ == phase::done) return;
         cancelled_ = true;
         error_code ignored;
@@ -314,6 +318,7 @@ protected:
 
     void send() {
         phase_ = phase::exchanging;
+        sent_ = true;
         auto& c = *conn_;
         write_request(*st_, call_, c.wire, auth_field_);
         if (st_->opts.on_trace) trace_request(*st_, call_, attempt_, c.wire, auth_field_, secret());
@@ -396,6 +401,7 @@ protected:
     phase phase_ = phase::starting;
     bool inline_completion_ = false;
     bool cancelled_ = false;
+    bool sent_ = false; // an attempt has written (or begun to write) its request
     bool stale_retry_used_ = false;
     int attempt_ = 0;
     steady::time_point start_time_{};
