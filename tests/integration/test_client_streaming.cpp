@@ -169,3 +169,29 @@ TEST_CASE("read_buffer_size: a page fed to the decoder in pieces and one read wh
     o.read_buffer_size = 511;
     CHECK_THROWS_AS(polar::client(fx.ioc.get_executor(), o), polar::api_error);
 }
+
+TEST_CASE("a 2xx body that does not decode hands back no part of its model, read whole or streamed") {
+    const std::string bad = R"({"items":[{"id":"m1","name":5,"pad":")" + std::string(800, 'a') +
+                            R"("}],"pagination":{"total_count":1,"max_page":1}})";
+    client_fixture fx;
+    polar::client_options o;
+    o.access_token = std::string(polar::testing::default_token);
+    o.server_url = fx.server.base_url();
+    o.retry = polar::retry_policy::none();
+    o.api_version = polar::api_version::v2025_03;
+    o.read_buffer_size = 512; // the body (about 900 bytes) streams
+    polar::client small(fx.ioc.get_executor(), o);
+    fx.run([&]() -> asio::awaitable<void> {
+        for (polar::client* c : {&fx.client(), &small}) {
+            const bool streamed = c == &small;
+            INFO((streamed ? "streamed" : "read whole"));
+            fx.server.faults().add(polar::testing::fault::malformed_json(bad).on("GET /v1/meters/"));
+            polar::diagnostics d;
+            auto [ec, p] = co_await c->meters().list({}, {.diag = &d}, asio::as_tuple(asio::deferred));
+            CHECK(ec == polar::errc::invalid_response);
+            CHECK(d.message == "items[0].name: expected string, got number");
+            CHECK(p.items.empty());
+            CHECK(p.pagination == polar::pagination{});
+        }
+    });
+}
