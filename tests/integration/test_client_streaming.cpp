@@ -72,6 +72,19 @@ const std::string events_body =
     R"("metadata":{"model":"pro","tokens":689,"ratio":0.5}}, )" + system_event +
     R"(],"pagination":{"total_count":2,"max_page":1}})";
 
+// Options for a second client of `fx`'s emulator, like the fixture's own but
+// reading at most 512 bytes at once: a body longer than that is decoded as it
+// arrives.
+polar::client_options small_buffer_options(const client_fixture& fx) {
+    polar::client_options o;
+    o.access_token = std::string(polar::testing::default_token);
+    o.server_url = fx.server.base_url();
+    o.retry = polar::retry_policy::none();
+    o.api_version = polar::api_version::v2025_03;
+    o.read_buffer_size = 512;
+    return o;
+}
+
 } // namespace
 
 TEST_CASE("streamed decoding: a chunked events page in pieces of every size decodes as the whole body") {
@@ -139,12 +152,7 @@ TEST_CASE("read_buffer_size: a page fed to the decoder in pieces and one read wh
     // (about 20 KB) is read whole. `small` reads at most 512 bytes at once
     // and decodes the page as it arrives.
     client_fixture fx;
-    polar::client_options o;
-    o.access_token = std::string(polar::testing::default_token);
-    o.server_url = fx.server.base_url();
-    o.retry = polar::retry_policy::none();
-    o.api_version = polar::api_version::v2025_03;
-    o.read_buffer_size = 512;
+    polar::client_options o = small_buffer_options(fx);
     polar::client small(fx.ioc.get_executor(), o);
     fx.run([&]() -> asio::awaitable<void> {
         auto& c = fx.client();
@@ -174,13 +182,7 @@ TEST_CASE("a 2xx body that does not decode hands back no part of its model, read
     const std::string bad = R"({"items":[{"id":"m1","name":5,"pad":")" + std::string(800, 'a') +
                             R"("}],"pagination":{"total_count":1,"max_page":1}})";
     client_fixture fx;
-    polar::client_options o;
-    o.access_token = std::string(polar::testing::default_token);
-    o.server_url = fx.server.base_url();
-    o.retry = polar::retry_policy::none();
-    o.api_version = polar::api_version::v2025_03;
-    o.read_buffer_size = 512; // the body (about 900 bytes) streams
-    polar::client small(fx.ioc.get_executor(), o);
+    polar::client small(fx.ioc.get_executor(), small_buffer_options(fx)); // the body (about 900 bytes) streams
     fx.run([&]() -> asio::awaitable<void> {
         for (polar::client* c : {&fx.client(), &small}) {
             const bool streamed = c == &small;
