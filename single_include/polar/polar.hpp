@@ -1452,7 +1452,8 @@ POLAR_DECL std::string format_timestamp(timestamp t);
 //
 // polar-cpp: the proleptic Gregorian calendar (H. Hinnant's algorithms).
 //
-// One copy for the SDK's date-time codec (impl/datetime.ipp) and the
+// One copy for the SDK's date-time codec (impl/datetime.ipp), the decoder's
+// server date-times (detail/codec/stream/server_time.ipp) and the
 // emulator (testing/impl/emulator_state_datetime.ipp). Everything here is
 // inline (constexpr), so a program that links the SDK's implementation and
 // the emulator's defines nothing twice.
@@ -4289,6 +4290,7 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // token: most of a quantities body is its timestamps. Anything else goes to
 // detail::parse_timestamp(), which accepts the whole grammar.
 
+// #include <polar/detail/calendar.hpp>: inlined above
 // #include <polar/detail/datetime.hpp>: inlined above
 
 #include <cstddef>
@@ -4335,8 +4337,8 @@ public:
         if (key == e.key) {
             days = e.days;
         } else {
-            if (year < 1 || month < 1 || month > 12 || day < 1 || day > month_days(year, month)) return false;
-            days = civil_days(year, month, day);
+            if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
+            days = days_from_civil(year, month, day);
             e.key = key;
             e.days = days;
         }
@@ -4344,21 +4346,6 @@ public:
         out = timestamp(std::chrono::microseconds(us));
         return true;
     }
-    static unsigned month_days(unsigned y, unsigned m) noexcept {
-        static constexpr std::uint8_t days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        return m == 2 && leap ? 29u : days[m - 1];
-    }
-    // Days since 1970-01-01 of a proleptic Gregorian date.
-    static std::int64_t civil_days(unsigned y, unsigned m, unsigned d) noexcept {
-        const std::int64_t yy = static_cast<std::int64_t>(y) - (m <= 2);
-        const std::int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-        const std::int64_t yoe = yy - era * 400;
-        const std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-        const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-    }
-
 private:
     // Dates read lately (yyyymmdd) and their day numbers.
     struct entry {

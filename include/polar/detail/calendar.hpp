@@ -1,7 +1,8 @@
 //
 // polar-cpp: the proleptic Gregorian calendar (H. Hinnant's algorithms).
 //
-// One copy for the SDK's date-time codec (impl/datetime.ipp) and the
+// One copy for the SDK's date-time codec (impl/datetime.ipp), the decoder's
+// server date-times (detail/codec/stream/server_time.ipp) and the
 // emulator (testing/impl/emulator_state_datetime.ipp). Everything here is
 // inline (constexpr), so a program that links the SDK's implementation and
 // the emulator's defines nothing twice.

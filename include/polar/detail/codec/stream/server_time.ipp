@@ -5,6 +5,7 @@
 // token: most of a quantities body is its timestamps. Anything else goes to
 // detail::parse_timestamp(), which accepts the whole grammar.
 
+#include <polar/detail/calendar.hpp>
 #include <polar/detail/datetime.hpp>
 
 #include <cstddef>
@@ -51,8 +52,8 @@ public:
         if (key == e.key) {
             days = e.days;
         } else {
-            if (year < 1 || month < 1 || month > 12 || day < 1 || day > month_days(year, month)) return false;
-            days = civil_days(year, month, day);
+            if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
+            days = days_from_civil(year, month, day);
             e.key = key;
             e.days = days;
         }
@@ -60,21 +61,6 @@ public:
         out = timestamp(std::chrono::microseconds(us));
         return true;
     }
-    static unsigned month_days(unsigned y, unsigned m) noexcept {
-        static constexpr std::uint8_t days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        return m == 2 && leap ? 29u : days[m - 1];
-    }
-    // Days since 1970-01-01 of a proleptic Gregorian date.
-    static std::int64_t civil_days(unsigned y, unsigned m, unsigned d) noexcept {
-        const std::int64_t yy = static_cast<std::int64_t>(y) - (m <= 2);
-        const std::int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-        const std::int64_t yoe = yy - era * 400;
-        const std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-        const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-    }
-
 private:
     // Dates read lately (yyyymmdd) and their day numbers.
     struct entry {
