@@ -3504,8 +3504,11 @@ namespace detail {
  * std::bad_alloc becomes errc::invalid_response.
  *
  * Memory: the decoder holds the models, a frame per open JSON container and
- * the current token; for `event` and `page<event>` it also keeps the bytes
- * fed so far, to give system events their `raw_json`.
+ * the current token. To give system events their `raw_json`, an `event`
+ * keeps the bytes fed so far; a `page<event>` keeps only those from the
+ * start of its latest item (kept_bytes()), unless an item's first key
+ * begins with an escape or a character split between pieces (then the text
+ * from the last item before it is kept until a later item is placed).
  *
  * Lifetimes: `out` must outlive the decode (until finish() or the next
  * start()). Not thread safe; reusable (start() again). Constructing one
@@ -3530,7 +3533,7 @@ public:
     POLAR_DECL void start(event& out);
 
     /// Says how long the body is (a Content-Length), after start(): a page
-    /// reserves its items and the kept text its bytes (up to 256 KiB) instead
+    /// reserves its items, and an event its kept text (up to 256 KiB), instead
     /// of growing them. Only a hint: any length of input still decodes.
     POLAR_DECL void expect(std::size_t body_size);
 
@@ -3538,6 +3541,9 @@ public:
     POLAR_DECL error_code write_some(std::string_view bytes, std::string& what);
     /// Ends the document (after the last write_some()).
     POLAR_DECL error_code finish(std::string& what);
+
+    /// The bytes of the body held now for raw texts (see Memory above).
+    POLAR_DECL std::size_t kept_bytes() const noexcept;
 
     struct impl;
 
@@ -3910,12 +3916,27 @@ inline bool key_is(std::string_view raw, std::string_view want) noexcept {
 
 // The spans of the items of the root object's `items` array (the last
 // `items` key wins, as in the DOM), in one pass over the text; false when
-// the text has another shape.
-inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out) {
+// the text has another shape. With `in_items` the text starts at an item of
+// an `items` array instead (the rest of a page whose start was dropped):
+// that array's items are skipped, the members after it read as above.
+inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out, bool in_items = false) {
     std::size_t i = skip_ws(s, 0);
-    if (i >= s.size() || s[i] != '{') return false;
     bool found = false;
-    for (i = skip_ws(s, i + 1); i < s.size() && s[i] != '}';) {
+    if (in_items) {
+        while (i < s.size() && s[i] != ']') {
+            i = skip_value(s, i);
+            if (i == npos) return false;
+            i = skip_ws(s, i);
+            if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+        }
+        if (i >= s.size()) return false;
+        i = skip_ws(s, i + 1);
+        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+    } else {
+        if (i >= s.size() || s[i] != '{') return false;
+        i = skip_ws(s, i + 1);
+    }
+    while (i < s.size() && s[i] != '}') {
         if (s[i] != '"') return false;
         const std::size_t key_end = skip_string(s, i);
         if (key_end == npos) return false;
@@ -4213,6 +4234,26 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 
 #endif
 // ---- end <polar/detail/codec/error_body.ipp> ----
+// ---- begin <polar/detail/codec/stream/kept_text.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_KEPT_TEXT_IPP
+#define POLAR_DETAIL_CODEC_STREAM_KEPT_TEXT_IPP
+
+// The text a stream_decoder keeps so that system events get their raw_json
+// (the event object as received) when the body arrives in pieces.
+//
+// A single event keeps its whole body. A page of events keeps only the text
+// from the start of its latest item onwards: the handler notes where each
+// item's first key lies in the piece being parsed (handler.ipp), the '{'
+// before it is where the item begins, and the text before that is dropped
+// once the system events in it have their raw_json. So a page holds about
+// one item of text at a time instead of the whole body.
+//
+// When an item's place is not known (its first key starts with an escape or
+// with a character split between pieces), nothing is dropped until a later
+// item's place is; the items in between are found by scanning the text from
+// the last known one. System events before the first known item of their
+// array are taken at the end, from the text kept since the last drop.
+
 // ---- begin <polar/detail/codec/stream/handler.ipp> ----
 #ifndef POLAR_DETAIL_CODEC_STREAM_HANDLER_IPP
 #define POLAR_DETAIL_CODEC_STREAM_HANDLER_IPP
@@ -4593,6 +4634,9 @@ public:
         what_.clear();
         for (auto& s : slots_) s.clear();
         raw_events_.clear();
+        item_pending_ = 0;
+        first_placed_ = last_placed_ = {};
+        items_started_ = 0;
         key_parts_ = str_parts_ = false;
         body_size_ = 0;
         std::memset(next_key_, 0xff, sizeof next_key_);
@@ -4871,6 +4915,21 @@ public:
     std::string agg_func_, agg_prop_;
 
     std::vector<std::ptrdiff_t> raw_events_;
+
+    // Where the items of an events page begin, so that a page fed in pieces
+    // keeps only the text of its current item (stream/kept_text.ipp): the
+    // item whose first key is awaited (1 + its index; 0: none), the first and
+    // the last item whose first key was seen in the piece being parsed, with
+    // that key's offset in the body, and the `items` arrays begun (the last
+    // one counts).
+    static constexpr std::size_t no_item = std::size_t(-1);
+    struct item_place {
+        std::size_t item = no_item;
+        std::size_t key_at = 0;
+    };
+    std::size_t item_pending_ = 0;
+    item_place first_placed_, last_placed_;
+    std::uint32_t items_started_ = 0;
 
     // Key order: next_key_[kind][previous key] is the key that followed it
     // last time (the server writes every object of a kind in one order), so
@@ -5457,6 +5516,8 @@ void v_page_of(decoder& d, frame& f, const val& v) {
         // The API sends at most 100 items; items take 300 bytes and more.
         if (d.body_size_) out.items.reserve(std::min<std::size_t>(100, d.body_size_ / 256 + 1));
         d.raw_events_.clear(); // the last `items` counts
+        d.first_placed_ = d.last_placed_ = {};
+        ++d.items_started_;
         begin(d, fk::items, &out.items).aux = f.aux;
         break;
     case 1:
@@ -5481,7 +5542,12 @@ inline void v_items(decoder& d, frame& f, const val& v) {
     void* item;
     switch (kind) {
     case fk::meter: item = &static_cast<std::vector<meter>*>(f.target)->emplace_back(); break;
-    case fk::event: item = &static_cast<std::vector<event>*>(f.target)->emplace_back(); break;
+    case fk::event: {
+        auto& items = *static_cast<std::vector<event>*>(f.target);
+        item = &items.emplace_back();
+        d.item_pending_ = items.size(); // its first key tells where it begins
+        break;
+    }
     default: item = &static_cast<std::vector<customer_meter>*>(f.target)->emplace_back(); break;
     }
     begin(d, kind, item);
@@ -5655,6 +5721,8 @@ inline void decoder::on_end() {
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 
+#include <functional>
+
 namespace polar {
 namespace detail {
 namespace json_decode_impl {
@@ -5685,6 +5753,7 @@ struct handler {
 
     bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
         if (d.skip_) return true;
+        if (d.item_pending_ && !s.empty()) note_item(s);
         if (!d.key_parts_) {
             d.key_parts_ = true;
             kpart_.clear();
@@ -5694,6 +5763,7 @@ struct handler {
     }
     bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
         if (d.skip_) return true;
+        if (d.item_pending_) note_item(s);
         if (d.key_parts_) {
             d.key_parts_ = false;
             kpart_.append(s.data(), s.size());
@@ -5776,7 +5846,25 @@ struct handler {
     bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
     bool on_comment(bj::string_view, bj::error_code&) { return true; }
 
+    // The piece being parsed and its offset in the body (stream_decoder).
+    const char* piece_ = nullptr;
+    std::size_t piece_size_ = 0;
+    std::size_t piece_at_ = 0;
+
 private:
+    // The first bytes of an events page item's first key: where they lie in
+    // the piece tells where the item begins. Bytes that are not in the piece
+    // (an escape, a character split between pieces, or a whole body decoded
+    // at once) leave the item's place unknown.
+    void note_item(bj::string_view s) noexcept {
+        const std::size_t item = d.item_pending_ - 1;
+        d.item_pending_ = 0;
+        const std::less<const char*> before;
+        if (s.empty() || before(s.data(), piece_) || !before(s.data(), piece_ + piece_size_)) return;
+        d.last_placed_ = {item, piece_at_ + static_cast<std::size_t>(s.data() - piece_)};
+        if (d.first_placed_.item == decoder::no_item) d.first_placed_ = d.last_placed_;
+    }
+
     bool begin_container(vk kind) {
         if (d.skip_) {
             ++d.skip_;
@@ -5827,6 +5915,152 @@ POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view bo
 
 #endif
 // ---- end <polar/detail/codec/stream/handler.ipp> ----
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+class kept_text {
+public:
+    static constexpr std::size_t none = decoder::no_item;
+    static constexpr std::size_t npos = text::npos;
+
+    // `keep`: the model has raw texts (event, page<event>); `whole`: keep
+    // every byte (a single event).
+    void start(bool keep, bool whole) {
+        keep_ = keep;
+        whole_ = whole;
+        text_.clear();
+        at_ = 0;
+        anchor_ = none;
+        brace_ = 0;
+        items_ = 0;
+        filled_ = 0;
+    }
+
+    void reserve(std::size_t body_size) {
+        if (keep_ && whole_) text_.reserve(std::min<std::size_t>(body_size, std::size_t(256) * 1024));
+    }
+
+    // The bytes of the body kept now.
+    std::size_t size() const noexcept { return text_.size(); }
+
+    // After the parser took `piece`, which starts at offset `piece_at` of the body.
+    void add(decoder& d, std::string_view piece, std::size_t piece_at) {
+        if (!keep_) return;
+        if (whole_) return text_.append(piece.data(), piece.size()), void();
+        if (d.items_started_ != items_) { // a new `items` array: the last one counts
+            items_ = d.items_started_;
+            anchor_ = none;
+            filled_ = 0;
+        }
+        const decoder::item_place first = d.first_placed_, last = d.last_placed_;
+        d.first_placed_ = d.last_placed_ = {};
+        // The first item placed in the piece, so that the system events
+        // before the last one can be found from it.
+        bool taken = false;
+        if (first.item != last.item) place(d, first, piece, piece_at, taken);
+        place(d, last, piece, piece_at, taken);
+        if (!taken) text_.append(piece.data(), piece.size());
+    }
+
+    // The document is complete: the raw texts not taken yet.
+    POLAR_COLD void finish(decoder& d, fk model) {
+        if (!keep_ || filled_ >= d.raw_events().size()) return;
+        if (whole_ || (anchor_ == none && at_ == 0)) return fill_raw_events(d, model, text_);
+        if (anchor_ != none) return fill(d, brace_ - at_, anchor_, none);
+        // The text starts at an item of an earlier `items` array.
+        std::vector<std::string_view> spans;
+        if (!text::page_item_spans(text_, spans, true)) return;
+        auto& items = static_cast<page<event>*>(d.root_target())->items;
+        for (std::ptrdiff_t i : d.raw_events()) {
+            const auto k = static_cast<std::size_t>(i);
+            if (k < spans.size() && k < items.size()) items[k].raw_json.assign(spans[k]);
+        }
+    }
+
+private:
+    // Drops the text before item `p` (which began in `piece` or after the kept
+    // text), once the system events before it have theirs; the kept text then
+    // runs to the end of `piece` (`taken`). Nothing happens when `p` is
+    // unknown or its events cannot be found.
+    void place(decoder& d, decoder::item_place p, std::string_view piece, std::size_t piece_at, bool& taken) {
+        if (p.item == none || p.item == anchor_ || (anchor_ != none && p.item < anchor_)) return;
+        const std::size_t brace = brace_before(p.key_at, piece, piece_at);
+        if (brace == npos) return;
+        const auto& raw = d.raw_events();
+        const bool waiting = filled_ < raw.size() && static_cast<std::size_t>(raw[filled_]) < p.item;
+        if (waiting && anchor_ == none) return; // where they begin is not known: keep all
+        if (!taken && !waiting && brace >= piece_at) {
+            text_.assign(piece.data() + (brace - piece_at), piece.size() - (brace - piece_at));
+        } else {
+            if (!taken) text_.append(piece.data(), piece.size());
+            if (waiting) fill(d, brace_ - at_, anchor_, p.item);
+            text_.erase(0, brace - at_);
+        }
+        taken = true;
+        at_ = brace_ = brace;
+        anchor_ = p.item;
+    }
+
+    // The offset in the body of the '{' before the key that starts at
+    // `key_at`, or npos.
+    std::size_t brace_before(std::size_t key_at, std::string_view piece, std::size_t piece_at) const noexcept {
+        // The kept text covers [at_, at_ + size), the piece what follows.
+        const auto byte = [&](std::size_t at) noexcept {
+            return at - at_ < text_.size() ? text_[at - at_] : piece[at - piece_at];
+        };
+        if (key_at < at_ + 2 || key_at < piece_at || key_at - piece_at >= piece.size() || byte(key_at - 1) != '"')
+            return npos;
+        for (std::size_t at = key_at - 2;; --at) {
+            const char c = byte(at);
+            if (c == '{') return at;
+            if ((c != ' ' && c != '\t' && c != '\n' && c != '\r') || at == at_) return npos;
+        }
+    }
+
+    // Gives the system events from item `item` (which starts at text_[pos])
+    // up to item `until` their text.
+    POLAR_COLD void fill(decoder& d, std::size_t pos, std::size_t item, std::size_t until) {
+        const auto& raw = d.raw_events();
+        auto& items = static_cast<page<event>*>(d.root_target())->items;
+        const std::string_view s = text_;
+        for (; filled_ < raw.size(); ++filled_) {
+            const auto want = static_cast<std::size_t>(raw[filled_]);
+            if (want >= until) return;
+            while (item < want && pos != npos) { // the next item
+                pos = text::skip_ws(s, text::skip_value(s, pos));
+                if (pos >= s.size() || s[pos] != ',') pos = npos;
+                else pos = text::skip_ws(s, pos + 1), ++item;
+            }
+            if (pos == npos || item != want) continue; // not reached: the parser took the page
+            const std::size_t end = text::skip_value(s, pos);
+            if (end != npos && want < items.size()) items[want].raw_json.assign(s.substr(pos, end - pos));
+        }
+    }
+
+    bool keep_ = false;
+    bool whole_ = false;
+    std::string text_;
+    std::size_t at_ = 0;       // the offset in the body of text_[0]
+    std::size_t anchor_ = none; // the last item whose place is known, in the current `items`
+    std::size_t brace_ = 0;     // and the offset of its '{'
+    std::uint32_t items_ = 0;   // the `items` arrays seen
+    std::size_t filled_ = 0;    // the raw events given their text
+};
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/stream/kept_text.ipp> ----
 
 #include <exception>
 #include <new>
@@ -5953,8 +6187,7 @@ POLAR_STREAM_DECODE(events_ingest)
 struct stream_decoder::impl {
     boost::json::basic_parser<json_decode_impl::stream::handler> parser{json_decode_impl::stream::parse_options()};
     json_decode_impl::stream::fk model{};
-    bool keep_text = false;   // events: the bytes so far, for raw_json
-    std::string text;
+    json_decode_impl::stream::kept_text text; // events: for raw_json
     std::size_t consumed = 0; // bytes the parser took
     std::size_t total = 0;    // bytes fed
     bool non_ws = false;      // anything but whitespace fed
@@ -5969,8 +6202,7 @@ struct stream_decoder::impl {
         json_decode_impl::stream::start(parser.handler().d, out);
         const auto k = json_decode_impl::stream::kinds_of(out);
         model = k.model;
-        keep_text = json_decode_impl::stream::has_raw_text(k);
-        text.clear();
+        text.start(json_decode_impl::stream::has_raw_text(k), k.model == json_decode_impl::stream::fk::event);
         consumed = total = 0;
         non_ws = done = failed = false;
         error.clear();
@@ -5979,7 +6211,7 @@ struct stream_decoder::impl {
 
     void expect(std::size_t n) {
         parser.handler().d.body_size_ = n;
-        if (keep_text) text.reserve(std::min<std::size_t>(n, std::size_t(256) * 1024));
+        text.reserve(n);
     }
 
     POLAR_COLD error_code fail(std::string message, std::string& what) {
@@ -6007,15 +6239,21 @@ struct stream_decoder::impl {
             const std::size_t piece_at = total;
             total += bytes.size();
             if (!non_ws) non_ws = bytes.find_first_not_of(" \t\r\n") != std::string_view::npos;
-            if (keep_text) text.append(bytes.data(), bytes.size());
             std::size_t n = 0;
             if (!done) {
+                auto& h = parser.handler();
+                h.piece_ = bytes.data();
+                h.piece_size_ = bytes.size();
+                h.piece_at_ = piece_at;
                 boost::json::error_code ec;
                 n = parser.write_some(true, bytes.data(), bytes.size(), ec);
+                h.piece_ = nullptr;
+                h.piece_size_ = 0;
                 if (ec) return fail(describe(bytes, piece_at, consumed + n, ec), what);
                 consumed += n;
                 done = parser.done();
             }
+            text.add(parser.handler().d, bytes, piece_at);
             if (done && n < bytes.size()) {
                 // After the document only whitespace may follow.
                 const std::size_t extra = bytes.find_first_not_of(" \t\r\n", n);
@@ -6044,7 +6282,7 @@ struct stream_decoder::impl {
                 done = true;
             }
             if (d.failed()) return fail(std::move(d.what()), what);
-            json_decode_impl::stream::fill_raw_events(d, model, text);
+            text.finish(d, model);
             what.clear();
             return {};
         } catch (...) {
@@ -6077,6 +6315,7 @@ POLAR_DECL error_code stream_decoder::write_some(std::string_view bytes, std::st
     if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
     return impl_->write_some(bytes, what);
 }
+POLAR_DECL std::size_t stream_decoder::kept_bytes() const noexcept { return impl_ ? impl_->text.size() : 0; }
 POLAR_DECL error_code stream_decoder::finish(std::string& what) {
     if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
     return impl_->finish(what);

@@ -351,3 +351,113 @@ TEST_CASE("stream decode: system events keep their text when fed in pieces") {
     CHECK(polar::from_json(user, e, what));
     CHECK(what == "metadata._llm.model: missing required field");
 }
+
+namespace {
+
+// A system event whose first key is `first` (raw text: an escape, a
+// character of two bytes, whitespace before it...).
+std::string system_event(std::string_view id, std::string_view first = "\"id\"") {
+    std::string e = "{";
+    e += first;
+    e += ":\"";
+    e += id;
+    e += R"(","timestamp":"2026-11-02T15:00:00Z","organization_id":"o","label":"L","source":"system",)"
+         R"("name":"meter.credited","metadata":{"units":5,"nested":{"k":["}",1]}},"id":")";
+    e += id;
+    e += "\"}";
+    return e;
+}
+
+std::string user_event(std::string_view id) {
+    std::string e = R"({"id":")";
+    e += id;
+    e += R"(","timestamp":"2026-11-02T15:00:00Z","organization_id":"o","label":"L","source":"user",)"
+         R"("name":"api.call","metadata":{"route":"/v1/x \"quoted\" }]","units":3}})";
+    return e;
+}
+
+std::string page_of(const std::vector<std::string>& items, std::string_view tail = {}) {
+    std::string body = R"({"items":[)";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) body += i % 3 ? "," : " ,\n ";
+        body += items[i];
+    }
+    body += R"(],"pagination":{"total_count":)" + std::to_string(items.size()) + R"(,"max_page":1})";
+    body += tail;
+    body += '}';
+    return body;
+}
+
+// Feeds `body` in pieces of `size` bytes; the largest kept_bytes() seen.
+std::size_t feed(polar::detail::stream_decoder& dec, std::string_view body, std::size_t size,
+                 polar::page<polar::event>& out) {
+    std::string what;
+    std::size_t most = 0;
+    dec.start(out);
+    for (std::size_t i = 0; i < body.size(); i += size) {
+        REQUIRE_FALSE(dec.write_some(body.substr(i, size), what));
+        most = std::max(most, dec.kept_bytes());
+    }
+    REQUIRE_FALSE(dec.finish(what));
+    return most;
+}
+
+} // namespace
+
+TEST_CASE("stream decode: a page fed in pieces keeps about one item of text, its system events their text") {
+    std::vector<std::string> items;
+    std::vector<std::string> raw; // expected raw_json of each item
+    for (int i = 0; i < 400; ++i) {
+        std::string id = std::to_string(i);
+        id.insert(0, 1, 'e');
+        const bool sys = i % 7 == 0 || i == 1 || i == 399;
+        items.push_back(sys ? system_event(id) : user_event(id));
+        raw.push_back(sys ? items.back() : std::string());
+    }
+    const std::string body = page_of(items);
+    polar::detail::stream_decoder dec;
+    for (std::size_t size : {std::size_t(512), std::size_t(4096), std::size_t(65536)}) {
+        INFO("pieces of " << size);
+        polar::page<polar::event> p;
+        const std::size_t most = feed(dec, body, size, p);
+        REQUIRE(p.items.size() == items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) CHECK(p.items[i].raw_json == raw[i]);
+        // At most the item begun last and a piece that begins no item (an
+        // item is about 330 bytes), not the body (69 KB).
+        MESSAGE("pieces of " << size << ": at most " << most << " bytes kept of " << body.size());
+        CHECK(most <= 2 * 400 + 512);
+        CHECK(body.size() > 65536);
+    }
+}
+
+TEST_CASE("stream decode: system events keep their text when items cannot be placed from their first key") {
+    // First keys an item's place is not read from: an escape, a character of
+    // two bytes split between pieces (an unknown key, skipped), and
+    // whitespace before an ordinary key.
+    const std::vector<std::string> items = {
+        system_event("a", R"("\u0069d")"), user_event("b"), system_event("c", "\n  \"id\""),
+        system_event("d", "\"\xc3\xa9t\xc3\xa9\""), user_event("e"), system_event("f", R"("\u0069d")"),
+        system_event("g"), user_event("h"), system_event("i", "\t\"\xc3\xa9\"")};
+    std::vector<std::string> bodies = {page_of(items)};
+    // The last `items` counts, before and after its other members.
+    bodies.push_back(page_of({system_event("x"), user_event("y"), system_event("z")},
+                             ",\"items\":[" + items[0] + "," + items[2] + "," + items[6] + "]"));
+    bodies.push_back(R"({"items":[)" + items[6] + "," + items[8] + R"(],"items":[)" + items[5] + "," + items[6] +
+                     R"(],"pagination":{"total_count":2,"max_page":1}})");
+    polar::detail::stream_decoder dec;
+    for (const auto& body : bodies) {
+        polar::page<polar::event> whole;
+        std::string what;
+        REQUIRE_FALSE(polar::detail::decode(body, whole, what));
+        std::size_t with_raw = 0;
+        for (const auto& e : whole.items) with_raw += !e.raw_json.empty();
+        CHECK(with_raw >= 2);
+        for (std::size_t size = 1; size <= 64; ++size) {
+            INFO("pieces of " << size << " body: " << body);
+            polar::page<polar::event> p;
+            feed(dec, body, size, p);
+            REQUIRE(p.items.size() == whole.items.size());
+            for (std::size_t i = 0; i < p.items.size(); ++i) CHECK(p.items[i].raw_json == whole.items[i].raw_json);
+        }
+    }
+}

@@ -183,12 +183,27 @@ inline bool key_is(std::string_view raw, std::string_view want) noexcept {
 
 // The spans of the items of the root object's `items` array (the last
 // `items` key wins, as in the DOM), in one pass over the text; false when
-// the text has another shape.
-inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out) {
+// the text has another shape. With `in_items` the text starts at an item of
+// an `items` array instead (the rest of a page whose start was dropped):
+// that array's items are skipped, the members after it read as above.
+inline bool page_item_spans(std::string_view s, std::vector<std::string_view>& out, bool in_items = false) {
     std::size_t i = skip_ws(s, 0);
-    if (i >= s.size() || s[i] != '{') return false;
     bool found = false;
-    for (i = skip_ws(s, i + 1); i < s.size() && s[i] != '}';) {
+    if (in_items) {
+        while (i < s.size() && s[i] != ']') {
+            i = skip_value(s, i);
+            if (i == npos) return false;
+            i = skip_ws(s, i);
+            if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+        }
+        if (i >= s.size()) return false;
+        i = skip_ws(s, i + 1);
+        if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
+    } else {
+        if (i >= s.size() || s[i] != '{') return false;
+        i = skip_ws(s, i + 1);
+    }
+    while (i < s.size() && s[i] != '}') {
         if (s[i] != '"') return false;
         const std::size_t key_end = skip_string(s, i);
         if (key_end == npos) return false;

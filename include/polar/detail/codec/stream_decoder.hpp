@@ -41,8 +41,11 @@ namespace detail {
  * std::bad_alloc becomes errc::invalid_response.
  *
  * Memory: the decoder holds the models, a frame per open JSON container and
- * the current token; for `event` and `page<event>` it also keeps the bytes
- * fed so far, to give system events their `raw_json`.
+ * the current token. To give system events their `raw_json`, an `event`
+ * keeps the bytes fed so far; a `page<event>` keeps only those from the
+ * start of its latest item (kept_bytes()), unless an item's first key
+ * begins with an escape or a character split between pieces (then the text
+ * from the last item before it is kept until a later item is placed).
  *
  * Lifetimes: `out` must outlive the decode (until finish() or the next
  * start()). Not thread safe; reusable (start() again). Constructing one
@@ -67,7 +70,7 @@ public:
     POLAR_DECL void start(event& out);
 
     /// Says how long the body is (a Content-Length), after start(): a page
-    /// reserves its items and the kept text its bytes (up to 256 KiB) instead
+    /// reserves its items, and an event its kept text (up to 256 KiB), instead
     /// of growing them. Only a hint: any length of input still decodes.
     POLAR_DECL void expect(std::size_t body_size);
 
@@ -75,6 +78,9 @@ public:
     POLAR_DECL error_code write_some(std::string_view bytes, std::string& what);
     /// Ends the document (after the last write_some()).
     POLAR_DECL error_code finish(std::string& what);
+
+    /// The bytes of the body held now for raw texts (see Memory above).
+    POLAR_DECL std::size_t kept_bytes() const noexcept;
 
     struct impl;
 

@@ -251,6 +251,9 @@ public:
         what_.clear();
         for (auto& s : slots_) s.clear();
         raw_events_.clear();
+        item_pending_ = 0;
+        first_placed_ = last_placed_ = {};
+        items_started_ = 0;
         key_parts_ = str_parts_ = false;
         body_size_ = 0;
         std::memset(next_key_, 0xff, sizeof next_key_);
@@ -529,6 +532,21 @@ public:
     std::string agg_func_, agg_prop_;
 
     std::vector<std::ptrdiff_t> raw_events_;
+
+    // Where the items of an events page begin, so that a page fed in pieces
+    // keeps only the text of its current item (stream/kept_text.ipp): the
+    // item whose first key is awaited (1 + its index; 0: none), the first and
+    // the last item whose first key was seen in the piece being parsed, with
+    // that key's offset in the body, and the `items` arrays begun (the last
+    // one counts).
+    static constexpr std::size_t no_item = std::size_t(-1);
+    struct item_place {
+        std::size_t item = no_item;
+        std::size_t key_at = 0;
+    };
+    std::size_t item_pending_ = 0;
+    item_place first_placed_, last_placed_;
+    std::uint32_t items_started_ = 0;
 
     // Key order: next_key_[kind][previous key] is the key that followed it
     // last time (the server writes every object of a kind in one order), so

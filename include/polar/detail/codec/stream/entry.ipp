@@ -10,7 +10,7 @@
 #include <polar/detail/codec/codec.hpp>
 #include <polar/detail/codec/stream_decoder.hpp>
 #include <polar/detail/codec/error_body.ipp>
-#include <polar/detail/codec/stream/handler.ipp>
+#include <polar/detail/codec/stream/kept_text.ipp>
 
 #include <exception>
 #include <new>
@@ -137,8 +137,7 @@ POLAR_STREAM_DECODE(events_ingest)
 struct stream_decoder::impl {
     boost::json::basic_parser<json_decode_impl::stream::handler> parser{json_decode_impl::stream::parse_options()};
     json_decode_impl::stream::fk model{};
-    bool keep_text = false;   // events: the bytes so far, for raw_json
-    std::string text;
+    json_decode_impl::stream::kept_text text; // events: for raw_json
     std::size_t consumed = 0; // bytes the parser took
     std::size_t total = 0;    // bytes fed
     bool non_ws = false;      // anything but whitespace fed
@@ -153,8 +152,7 @@ struct stream_decoder::impl {
         json_decode_impl::stream::start(parser.handler().d, out);
         const auto k = json_decode_impl::stream::kinds_of(out);
         model = k.model;
-        keep_text = json_decode_impl::stream::has_raw_text(k);
-        text.clear();
+        text.start(json_decode_impl::stream::has_raw_text(k), k.model == json_decode_impl::stream::fk::event);
         consumed = total = 0;
         non_ws = done = failed = false;
         error.clear();
@@ -163,7 +161,7 @@ struct stream_decoder::impl {
 
     void expect(std::size_t n) {
         parser.handler().d.body_size_ = n;
-        if (keep_text) text.reserve(std::min<std::size_t>(n, std::size_t(256) * 1024));
+        text.reserve(n);
     }
 
     POLAR_COLD error_code fail(std::string message, std::string& what) {
@@ -191,15 +189,21 @@ struct stream_decoder::impl {
             const std::size_t piece_at = total;
             total += bytes.size();
             if (!non_ws) non_ws = bytes.find_first_not_of(" \t\r\n") != std::string_view::npos;
-            if (keep_text) text.append(bytes.data(), bytes.size());
             std::size_t n = 0;
             if (!done) {
+                auto& h = parser.handler();
+                h.piece_ = bytes.data();
+                h.piece_size_ = bytes.size();
+                h.piece_at_ = piece_at;
                 boost::json::error_code ec;
                 n = parser.write_some(true, bytes.data(), bytes.size(), ec);
+                h.piece_ = nullptr;
+                h.piece_size_ = 0;
                 if (ec) return fail(describe(bytes, piece_at, consumed + n, ec), what);
                 consumed += n;
                 done = parser.done();
             }
+            text.add(parser.handler().d, bytes, piece_at);
             if (done && n < bytes.size()) {
                 // After the document only whitespace may follow.
                 const std::size_t extra = bytes.find_first_not_of(" \t\r\n", n);
@@ -228,7 +232,7 @@ struct stream_decoder::impl {
                 done = true;
             }
             if (d.failed()) return fail(std::move(d.what()), what);
-            json_decode_impl::stream::fill_raw_events(d, model, text);
+            text.finish(d, model);
             what.clear();
             return {};
         } catch (...) {
@@ -261,6 +265,7 @@ POLAR_DECL error_code stream_decoder::write_some(std::string_view bytes, std::st
     if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
     return impl_->write_some(bytes, what);
 }
+POLAR_DECL std::size_t stream_decoder::kept_bytes() const noexcept { return impl_ ? impl_->text.size() : 0; }
 POLAR_DECL error_code stream_decoder::finish(std::string& what) {
     if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
     return impl_->finish(what);

@@ -33,6 +33,8 @@ void v_page_of(decoder& d, frame& f, const val& v) {
         // The API sends at most 100 items; items take 300 bytes and more.
         if (d.body_size_) out.items.reserve(std::min<std::size_t>(100, d.body_size_ / 256 + 1));
         d.raw_events_.clear(); // the last `items` counts
+        d.first_placed_ = d.last_placed_ = {};
+        ++d.items_started_;
         begin(d, fk::items, &out.items).aux = f.aux;
         break;
     case 1:
@@ -57,7 +59,12 @@ inline void v_items(decoder& d, frame& f, const val& v) {
     void* item;
     switch (kind) {
     case fk::meter: item = &static_cast<std::vector<meter>*>(f.target)->emplace_back(); break;
-    case fk::event: item = &static_cast<std::vector<event>*>(f.target)->emplace_back(); break;
+    case fk::event: {
+        auto& items = *static_cast<std::vector<event>*>(f.target);
+        item = &items.emplace_back();
+        d.item_pending_ = items.size(); // its first key tells where it begins
+        break;
+    }
     default: item = &static_cast<std::vector<customer_meter>*>(f.target)->emplace_back(); break;
     }
     begin(d, kind, item);

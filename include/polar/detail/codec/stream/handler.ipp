@@ -15,6 +15,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 
+#include <functional>
+
 namespace polar {
 namespace detail {
 namespace json_decode_impl {
@@ -45,6 +47,7 @@ struct handler {
 
     bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
         if (d.skip_) return true;
+        if (d.item_pending_ && !s.empty()) note_item(s);
         if (!d.key_parts_) {
             d.key_parts_ = true;
             kpart_.clear();
@@ -54,6 +57,7 @@ struct handler {
     }
     bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
         if (d.skip_) return true;
+        if (d.item_pending_) note_item(s);
         if (d.key_parts_) {
             d.key_parts_ = false;
             kpart_.append(s.data(), s.size());
@@ -136,7 +140,25 @@ struct handler {
     bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
     bool on_comment(bj::string_view, bj::error_code&) { return true; }
 
+    // The piece being parsed and its offset in the body (stream_decoder).
+    const char* piece_ = nullptr;
+    std::size_t piece_size_ = 0;
+    std::size_t piece_at_ = 0;
+
 private:
+    // The first bytes of an events page item's first key: where they lie in
+    // the piece tells where the item begins. Bytes that are not in the piece
+    // (an escape, a character split between pieces, or a whole body decoded
+    // at once) leave the item's place unknown.
+    void note_item(bj::string_view s) noexcept {
+        const std::size_t item = d.item_pending_ - 1;
+        d.item_pending_ = 0;
+        const std::less<const char*> before;
+        if (s.empty() || before(s.data(), piece_) || !before(s.data(), piece_ + piece_size_)) return;
+        d.last_placed_ = {item, piece_at_ + static_cast<std::size_t>(s.data() - piece_)};
+        if (d.first_placed_.item == decoder::no_item) d.first_placed_ = d.last_placed_;
+    }
+
     bool begin_container(vk kind) {
         if (d.skip_) {
             ++d.skip_;
