@@ -3542,7 +3542,7 @@ public:
     /// Ends the document (after the last write_some()).
     POLAR_DECL error_code finish(std::string& what);
 
-    /// The bytes of the body held now for raw texts (see Memory above).
+    /// The bytes held now for the text kept for raw texts (see Memory above).
     POLAR_DECL std::size_t kept_bytes() const noexcept;
 
     struct impl;
@@ -5947,8 +5947,8 @@ public:
         if (keep_ && whole_) text_.reserve(std::min<std::size_t>(body_size, std::size_t(256) * 1024));
     }
 
-    // The bytes of the body kept now.
-    std::size_t size() const noexcept { return text_.size(); }
+    // The bytes held for the kept text now.
+    std::size_t held() const noexcept { return text_.capacity(); }
 
     // After the parser took `piece`, which starts at offset `piece_at` of the body.
     void add(decoder& d, std::string_view piece, std::size_t piece_at) {
@@ -5961,10 +5961,11 @@ public:
         }
         const decoder::item_place first = d.first_placed_, last = d.last_placed_;
         d.first_placed_ = d.last_placed_ = {};
-        // The first item placed in the piece, so that the system events
-        // before the last one can be found from it.
+        // The first item placed in the piece too when system events before
+        // the last one can only be found from it.
         bool taken = false;
-        if (first.item != last.item) place(d, first, piece, piece_at, taken);
+        if (first.item != last.item && anchor_ == none && waiting_before(d, last.item))
+            place(d, first, piece, piece_at, taken);
         place(d, last, piece, piece_at, taken);
         if (!taken) text_.append(piece.data(), piece.size());
     }
@@ -5993,8 +5994,7 @@ private:
         if (p.item == none || p.item == anchor_ || (anchor_ != none && p.item < anchor_)) return;
         const std::size_t brace = brace_before(p.key_at, piece, piece_at);
         if (brace == npos) return;
-        const auto& raw = d.raw_events();
-        const bool waiting = filled_ < raw.size() && static_cast<std::size_t>(raw[filled_]) < p.item;
+        const bool waiting = waiting_before(d, p.item);
         if (waiting && anchor_ == none) return; // where they begin is not known: keep all
         if (!taken && !waiting && brace >= piece_at) {
             text_.assign(piece.data() + (brace - piece_at), piece.size() - (brace - piece_at));
@@ -6002,10 +6002,17 @@ private:
             if (!taken) text_.append(piece.data(), piece.size());
             if (waiting) fill(d, brace_ - at_, anchor_, p.item);
             text_.erase(0, brace - at_);
+            if (text_.capacity() > 2 * text_.size() + 4096) text_.shrink_to_fit();
         }
         taken = true;
         at_ = brace_ = brace;
         anchor_ = p.item;
+    }
+
+    // System events before `item` are still without their text.
+    bool waiting_before(const decoder& d, std::size_t item) const noexcept {
+        const auto& raw = d.raw_events();
+        return filled_ < raw.size() && static_cast<std::size_t>(raw[filled_]) < item;
     }
 
     // The offset in the body of the '{' before the key that starts at
@@ -6315,7 +6322,7 @@ POLAR_DECL error_code stream_decoder::write_some(std::string_view bytes, std::st
     if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
     return impl_->write_some(bytes, what);
 }
-POLAR_DECL std::size_t stream_decoder::kept_bytes() const noexcept { return impl_ ? impl_->text.size() : 0; }
+POLAR_DECL std::size_t stream_decoder::kept_bytes() const noexcept { return impl_ ? impl_->text.held() : 0; }
 POLAR_DECL error_code stream_decoder::finish(std::string& what) {
     if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
     return impl_->finish(what);

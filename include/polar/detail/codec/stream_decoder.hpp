@@ -79,7 +79,7 @@ public:
     /// Ends the document (after the last write_some()).
     POLAR_DECL error_code finish(std::string& what);
 
-    /// The bytes of the body held now for raw texts (see Memory above).
+    /// The bytes held now for the text kept for raw texts (see Memory above).
     POLAR_DECL std::size_t kept_bytes() const noexcept;
 
     struct impl;

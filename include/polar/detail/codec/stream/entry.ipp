@@ -265,7 +265,7 @@ POLAR_DECL error_code stream_decoder::write_some(std::string_view bytes, std::st
     if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
     return impl_->write_some(bytes, what);
 }
-POLAR_DECL std::size_t stream_decoder::kept_bytes() const noexcept { return impl_ ? impl_->text.size() : 0; }
+POLAR_DECL std::size_t stream_decoder::kept_bytes() const noexcept { return impl_ ? impl_->text.held() : 0; }
 POLAR_DECL error_code stream_decoder::finish(std::string& what) {
     if (!impl_) return what = "no document was started", make_error_code(errc::invalid_response);
     return impl_->finish(what);

@@ -50,8 +50,8 @@ public:
         if (keep_ && whole_) text_.reserve(std::min<std::size_t>(body_size, std::size_t(256) * 1024));
     }
 
-    // The bytes of the body kept now.
-    std::size_t size() const noexcept { return text_.size(); }
+    // The bytes held for the kept text now.
+    std::size_t held() const noexcept { return text_.capacity(); }
 
     // After the parser took `piece`, which starts at offset `piece_at` of the body.
     void add(decoder& d, std::string_view piece, std::size_t piece_at) {
@@ -64,10 +64,11 @@ public:
         }
         const decoder::item_place first = d.first_placed_, last = d.last_placed_;
         d.first_placed_ = d.last_placed_ = {};
-        // The first item placed in the piece, so that the system events
-        // before the last one can be found from it.
+        // The first item placed in the piece too when system events before
+        // the last one can only be found from it.
         bool taken = false;
-        if (first.item != last.item) place(d, first, piece, piece_at, taken);
+        if (first.item != last.item && anchor_ == none && waiting_before(d, last.item))
+            place(d, first, piece, piece_at, taken);
         place(d, last, piece, piece_at, taken);
         if (!taken) text_.append(piece.data(), piece.size());
     }
@@ -96,8 +97,7 @@ private:
         if (p.item == none || p.item == anchor_ || (anchor_ != none && p.item < anchor_)) return;
         const std::size_t brace = brace_before(p.key_at, piece, piece_at);
         if (brace == npos) return;
-        const auto& raw = d.raw_events();
-        const bool waiting = filled_ < raw.size() && static_cast<std::size_t>(raw[filled_]) < p.item;
+        const bool waiting = waiting_before(d, p.item);
         if (waiting && anchor_ == none) return; // where they begin is not known: keep all
         if (!taken && !waiting && brace >= piece_at) {
             text_.assign(piece.data() + (brace - piece_at), piece.size() - (brace - piece_at));
@@ -105,10 +105,17 @@ private:
             if (!taken) text_.append(piece.data(), piece.size());
             if (waiting) fill(d, brace_ - at_, anchor_, p.item);
             text_.erase(0, brace - at_);
+            if (text_.capacity() > 2 * text_.size() + 4096) text_.shrink_to_fit();
         }
         taken = true;
         at_ = brace_ = brace;
         anchor_ = p.item;
+    }
+
+    // System events before `item` are still without their text.
+    bool waiting_before(const decoder& d, std::size_t item) const noexcept {
+        const auto& raw = d.raw_events();
+        return filled_ < raw.size() && static_cast<std::size_t>(raw[filled_]) < item;
     }
 
     // The offset in the body of the '{' before the key that starts at
