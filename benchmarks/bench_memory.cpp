@@ -12,11 +12,22 @@
 //                   RSS is sampled while they all wait; then the client is
 //                   shut down, which fails the waiting ones.
 //
-// Both report RSS measured after malloc_trim(0) (freed heap pages returned to
-// the kernel: the memory still in use) and as read ("raw").
+//   --mode page:    heap of one events page in flight beyond its models. One
+//                   page is fetched first (the connection is open and idle);
+//                   then, R times, one page of 100 events is fetched and the
+//                   bytes allocated with operator new are counted: the peak
+//                   during the request minus what is still allocated once it
+//                   has completed and its models are held (the request, the
+//                   read buffer, the HTTP parser, the decoder and any text it
+//                   keeps), over the body's size (--body-bytes, printed by
+//                   fixed_server as events_bytes). Medians of R.
 //
-// usage: bench_memory --mode idle|pending --port P --token TOK --meter-id ID
+// idle and pending report RSS measured after malloc_trim(0) (freed heap pages
+// returned to the kernel: the memory still in use) and as read ("raw").
+//
+// usage: bench_memory --mode idle|pending|page --port P --token TOK --meter-id ID
 //                     [--tls --ca FILE] [--connections C] [--ops N] [--pool K]
+//                     [--body-bytes B] [--runs R]
 #include "common.hpp"
 
 #include <polar/polar.hpp>
@@ -25,9 +36,50 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
+#include <cstdlib>
 #include <iostream>
+#include <new>
 
 namespace asio = boost::asio;
+
+// Bytes allocated with operator new and not yet freed, and their peak.
+namespace heap_count {
+std::atomic<std::size_t> live{0}, peak{0};
+void add(void* p) noexcept {
+    const std::size_t now = live.fetch_add(malloc_usable_size(p), std::memory_order_relaxed) + malloc_usable_size(p);
+    std::size_t top = peak.load(std::memory_order_relaxed);
+    while (now > top && !peak.compare_exchange_weak(top, now, std::memory_order_relaxed)) {}
+}
+void remove(void* p) noexcept {
+    if (p) live.fetch_sub(malloc_usable_size(p), std::memory_order_relaxed);
+}
+void* allocate(std::size_t n) {
+    void* p = std::malloc(n ? n : 1);
+    if (!p) throw std::bad_alloc();
+    add(p);
+    return p;
+}
+} // namespace heap_count
+
+void* operator new(std::size_t n) { return heap_count::allocate(n); }
+void* operator new[](std::size_t n) { return heap_count::allocate(n); }
+void operator delete(void* p) noexcept {
+    heap_count::remove(p);
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    heap_count::remove(p);
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    heap_count::remove(p);
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    heap_count::remove(p);
+    std::free(p);
+}
 
 namespace {
 
@@ -131,6 +183,42 @@ int pending(const bench::arguments& args) {
     return 0;
 }
 
+int page(const bench::arguments& args) {
+    const auto id = args.required("meter-id");
+    const auto body = static_cast<double>(args.num("body-bytes", 0));
+    const auto runs = static_cast<std::size_t>(args.num("runs", 5));
+    if (body <= 0) throw std::invalid_argument("--body-bytes is required");
+    asio::io_context ioc(1);
+    auto client = make_client(ioc, args, 1);
+    auto meters = client.meters();
+    polar::meter_events_params params;
+    params.limit = 100;
+    std::vector<double> beyond, models;
+    for (std::size_t run = 0; run <= runs; ++run) { // run 0 opens the connection
+        polar::page<polar::event> got;
+        polar::error_code failed;
+        const std::size_t before = heap_count::live.load();
+        heap_count::peak.store(before);
+        meters.events(id, params, asio::bind_executor(ioc, [&](polar::error_code ec, polar::page<polar::event> p) {
+                          failed = ec;
+                          got = std::move(p);
+                      }));
+        ioc.run();
+        ioc.restart();
+        const std::size_t after = heap_count::live.load();
+        if (failed || got.items.size() != 100) {
+            std::cerr << "bench_memory: events page: " << (failed ? failed.message() : "not 100 items") << "\n";
+            return 1;
+        }
+        if (run == 0) continue;
+        beyond.push_back(static_cast<double>(heap_count::peak.load() - after) / body);
+        models.push_back(static_cast<double>(after - before) / body);
+    }
+    std::cout << "page body_bytes " << static_cast<std::size_t>(body) << " beyond_models_x_body " << bench::median(beyond)
+              << " models_x_body " << bench::median(models) << std::endl;
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) try {
@@ -138,6 +226,7 @@ int main(int argc, char** argv) try {
     const auto mode = args.required("mode");
     if (mode == "idle") return idle(args);
     if (mode == "pending") return pending(args);
+    if (mode == "page") return page(args);
     throw std::invalid_argument("bad --mode " + mode);
 } catch (const std::exception& e) {
     std::cerr << "bench_memory: " << e.what() << "\n";

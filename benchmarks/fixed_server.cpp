@@ -17,7 +17,8 @@
 //
 // usage: fixed_server [--port P] [--tls --cert-out FILE] [--delay-ms D]
 //                     [--spin] [--max-seconds S] [--bodies-dir DIR]
-// Prints "port P", "meter_id ID", "token T", "start TS", "end TS" and "ready",
+// Prints "port P", "meter_id ID", "token T", "start TS", "end TS",
+// "events_bytes N" (the events page's body) and "ready",
 // then serves until SIGINT/SIGTERM or for S seconds (default 900).
 #include "common.hpp"
 
@@ -167,7 +168,8 @@ int main(int argc, char** argv) try {
     });
 
     std::cout << "port " << acceptor.local_endpoint().port() << "\nmeter_id " << bodies.meter_id << "\ntoken "
-              << bodies.token << "\nstart " << bodies.start << "\nend " << bodies.end << "\nready" << std::endl;
+              << bodies.token << "\nstart " << bodies.start << "\nend " << bodies.end << "\nevents_bytes "
+              << bodies.events.size() << "\nready" << std::endl;
     if (args.flag("spin")) {
         while (!ioc.stopped()) ioc.poll();
     } else {

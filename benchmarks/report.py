@@ -61,6 +61,7 @@ def main():
 
     rps = defaultdict(list)  # (op, proto, n, client) -> [samples in run order]
     decode, fanout, idle, pending, compile_ = {}, defaultdict(list), defaultdict(list), [], defaultdict(list)
+    page = defaultdict(list)  # proto -> [(body bytes, in flight beyond the models / body, models / body)]
     fanout_wrk = []
     ingest = None  # (batcher events/s, single-call events/s, ratio, events)
     with open(args.samples) as f:
@@ -81,6 +82,8 @@ def main():
                 idle[p[1]].append((float(p[2]), float(p[3]), float(p[4])))
             elif kind == "pending":
                 pending.append(tuple(float(x) for x in p[1:6]))
+            elif kind == "page":
+                page[p[1]].append((int(p[2]), float(p[3]), float(p[4])))
             elif kind == "ingest":
                 ingest = (float(p[1]), float(p[2]), float(p[3]), int(p[4]))
             elif kind == "compile":
@@ -160,6 +163,20 @@ def main():
                    f"{raw_per:.2f} KiB | {heap:.2f} KiB |")
         out.append(f"| process RSS with 10,000 operations pending | {peak / 1024:.1f} MB | {raw_peak / 1024:.1f} MB | |")
     out.append("")
+    if page:
+        out.append("One events page in flight (100 events, Content-Length), one client thread, default options: the "
+                   "heap allocated with operator new during the request beyond what stays allocated once it has "
+                   "completed and its models are held (the request, the read buffer, the HTTP parser, the decoder "
+                   "and the text it keeps), as a multiple of the body's size; medians over runs "
+                   "(`bench_memory --mode page`).\n")
+        out.append("| protocol | body | in flight beyond the models | the models |")
+        out.append("|---|---:|---:|---:|")
+        for proto in ["http", "https"]:
+            if page[proto]:
+                b = page[proto][0][0]
+                beyond, models = (med([x[i] for x in page[proto]]) for i in (1, 2))
+                out.append(f"| {proto.upper()} | {b:,} bytes | {beyond:.2f}x the body | {models:.2f}x the body |")
+        out.append("")
 
     out.append("## 4. Fan-out (2,000 quantities queries, 16 connections, server answers after 5 ms)\n")
     out.append("Efficiency = wall time / (ceil(2000/16) x 5 ms). Baseline: wrk with 16 connections on the same URL "
@@ -249,6 +266,8 @@ def main():
     target("fan-out efficiency <= 1.15 (quantities_many)", fo, lambda v: v <= 1.15, "")
     target("<= 64 KiB per idle HTTPS connection", med([x[0] for x in idle["https"]]) if idle["https"] else None,
            lambda v: v <= 64, " KiB")
+    target("events page in flight, HTTP: <= 1.2x the body beyond the models",
+           med([x[1] for x in page["http"]]) if page["http"] else None, lambda v: v <= 1.2)
     target("10,000 pending operations under 200 MB (process RSS)",
            med([x[2] for x in pending]) / 1024 if pending else None, lambda v: v < 200, " MB")
     out.append("")

@@ -172,6 +172,18 @@ for run in $(seq "$MEM_RUNS"); do
             awk -v p="$proto" '{for (i = 1; i < NF; i++) v[$i] = $(i + 1); printf "idle\t%s\t%s\t%s\t%s\n", p, v["kib_per_connection"], v["raw_kib_per_connection"], v["heap_kib_per_connection"]}' \
             >>"$SAMPLES"
     done
+    for proto in http https; do
+        log "memory: one events page in flight, $proto (run $run)"
+        if [ "$proto" = https ]; then
+            args=(--port "$SRV_https_port" --tls --ca "$CA" --body-bytes "$SRV_https_events_bytes")
+        else
+            args=(--port "$SRV_http_port" --body-bytes "$SRV_http_events_bytes")
+        fi
+        on_client "$BIN/bench_memory" --mode page --runs 5 "${args[@]}" \
+            --token "$TOKEN" --meter-id "$ID" |
+            awk -v p="$proto" '{for (i = 1; i < NF; i++) v[$i] = $(i + 1); printf "page\t%s\t%s\t%s\t%s\n", p, v["body_bytes"], v["beyond_models_x_body"], v["models_x_body"]}' \
+            >>"$SAMPLES"
+    done
     log "memory: 10000 pending operations, 16 connections (run $run)"
     on_client "$BIN/bench_memory" --mode pending --ops 10000 --pool 16 --port "$SRV_slow_port" --token "$TOKEN" \
         --meter-id "$ID" |
