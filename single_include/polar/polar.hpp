@@ -4267,9 +4267,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // The streaming decoder's state: a stack of frames, one per open JSON
 // container, each knowing which model it fills (its kind), which field the
 // next value goes to (the key seen last, matched against the kind's key
-// table without allocating) and which required fields were seen. Values
-// arrive as `val` (a scalar, or the start of an object or array) and are
-// dispatched on the top frame's kind (fields_*.ipp); a container nobody
+// table, keys.ipp, without allocating) and which required fields were seen.
+// Values arrive as `val` (a scalar, or the start of an object or array) and
+// are dispatched on the top frame's kind (fields_*.ipp); a container nobody
 // wants is skipped by counting its depth.
 //
 // Errors mirror the DOM reader's: "path: message", the path built from the
@@ -4282,6 +4282,241 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // Date-times in the server's form are read by server_time.ipp.
 
 // #include <polar/detail/codec/decode_common.ipp>: inlined above
+// ---- begin <polar/detail/codec/stream/keys.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_KEYS_IPP
+#define POLAR_DETAIL_CODEC_STREAM_KEYS_IPP
+
+// The streaming decoder's kinds of frames and the keys of each: a table per
+// kind with a perfect hash, and the words the key expected next is compared
+// with (see decoder::on_key in fields_list.ipp).
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <string_view>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+// What a frame fills.
+enum class fk : std::uint8_t {
+    root, meter, meter_create, meter_update, filter, clauses, clause_item, aggregation, metadata,
+    address, tax_id, customer, llm, cost, event, event_meta, event_create, create_meta,
+    events_ingest, events_arr, ingest_response, quantities, quantity_arr, quantity, pagination,
+    page, items, customer_meter, count_
+};
+
+constexpr std::uint8_t no_field = 0xff;
+constexpr std::uint8_t dynamic_field = 0xfe; // the key is in decoder::key_
+
+// Key tables: the required keys first, in the order the DOM reader checked them.
+using sv_t = std::string_view;
+inline constexpr sv_t k_meter[] = {"id", "created_at", "metadata", "name", "filter", "aggregation", "organization_id",
+                                   "modified_at", "unit", "custom_label", "custom_multiplier", "archived_at"};
+inline constexpr sv_t k_meter_create[] = {"name", "filter", "aggregation", "metadata", "organization_id", "unit",
+                                          "custom_label", "custom_multiplier"};
+inline constexpr sv_t k_meter_update[] = {"name", "filter", "aggregation", "metadata", "unit", "custom_label",
+                                          "custom_multiplier", "is_archived"};
+inline constexpr sv_t k_filter[] = {"conjunction", "clauses"};
+inline constexpr sv_t k_clause[] = {"property", "operator", "value", "conjunction", "clauses"};
+inline constexpr sv_t k_aggregation[] = {"func", "property"};
+inline constexpr sv_t k_address[] = {"country", "line1", "line2", "postal_code", "city", "state"};
+inline constexpr sv_t k_customer[] = {"id", "created_at", "metadata", "email_verified", "organization_id",
+                                      "avatar_url", "modified_at", "external_id", "email", "name",
+                                      "billing_address", "tax_id", "deleted_at", "type", "billing_name",
+                                      "locale", "default_payment_method_id", "first_user_event_at"};
+inline constexpr sv_t k_llm[] = {"vendor", "model", "input_tokens", "output_tokens", "total_tokens",
+                                 "prompt", "response", "cached_input_tokens"};
+inline constexpr sv_t k_cost[] = {"amount", "currency"};
+inline constexpr sv_t k_event[] = {"id", "timestamp", "name", "source", "organization_id", "metadata",
+                                   "customer_id", "external_customer_id", "customer", "label", "child_count",
+                                   "parent_id", "member_id", "external_member_id"};
+inline constexpr sv_t k_event_create[] = {"name", "customer_id", "external_customer_id", "timestamp", "metadata",
+                                          "organization_id", "external_id", "parent_id", "member_id",
+                                          "external_member_id"};
+inline constexpr sv_t k_events_ingest[] = {"events"};
+inline constexpr sv_t k_ingest_response[] = {"inserted", "duplicates"};
+inline constexpr sv_t k_quantities[] = {"quantities", "total"};
+inline constexpr sv_t k_quantity[] = {"timestamp", "quantity"};
+inline constexpr sv_t k_pagination[] = {"total_count", "max_page"};
+inline constexpr sv_t k_page[] = {"items", "pagination"};
+inline constexpr sv_t k_customer_meter[] = {"id", "created_at", "customer_id", "meter_id", "consumed_units",
+                                            "credited_units", "balance", "customer", "meter", "modified_at"};
+
+// Keys are found with a perfect hash made at compile time for each table:
+// the length and four bytes pick a slot, one comparison confirms.
+constexpr std::size_t hash_slots = 64;
+constexpr std::size_t max_keys = 18;
+
+// A key's bytes in one or two words, so that the key expected next is
+// compared with the token in registers, without reading the table's
+// strings: the first and last 8 bytes (up to 16 bytes, the whole key), the
+// first and last 4 (4 to 7 bytes), the first, middle and last byte (1 to 3).
+// Words are little-endian; on a big-endian machine the expected key never
+// matches and every key is found by its hash.
+struct key_word {
+    std::uint64_t head = 0;
+    std::uint64_t tail = 0;
+    std::size_t size = 0;
+};
+
+constexpr std::uint64_t le_bytes(std::string_view s, std::size_t at, std::size_t n) noexcept {
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t(static_cast<unsigned char>(s[at + i])) << (8 * i);
+    return w;
+}
+constexpr key_word word_of(std::string_view k) noexcept {
+    const std::size_t n = k.size();
+    if (n >= 8) return {le_bytes(k, 0, 8), le_bytes(k, n - 8, 8), n};
+    if (n >= 4) return {le_bytes(k, 0, 4) | le_bytes(k, n - 4, 4) << 32, 0, n};
+    if (n >= 1) return {le_bytes(k, 0, 1) | le_bytes(k, n / 2, 1) << 8 | le_bytes(k, n - 1, 1) << 16, 0, n};
+    return {};
+}
+
+constexpr unsigned key_hash(std::string_view k, unsigned seed) noexcept {
+    unsigned h = static_cast<unsigned>(k.size()) * seed;
+    if (!k.empty()) {
+        h ^= static_cast<unsigned char>(k[0]) * 0x9e37u;
+        h += static_cast<unsigned char>(k[k.size() - 1]) * (seed | 1u);
+        h ^= static_cast<unsigned char>(k[k.size() / 2]) * 31u;
+        h += static_cast<unsigned char>(k[k.size() > 1]) * 0x2b1u;
+    }
+    return (h ^ (h >> 7) ^ (h >> 13)) & (hash_slots - 1);
+}
+
+struct key_table {
+    const sv_t* names = nullptr;
+    std::uint8_t size = 0;
+    std::uint8_t required = 0; // names[0..required) are required (generic check at the end)
+    bool dynamic = false;      // keys are data (metadata maps)
+    bool array = false;        // the frame is an array
+    unsigned seed = 0;
+    std::uint8_t slot[hash_slots] = {};
+    key_word words[max_keys] = {};
+};
+
+template <std::size_t N>
+constexpr key_table table(const sv_t (&names)[N], std::uint8_t required) {
+    static_assert(N <= max_keys);
+    for (unsigned seed = 1; seed < 100000; ++seed) {
+        key_table t{names, static_cast<std::uint8_t>(N), required, false, false, seed, {}, {}};
+        for (std::size_t i = 0; i < N; ++i) t.words[i] = word_of(names[i]);
+        for (auto& x : t.slot) x = 0xff;
+        bool ok = true;
+        for (std::size_t i = 0; i < N && ok; ++i) {
+            const unsigned h = key_hash(names[i], seed);
+            if (t.slot[h] != 0xff) ok = false;
+            else t.slot[h] = static_cast<std::uint8_t>(i);
+        }
+        if (ok) return t;
+    }
+    throw "no perfect hash for this key table"; // a compile-time error
+}
+
+constexpr key_table no_keys(bool dynamic, bool array) {
+    key_table t{};
+    for (auto& x : t.slot) x = 0xff;
+    t.dynamic = dynamic;
+    t.array = array;
+    return t;
+}
+
+inline constexpr key_table tables[] = {
+    /* root */ no_keys(false, true),
+    /* meter */ table(k_meter, 7),
+    /* meter_create */ table(k_meter_create, 3),
+    /* meter_update */ table(k_meter_update, 0),
+    /* filter */ table(k_filter, 2),
+    /* clauses */ no_keys(false, true),
+    /* clause_item */ table(k_clause, 3),
+    /* aggregation */ table(k_aggregation, 0),
+    /* metadata */ no_keys(true, false),
+    /* address */ table(k_address, 1),
+    /* tax_id */ no_keys(false, true),
+    /* customer */ table(k_customer, 6),
+    /* llm */ table(k_llm, 5),
+    /* cost */ table(k_cost, 2),
+    /* event */ table(k_event, 6),
+    /* event_meta */ no_keys(true, false),
+    /* event_create */ table(k_event_create, 1),
+    /* create_meta */ no_keys(true, false),
+    /* events_ingest */ table(k_events_ingest, 1),
+    /* events_arr */ no_keys(false, true),
+    /* ingest_response */ table(k_ingest_response, 1),
+    /* quantities */ table(k_quantities, 0),
+    /* quantity_arr */ no_keys(false, true),
+    /* quantity */ table(k_quantity, 2),
+    /* pagination */ table(k_pagination, 2),
+    /* page */ table(k_page, 2),
+    /* items */ no_keys(false, true),
+    /* customer_meter */ table(k_customer_meter, 9),
+};
+static_assert(std::size(tables) == static_cast<std::size_t>(fk::count_));
+static_assert(max_keys <= 32, "frame::seen has a bit per key");
+
+// Equal bytes, in words that may overlap (keys are short; a call to memcmp
+// costs more than the comparison).
+template <class U>
+[[gnu::always_inline]] inline bool same_word(const char* a, const char* b) noexcept {
+    U x, y;
+    std::memcpy(&x, a, sizeof x);
+    std::memcpy(&y, b, sizeof y);
+    return x == y;
+}
+[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+    if (n >= 8) {
+        for (std::size_t i = 0; i + 8 < n; i += 8)
+            if (!same_word<std::uint64_t>(a + i, b + i)) return false;
+        return same_word<std::uint64_t>(a + n - 8, b + n - 8);
+    }
+    if (n >= 4) return same_word<std::uint32_t>(a, b) && same_word<std::uint32_t>(a + n - 4, b + n - 4);
+    if (n == 0) return true;
+    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
+}
+[[gnu::always_inline]] inline bool same_key(sv_t name, std::string_view k) noexcept {
+    return name.size() == k.size() && same_bytes(name.data(), k.data(), k.size());
+}
+
+template <class U>
+[[gnu::always_inline]] inline U load(const char* p) noexcept {
+    U x;
+    std::memcpy(&x, p, sizeof x);
+    return x;
+}
+
+// True when `k` is names[id] (see key_word).
+[[gnu::always_inline]] inline bool is_key(const key_table& t, std::uint8_t id, std::string_view k) noexcept {
+    const key_word& w = t.words[id];
+    const std::size_t n = k.size();
+    if (n != w.size) return false;
+    const char* p = k.data();
+    if (n >= 8) {
+        if (load<std::uint64_t>(p) != w.head || load<std::uint64_t>(p + n - 8) != w.tail) return false;
+        return n <= 16 || same_bytes(p + 8, t.names[id].data() + 8, n - 16);
+    }
+    if (n >= 4) return (load<std::uint32_t>(p) | std::uint64_t(load<std::uint32_t>(p + n - 4)) << 32) == w.head;
+    if (n == 0) return true;
+    const auto byte = [](char c) { return std::uint64_t(static_cast<unsigned char>(c)); };
+    return (byte(p[0]) | byte(p[n / 2]) << 8 | byte(p[n - 1]) << 16) == w.head;
+}
+
+inline std::uint8_t find_key(const key_table& t, std::string_view k) noexcept {
+    const std::uint8_t id = t.slot[key_hash(k, t.seed)];
+    if (id == 0xff) return no_field;
+    return same_key(t.names[id], k) ? id : no_field;
+}
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/stream/keys.ipp> ----
 // ---- begin <polar/detail/codec/stream/server_time.ipp> ----
 #ifndef POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
 #define POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
@@ -4457,175 +4692,24 @@ namespace detail {
 namespace json_decode_impl {
 namespace stream {
 
-// What a frame fills.
-enum class fk : std::uint8_t {
-    root, meter, meter_create, meter_update, filter, clauses, clause_item, aggregation, metadata,
-    address, tax_id, customer, llm, cost, event, event_meta, event_create, create_meta,
-    events_ingest, events_arr, ingest_response, quantities, quantity_arr, quantity, pagination,
-    page, items, customer_meter, count_
-};
-
 // Slots for errors raised late (see the top comment).
 enum slot : std::uint8_t { no_slot, clause_slot, event_user_slot, event_any_slot, quantities_slot, tax_slot, dup_slot, slot_count };
-
-constexpr std::uint8_t no_field = 0xff;
-constexpr std::uint8_t dynamic_field = 0xfe; // the key is in decoder::key_
-
-// Key tables: the required keys first, in the order the DOM reader checked them.
-using sv_t = std::string_view;
-inline constexpr sv_t k_meter[] = {"id", "created_at", "metadata", "name", "filter", "aggregation", "organization_id",
-                                   "modified_at", "unit", "custom_label", "custom_multiplier", "archived_at"};
-inline constexpr sv_t k_meter_create[] = {"name", "filter", "aggregation", "metadata", "organization_id", "unit",
-                                          "custom_label", "custom_multiplier"};
-inline constexpr sv_t k_meter_update[] = {"name", "filter", "aggregation", "metadata", "unit", "custom_label",
-                                          "custom_multiplier", "is_archived"};
-inline constexpr sv_t k_filter[] = {"conjunction", "clauses"};
-inline constexpr sv_t k_clause[] = {"property", "operator", "value", "conjunction", "clauses"};
-inline constexpr sv_t k_aggregation[] = {"func", "property"};
-inline constexpr sv_t k_address[] = {"country", "line1", "line2", "postal_code", "city", "state"};
-inline constexpr sv_t k_customer[] = {"id", "created_at", "metadata", "email_verified", "organization_id",
-                                      "avatar_url", "modified_at", "external_id", "email", "name",
-                                      "billing_address", "tax_id", "deleted_at", "type", "billing_name",
-                                      "locale", "default_payment_method_id", "first_user_event_at"};
-inline constexpr sv_t k_llm[] = {"vendor", "model", "input_tokens", "output_tokens", "total_tokens",
-                                 "prompt", "response", "cached_input_tokens"};
-inline constexpr sv_t k_cost[] = {"amount", "currency"};
-inline constexpr sv_t k_event[] = {"id", "timestamp", "name", "source", "organization_id", "metadata",
-                                   "customer_id", "external_customer_id", "customer", "label", "child_count",
-                                   "parent_id", "member_id", "external_member_id"};
-inline constexpr sv_t k_event_create[] = {"name", "customer_id", "external_customer_id", "timestamp", "metadata",
-                                          "organization_id", "external_id", "parent_id", "member_id",
-                                          "external_member_id"};
-inline constexpr sv_t k_events_ingest[] = {"events"};
-inline constexpr sv_t k_ingest_response[] = {"inserted", "duplicates"};
-inline constexpr sv_t k_quantities[] = {"quantities", "total"};
-inline constexpr sv_t k_quantity[] = {"timestamp", "quantity"};
-inline constexpr sv_t k_pagination[] = {"total_count", "max_page"};
-inline constexpr sv_t k_page[] = {"items", "pagination"};
-inline constexpr sv_t k_customer_meter[] = {"id", "created_at", "customer_id", "meter_id", "consumed_units",
-                                            "credited_units", "balance", "customer", "meter", "modified_at"};
-
-// Keys are found with a perfect hash made at compile time for each table:
-// the length and four bytes pick a slot, one comparison confirms.
-constexpr std::size_t hash_slots = 64;
-
-constexpr unsigned key_hash(std::string_view k, unsigned seed) noexcept {
-    unsigned h = static_cast<unsigned>(k.size()) * seed;
-    if (!k.empty()) {
-        h ^= static_cast<unsigned char>(k[0]) * 0x9e37u;
-        h += static_cast<unsigned char>(k[k.size() - 1]) * (seed | 1u);
-        h ^= static_cast<unsigned char>(k[k.size() / 2]) * 31u;
-        h += static_cast<unsigned char>(k[k.size() > 1]) * 0x2b1u;
-    }
-    return (h ^ (h >> 7) ^ (h >> 13)) & (hash_slots - 1);
-}
-
-struct key_table {
-    const sv_t* names = nullptr;
-    std::uint8_t size = 0;
-    std::uint8_t required = 0; // names[0..required) are required (generic check at the end)
-    bool dynamic = false;      // keys are data (metadata maps)
-    bool array = false;        // the frame is an array
-    unsigned seed = 0;
-    std::uint8_t slot[hash_slots] = {};
-};
-
-template <std::size_t N>
-constexpr key_table table(const sv_t (&names)[N], std::uint8_t required) {
-    for (unsigned seed = 1; seed < 100000; ++seed) {
-        key_table t{names, static_cast<std::uint8_t>(N), required, false, false, seed, {}};
-        for (auto& x : t.slot) x = 0xff;
-        bool ok = true;
-        for (std::size_t i = 0; i < N && ok; ++i) {
-            const unsigned h = key_hash(names[i], seed);
-            if (t.slot[h] != 0xff) ok = false;
-            else t.slot[h] = static_cast<std::uint8_t>(i);
-        }
-        if (ok) return t;
-    }
-    throw "no perfect hash for this key table"; // a compile-time error
-}
-
-constexpr key_table no_keys(bool dynamic, bool array) {
-    key_table t{};
-    for (auto& x : t.slot) x = 0xff;
-    t.dynamic = dynamic;
-    t.array = array;
-    return t;
-}
-
-inline constexpr key_table tables[] = {
-    /* root */ no_keys(false, true),
-    /* meter */ table(k_meter, 7),
-    /* meter_create */ table(k_meter_create, 3),
-    /* meter_update */ table(k_meter_update, 0),
-    /* filter */ table(k_filter, 2),
-    /* clauses */ no_keys(false, true),
-    /* clause_item */ table(k_clause, 3),
-    /* aggregation */ table(k_aggregation, 0),
-    /* metadata */ no_keys(true, false),
-    /* address */ table(k_address, 1),
-    /* tax_id */ no_keys(false, true),
-    /* customer */ table(k_customer, 6),
-    /* llm */ table(k_llm, 5),
-    /* cost */ table(k_cost, 2),
-    /* event */ table(k_event, 6),
-    /* event_meta */ no_keys(true, false),
-    /* event_create */ table(k_event_create, 1),
-    /* create_meta */ no_keys(true, false),
-    /* events_ingest */ table(k_events_ingest, 1),
-    /* events_arr */ no_keys(false, true),
-    /* ingest_response */ table(k_ingest_response, 1),
-    /* quantities */ table(k_quantities, 0),
-    /* quantity_arr */ no_keys(false, true),
-    /* quantity */ table(k_quantity, 2),
-    /* pagination */ table(k_pagination, 2),
-    /* page */ table(k_page, 2),
-    /* items */ no_keys(false, true),
-    /* customer_meter */ table(k_customer_meter, 9),
-};
-static_assert(std::size(tables) == static_cast<std::size_t>(fk::count_));
-
-// Equal bytes, in words that may overlap (keys are short; a call to memcmp
-// costs more than the comparison).
-template <class U>
-inline bool same_word(const char* a, const char* b) noexcept {
-    U x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return x == y;
-}
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
-    if (n >= 8) {
-        for (std::size_t i = 0; i + 8 < n; i += 8)
-            if (!same_word<std::uint64_t>(a + i, b + i)) return false;
-        return same_word<std::uint64_t>(a + n - 8, b + n - 8);
-    }
-    if (n >= 4) return same_word<std::uint32_t>(a, b) && same_word<std::uint32_t>(a + n - 4, b + n - 4);
-    if (n == 0) return true;
-    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
-}
-inline bool same_key(sv_t name, std::string_view k) noexcept {
-    return name.size() == k.size() && same_bytes(name.data(), k.data(), k.size());
-}
-
-inline std::uint8_t find_key(const key_table& t, std::string_view k) noexcept {
-    const std::uint8_t id = t.slot[key_hash(k, t.seed)];
-    if (id == 0xff) return no_field;
-    return same_key(t.names[id], k) ? id : no_field;
-}
 
 // One JSON value as the handler sees it: a scalar, or the start of a container.
 enum class vk : std::uint8_t { null, boolean, int64, uint64, dbl, string, object, array };
 
+// Only the member of its kind is set (and read): the handler makes one for
+// every value, so nothing else is written.
 struct val {
     explicit val(vk k) noexcept : kind(k) {}
     vk kind;
-    bool b = false;
-    std::int64_t i = 0;
-    std::uint64_t u = 0;
-    double d = 0;
-    std::string_view s; // string contents
+    union {
+        bool b;
+        std::int64_t i;
+        std::uint64_t u;
+        double d;
+        std::string_view s; // string contents
+    };
 };
 
 inline const char* kind_name(const val& v) noexcept {
@@ -4643,19 +4727,31 @@ inline const char* kind_name(const val& v) noexcept {
 }
 inline const char* kind_name(vk k) noexcept { return kind_name(val(k)); }
 
+// How a frame's keys are matched (and whether it has keys at all).
+enum frame_keys : std::uint8_t {
+    table_keys,   // against the kind's table
+    array_items,  // an array: no keys, elements counted
+    dynamic_keys, // data (metadata maps): kept in decoder::key_
+    clause_keys,  // a clause item: `conjunction` or `clauses` turn it into a filter
+};
+
 // Trivial, so that the decoder's array of frames costs nothing to create;
-// push() sets every member.
+// push() sets every member. What every key and value looks at (how keys
+// are matched, the required keys) is copied from the table into the frame.
 struct frame {
     const key_table* table;
+    void* target;
+    std::size_t index;    // arrays: the current element
+    std::size_t count;    // arrays: elements so far
+    std::uint32_t seen;   // keys seen (bit i: names[i])
+    std::uint32_t need;   // required keys (bits of `seen`)
+    std::uint32_t aux;    // per kind: filter depth, item kind, model kind
     fk kind;
     std::uint8_t field;   // current key (objects)
     std::uint8_t catches; // errors at or above this frame go to this slot
     std::uint8_t flag;    // per kind: email kind, structured metadata, ...
-    std::uint32_t seen;   // required keys seen (bit i: names[i])
-    std::uint32_t aux;    // per kind: filter depth, item kind, model kind
-    std::size_t index;    // arrays: the current element
-    std::size_t count;    // arrays: elements so far
-    void* target;
+    frame_keys keys;
+    std::uint8_t expect;  // the key expected next (see decoder::next_key_), or no_field
 };
 
 class decoder {
@@ -4690,16 +4786,18 @@ public:
     std::size_t body_size_ = 0;
 
     // -- frames ---------------------------------------------------------------
-    frame& top() noexcept { return frames_[depth_ - 1]; }
-    frame& below_top() noexcept { return frames_[depth_ - 2]; }
+    // The root frame is never popped: top_ always points into frames_.
+    frame& top() noexcept { return *top_; }
+    frame& below_top() noexcept { return top_[-1]; }
     std::size_t depth() const noexcept { return depth_; }
 
     frame& push(fk kind, void* target) {
         // The parser's max_depth (max_json_depth) bounds the nesting first.
         frame& f = frames_[depth_++];
-        f.table = &tables[static_cast<std::size_t>(kind)];
-        f.kind = kind;
+        top_ = &f;
+        set_kind(f, kind);
         f.field = no_field;
+        f.expect = next_key_[static_cast<std::size_t>(kind)][start_key];
         f.catches = no_slot;
         f.flag = 0;
         f.seen = 0;
@@ -4710,7 +4808,17 @@ public:
         pushed_ = true;
         return f;
     }
-    void pop() noexcept { --depth_; }
+    void pop() noexcept {
+        --depth_;
+        --top_;
+    }
+    static void set_kind(frame& f, fk kind) noexcept {
+        const key_table& t = tables[static_cast<std::size_t>(kind)];
+        f.table = &t;
+        f.kind = kind;
+        f.need = (1u << t.required) - 1;
+        f.keys = t.array ? array_items : t.dynamic ? dynamic_keys : kind == fk::clause_item ? clause_keys : table_keys;
+    }
 
     // -- failure --------------------------------------------------------------
     // The path to the current value (`value`: the top frame's current key or
@@ -4721,7 +4829,7 @@ public:
             const frame& f = frames_[i];
             if (i + 1 == depth_ && !value) break;
             const key_table& t = *f.table;
-            if (t.array) {
+            if (f.keys == array_items) {
                 out += '[';
                 out += std::to_string(f.index);
                 out += ']';
@@ -4798,9 +4906,11 @@ public:
 
     // Checks the generic required keys of the top frame.
     bool check_required(const frame& f) {
+        if ((f.seen & f.need) == f.need) [[likely]] return true;
+        return missing_required(f);
+    }
+    POLAR_COLD bool missing_required(const frame& f) {
         const key_table& t = *f.table;
-        const std::uint32_t all = (1u << t.required) - 1;
-        if ((f.seen & all) == all) return true;
         for (std::uint8_t i = 0; i < t.required; ++i)
             if (!(f.seen & (1u << i))) {
                 missing(t.names[i]);
@@ -4859,9 +4969,15 @@ public:
         out = v.b;
         return true;
     }
-    bool time(const val& v, timestamp& out) {
+    // Out of line: its registers are not saved by every field that has a date-time.
+    [[gnu::noinline]] bool time(const val& v, timestamp& out) {
+        if (v.kind == vk::string && days_.read(v.s, out)) [[likely]] return true;
+        return other_time(v, out);
+    }
+    // Not in the server's form: the whole grammar, or an error.
+    POLAR_COLD bool other_time(const val& v, timestamp& out) {
         if (v.kind != vk::string) return type_error("date-time string", v), false;
-        if (!days_.read(v.s, out) && !detail::parse_timestamp(v.s, out)) return invalid_time(v.s), false;
+        if (!detail::parse_timestamp(v.s, out)) return invalid_time(v.s), false;
         return true;
     }
     POLAR_COLD void invalid_time(std::string_view s) {
@@ -4931,6 +5047,8 @@ public:
     void on_value(const val& v);
     void on_end();
     void on_key(std::string_view k);
+    void on_other_key(frame& f, std::string_view k);
+    std::uint8_t learn_key(frame& f, std::string_view k);
 
     static constexpr std::size_t skip_failed = std::size_t(1) << 40;
 
@@ -4952,12 +5070,15 @@ public:
 
     // Key order: next_key_[kind][previous key] is the key that followed it
     // last time (the server writes every object of a kind in one order), so
-    // most keys are matched by one comparison. 0xff: not known.
+    // most keys are matched by one comparison. 0xff: not known. A frame
+    // looks up the key it expects after each key, so that the next key
+    // waits on no lookup.
     static constexpr std::size_t start_key = 31;
     std::uint8_t next_key_[static_cast<std::size_t>(fk::count_)][32];
 
 private:
     frame frames_[max_frames];
+    frame* top_ = frames_;
     std::size_t depth_ = 0;
     bool failed_ = false;
     std::string what_;
@@ -5047,8 +5168,8 @@ inline void key_clause_item(decoder& d, frame& f, std::string_view k) {
         d.slot_text(clause_slot).clear();
         if (depth > max_filter_depth) return d.fail_end(filter_too_deep_message());
         filter& nested = static_cast<filter_node*>(f.target)->value.emplace<1>();
-        f.kind = fk::filter;
-        f.table = &tables[static_cast<std::size_t>(fk::filter)];
+        decoder::set_kind(f, fk::filter);
+        f.expect = no_field;
         f.target = &nested;
         f.aux = depth;
         f.seen = 0;
@@ -5573,6 +5694,9 @@ inline void v_pagination(decoder& d, frame& f, const val& v) {
 
 // -- quantities -------------------------------------------------------------------------
 
+// A year of hours; longer series grow from there.
+constexpr std::size_t max_reserved_quantities = 9000;
+
 inline void v_quantities(decoder& d, frame& f, const val& v) {
     meter_quantities& out = *static_cast<meter_quantities*>(f.target);
     switch (f.field) {
@@ -5580,6 +5704,9 @@ inline void v_quantities(decoder& d, frame& f, const val& v) {
         f.flag = 1;
         if (v.kind != vk::array) return d.soft(quantities_slot, [&] { d.type_error("array", v); });
         out.quantities.clear();
+        // An element takes about 50 bytes (`{"timestamp":"<20>","quantity":0},`):
+        // the series is reserved once instead of growing (and moving) it.
+        if (d.body_size_) out.quantities.reserve(std::min<std::size_t>(d.body_size_ / 48 + 1, max_reserved_quantities));
         begin(d, fk::quantity_arr, &out.quantities);
         break;
     case 1: d.number(v, out.total.emplace()); break; // dated API only
@@ -5643,59 +5770,47 @@ inline void v_customer_meter(decoder& d, frame& f, const val& v) {
 
 // -- dispatch ----------------------------------------------------------------------------------
 
+// Keys of a table: the key that followed the previous one last time is
+// tried first, then the table's hash.
 [[gnu::always_inline]] inline void decoder::on_key(std::string_view k) {
     frame& f = top();
-    const key_table& t = *f.table;
-    if (t.dynamic) {
-        if (k.data() != key_.data()) key_.assign(k.data(), k.size());
-        f.field = dynamic_field;
-        return;
-    }
-    if (f.kind == fk::clause_item) return key_clause_item(*this, f, k);
-    std::uint8_t& next = next_key_[static_cast<std::size_t>(f.kind)][f.field < start_key ? f.field : start_key];
-    std::uint8_t id = next;
-    if (id == 0xff || !same_key(t.names[id], k)) {
-        id = find_key(t, k);
-        next = id;
-    }
+    if (f.keys != table_keys) [[unlikely]] return on_other_key(f, k);
+    std::uint8_t id = f.expect;
+    if (id == no_field || !is_key(*f.table, id, k)) [[unlikely]] id = learn_key(f, k);
     f.field = id;
-    if (id < t.required) f.seen |= 1u << id;
+    f.expect = next_key_[static_cast<std::size_t>(f.kind)][id < start_key ? id : start_key];
+    if (id != no_field) f.seen |= 1u << id;
 }
 
-inline void decoder::on_value(const val& v) {
-    frame& f = top();
-    if (f.table->array) f.index = f.count++;
-    switch (f.kind) {
-    case fk::root: return v_root(*this, f, v);
-    case fk::meter: return v_meter(*this, f, v);
-    case fk::meter_create: return v_meter_create(*this, f, v);
-    case fk::meter_update: return v_meter_update(*this, f, v);
-    case fk::filter: return v_filter(*this, f, v);
-    case fk::clauses: return v_clauses(*this, f, v);
-    case fk::clause_item: return v_clause_item(*this, f, v);
-    case fk::aggregation: return v_aggregation(*this, f, v);
-    case fk::metadata: return v_metadata(*this, f, v);
-    case fk::address: return v_address(*this, f, v);
-    case fk::tax_id: return v_tax_id(*this, f, v);
-    case fk::customer: return v_customer(*this, f, v);
-    case fk::llm: return v_llm(*this, f, v);
-    case fk::cost: return v_cost(*this, f, v);
-    case fk::event: return v_event(*this, f, v);
-    case fk::event_meta: return v_event_meta(*this, f, v);
-    case fk::event_create: return v_event_create(*this, f, v);
-    case fk::create_meta: return v_create_meta(*this, f, v);
-    case fk::events_ingest: return v_events_ingest(*this, f, v);
-    case fk::events_arr: return v_events_arr(*this, f, v);
-    case fk::ingest_response: return v_ingest_response(*this, f, v);
-    case fk::quantities: return v_quantities(*this, f, v);
-    case fk::quantity_arr: return v_quantity_arr(*this, f, v);
-    case fk::quantity: return v_quantity(*this, f, v);
-    case fk::pagination: return v_pagination(*this, f, v);
-    case fk::page: return v_page(*this, f, v);
-    case fk::items: return v_items(*this, f, v);
-    case fk::customer_meter: return v_customer_meter(*this, f, v);
-    case fk::count_: break;
+[[gnu::noinline]] inline std::uint8_t decoder::learn_key(frame& f, std::string_view k) {
+    const std::uint8_t id = find_key(*f.table, k);
+    next_key_[static_cast<std::size_t>(f.kind)][f.field < start_key ? f.field : start_key] = id;
+    return id;
+}
+
+[[gnu::noinline]] inline void decoder::on_other_key(frame& f, std::string_view k) {
+    if (f.keys == dynamic_keys) {
+        if (k.data() != key_.data()) key_.assign(k.data(), k.size());
+        f.field = dynamic_field;
+    } else if (f.keys == clause_keys) {
+        key_clause_item(*this, f, k);
     }
+}
+
+// Values go to the function of the top frame's kind.
+using value_fn = void (*)(decoder&, frame&, const val&);
+inline constexpr value_fn value_fns[] = {
+    v_root, v_meter, v_meter_create, v_meter_update, v_filter, v_clauses, v_clause_item, v_aggregation, v_metadata,
+    v_address, v_tax_id, v_customer, v_llm, v_cost, v_event, v_event_meta, v_event_create, v_create_meta,
+    v_events_ingest, v_events_arr, v_ingest_response, v_quantities, v_quantity_arr, v_quantity, v_pagination,
+    v_page, v_items, v_customer_meter,
+};
+static_assert(std::size(value_fns) == static_cast<std::size_t>(fk::count_));
+
+[[gnu::always_inline]] inline void decoder::on_value(const val& v) {
+    frame& f = top();
+    if (f.keys == array_items) f.index = f.count++;
+    value_fns[static_cast<std::size_t>(f.kind)](*this, f, v);
 }
 
 inline void decoder::on_end() {
@@ -5712,9 +5827,7 @@ inline void decoder::on_end() {
     case fk::quantities: e_quantities(*this, f); break;
     case fk::quantity_arr: f.catches = no_slot; break;
     case fk::ingest_response: e_ingest_response(*this, f); break;
-    default:
-        if (f.table->required) check_required(f);
-        break;
+    default: check_required(f); break;
     }
     if (depth_ == before) pop();
     else --skip_; // a catcher below took this frame off already; its container closes now
@@ -5771,14 +5884,8 @@ struct handler {
         return true;
     }
     bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
-        if (d.skip_) return true;
-        if (d.key_parts_) {
-            d.key_parts_ = false;
-            kpart_.append(s.data(), s.size());
-            d.on_key(kpart_);
-        } else {
-            d.on_key(std::string_view(s.data(), s.size()));
-        }
+        if (d.skip_ || d.key_parts_) [[unlikely]] return key_in_parts(s);
+        d.on_key(std::string_view(s.data(), s.size()));
         return true;
     }
     bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
@@ -5855,6 +5962,13 @@ struct handler {
     bool on_comment(bj::string_view, bj::error_code&) { return true; }
 
 private:
+    [[gnu::noinline]] bool key_in_parts(bj::string_view s) {
+        if (d.skip_) return true;
+        d.key_parts_ = false;
+        kpart_.append(s.data(), s.size());
+        d.on_key(kpart_);
+        return true;
+    }
     bool begin_container(vk kind) {
         if (d.skip_) {
             ++d.skip_;

@@ -53,14 +53,8 @@ struct handler {
         return true;
     }
     bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
-        if (d.skip_) return true;
-        if (d.key_parts_) {
-            d.key_parts_ = false;
-            kpart_.append(s.data(), s.size());
-            d.on_key(kpart_);
-        } else {
-            d.on_key(std::string_view(s.data(), s.size()));
-        }
+        if (d.skip_ || d.key_parts_) [[unlikely]] return key_in_parts(s);
+        d.on_key(std::string_view(s.data(), s.size()));
         return true;
     }
     bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
@@ -137,6 +131,13 @@ struct handler {
     bool on_comment(bj::string_view, bj::error_code&) { return true; }
 
 private:
+    [[gnu::noinline]] bool key_in_parts(bj::string_view s) {
+        if (d.skip_) return true;
+        d.key_parts_ = false;
+        kpart_.append(s.data(), s.size());
+        d.on_key(kpart_);
+        return true;
+    }
     bool begin_container(vk kind) {
         if (d.skip_) {
             ++d.skip_;
