@@ -44,6 +44,18 @@ enum slot : std::uint8_t { no_slot, clause_slot, event_user_slot, event_any_slot
 // One JSON value as the handler sees it: a scalar, or the start of a container.
 enum class vk : std::uint8_t { null, boolean, int64, uint64, dbl, string, object, array };
 
+// A new (value-initialized) element at the end of `v`; growing it, rare
+// once it is reserved, out of line.
+template <class T>
+[[gnu::noinline]] T& grow_by_one(std::vector<T>& v) {
+    return v.emplace_back();
+}
+template <class T>
+[[gnu::always_inline]] inline T& new_element(std::vector<T>& v) {
+    if (v.size() == v.capacity()) [[unlikely]] return grow_by_one(v);
+    return v.emplace_back();
+}
+
 // Only the member of its kind is set (and read): the handler makes one for
 // every value, so nothing else is written.
 struct val {

@@ -56,9 +56,9 @@ inline void v_items(decoder& d, frame& f, const val& v) {
     const auto kind = static_cast<fk>(f.aux);
     void* item;
     switch (kind) {
-    case fk::meter: item = &static_cast<std::vector<meter>*>(f.target)->emplace_back(); break;
-    case fk::event: item = &static_cast<std::vector<event>*>(f.target)->emplace_back(); break;
-    default: item = &static_cast<std::vector<customer_meter>*>(f.target)->emplace_back(); break;
+    case fk::meter: item = &new_element(*static_cast<std::vector<meter>*>(f.target)); break;
+    case fk::event: item = &new_element(*static_cast<std::vector<event>*>(f.target)); break;
+    default: item = &new_element(*static_cast<std::vector<customer_meter>*>(f.target)); break;
     }
     begin(d, kind, item);
 }
@@ -98,7 +98,7 @@ inline void e_quantities(decoder& d, frame& f) {
 
 inline void v_quantity_arr(decoder& d, frame& f, const val& v) {
     if (v.kind != vk::object) return d.type_error("object", v);
-    begin(d, fk::quantity, &static_cast<std::vector<meter_quantity>*>(f.target)->emplace_back());
+    begin(d, fk::quantity, &new_element(*static_cast<std::vector<meter_quantity>*>(f.target)));
 }
 
 inline void v_quantity(decoder& d, frame& f, const val& v) {
