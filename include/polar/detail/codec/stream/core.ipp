@@ -327,7 +327,8 @@ public:
         out = v.b;
         return true;
     }
-    // Out of line: its registers are not saved by every field that has a date-time.
+    // Out of line, so that the functions of the models with a date-time do
+    // not save the registers it needs on every value.
     [[gnu::noinline]] bool time(const val& v, timestamp& out) {
         if (v.kind == vk::string && days_.read(v.s, out)) [[likely]] return true;
         return other_time(v, out);
