@@ -4308,9 +4308,9 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // The streaming decoder's state: a stack of frames, one per open JSON
 // container, each knowing which model it fills (its kind), which field the
 // next value goes to (the key seen last, matched against the kind's key
-// table without allocating) and which required fields were seen. Values
-// arrive as `val` (a scalar, or the start of an object or array) and are
-// dispatched on the top frame's kind (fields_*.ipp); a container nobody
+// table, keys.ipp, without allocating) and which required fields were seen.
+// Values arrive as `val` (a scalar, or the start of an object or array) and
+// are dispatched on the top frame's kind (fields_*.ipp); a container nobody
 // wants is skipped by counting its depth.
 //
 // Errors mirror the DOM reader's: "path: message", the path built from the
@@ -4323,97 +4323,20 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // Date-times in the server's form are read by server_time.ipp.
 
 // #include <polar/detail/codec/decode_common.ipp>: inlined above
-// ---- begin <polar/detail/codec/stream/server_time.ipp> ----
-#ifndef POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
-#define POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
+// ---- begin <polar/detail/codec/stream/keys.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_KEYS_IPP
+#define POLAR_DETAIL_CODEC_STREAM_KEYS_IPP
 
-// Date-times in the form the server writes them, read straight from the
-// token: most of a quantities body is its timestamps. Anything else goes to
-// detail::parse_timestamp(), which accepts the whole grammar.
-
-// #include <polar/detail/calendar.hpp>: inlined above
-// #include <polar/detail/datetime.hpp>: inlined above
-
-#include <cstddef>
-#include <cstdint>
-#include <iterator>
-#include <string_view>
-
-namespace polar {
-namespace detail {
-namespace json_decode_impl {
-namespace stream {
-
-class server_times {
-public:
-    // The form the server writes (`2026-11-02T10:00:00Z`, with 6 fraction
-    // digits or none) read directly, the day cached; false for anything else,
-    // which parse_timestamp() then decides.
-    bool read(std::string_view s, timestamp& out) noexcept {
-        const std::size_t n = s.size();
-        if (n != 20 && n != 27) return false;
-        const char* p = s.data();
-        if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[n - 1] != 'Z')
-            return false;
-        if (n == 27 && p[19] != '.') return false;
-        unsigned bad = 0;
-        const auto digit = [&](std::size_t i) noexcept {
-            const unsigned x = static_cast<unsigned>(static_cast<unsigned char>(p[i])) - '0';
-            bad |= x > 9;
-            return x;
-        };
-        const unsigned year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
-        const unsigned month = digit(5) * 10 + digit(6), day = digit(8) * 10 + digit(9);
-        const unsigned hour = digit(11) * 10 + digit(12), minute = digit(14) * 10 + digit(15);
-        const unsigned second = digit(17) * 10 + digit(18);
-        unsigned micro = 0;
-        if (n == 27)
-            micro = digit(20) * 100000 + digit(21) * 10000 + digit(22) * 1000 + digit(23) * 100 + digit(24) * 10 +
-                    digit(25);
-        if (bad) return false;
-        if (hour > 23 || minute > 59 || second > 59) return false;
-        std::int64_t days;
-        const unsigned key = (year * 100 + month) * 100 + day;
-        entry& e = cache_[key % std::size(cache_)];
-        if (key == e.key) {
-            days = e.days;
-        } else {
-            if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
-            days = days_from_civil(year, month, day);
-            e.key = key;
-            e.days = days;
-        }
-        const std::int64_t us = (days * 86400 + hour * 3600 + minute * 60 + second) * 1000000 + micro;
-        out = timestamp(std::chrono::microseconds(us));
-        return true;
-    }
-private:
-    // Dates read lately (yyyymmdd) and their day numbers.
-    struct entry {
-        unsigned key = ~0u;
-        std::int64_t days = 0;
-    };
-    entry cache_[16];
-};
-
-} // namespace stream
-} // namespace json_decode_impl
-} // namespace detail
-} // namespace polar
-
-#endif
-// ---- end <polar/detail/codec/stream/server_time.ipp> ----
-
-#include <boost/json/basic_parser.hpp>
+// The streaming decoder's kinds of frames and the keys of each: a table per
+// kind with a perfect hash, and the words the key expected next is compared
+// with (see decoder::on_key in fields_list.ipp).
 
 #include <algorithm>
-#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <optional>
-#include <string>
+#include <iterator>
 #include <string_view>
-#include <vector>
 
 namespace polar {
 namespace detail {
@@ -4427,9 +4350,6 @@ enum class fk : std::uint8_t {
     events_ingest, events_arr, ingest_response, quantities, quantity_arr, quantity, pagination,
     page, items, customer_meter, count_
 };
-
-// Slots for errors raised late (see the top comment).
-enum slot : std::uint8_t { no_slot, clause_slot, event_user_slot, event_any_slot, quantities_slot, tax_slot, dup_slot, slot_count };
 
 constexpr std::uint8_t no_field = 0xff;
 constexpr std::uint8_t dynamic_field = 0xfe; // the key is in decoder::key_
@@ -4471,6 +4391,32 @@ inline constexpr sv_t k_customer_meter[] = {"id", "created_at", "customer_id", "
 // Keys are found with a perfect hash made at compile time for each table:
 // the length and four bytes pick a slot, one comparison confirms.
 constexpr std::size_t hash_slots = 64;
+constexpr std::size_t max_keys = 18;
+
+// A key's bytes in one or two words, so that the key expected next is
+// compared with the token in registers, without reading the table's
+// strings: the first and last 8 bytes (up to 16 bytes, the whole key), the
+// first and last 4 (4 to 7 bytes), the first, middle and last byte (1 to 3).
+// Words are little-endian; on a big-endian machine the expected key never
+// matches and every key is found by its hash.
+struct key_word {
+    std::uint64_t head = 0;
+    std::uint64_t tail = 0;
+    std::size_t size = 0;
+};
+
+constexpr std::uint64_t le_bytes(std::string_view s, std::size_t at, std::size_t n) noexcept {
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t(static_cast<unsigned char>(s[at + i])) << (8 * i);
+    return w;
+}
+constexpr key_word word_of(std::string_view k) noexcept {
+    const std::size_t n = k.size();
+    if (n >= 8) return {le_bytes(k, 0, 8), le_bytes(k, n - 8, 8), n};
+    if (n >= 4) return {le_bytes(k, 0, 4) | le_bytes(k, n - 4, 4) << 32, 0, n};
+    if (n >= 1) return {le_bytes(k, 0, 1) | le_bytes(k, n / 2, 1) << 8 | le_bytes(k, n - 1, 1) << 16, 0, n};
+    return {};
+}
 
 constexpr unsigned key_hash(std::string_view k, unsigned seed) noexcept {
     unsigned h = static_cast<unsigned>(k.size()) * seed;
@@ -4491,12 +4437,15 @@ struct key_table {
     bool array = false;        // the frame is an array
     unsigned seed = 0;
     std::uint8_t slot[hash_slots] = {};
+    key_word words[max_keys] = {};
 };
 
 template <std::size_t N>
 constexpr key_table table(const sv_t (&names)[N], std::uint8_t required) {
+    static_assert(N <= max_keys);
     for (unsigned seed = 1; seed < 100000; ++seed) {
-        key_table t{names, static_cast<std::uint8_t>(N), required, false, false, seed, {}};
+        key_table t{names, static_cast<std::uint8_t>(N), required, false, false, seed, {}, {}};
+        for (std::size_t i = 0; i < N; ++i) t.words[i] = word_of(names[i]);
         for (auto& x : t.slot) x = 0xff;
         bool ok = true;
         for (std::size_t i = 0; i < N && ok; ++i) {
@@ -4548,17 +4497,18 @@ inline constexpr key_table tables[] = {
     /* customer_meter */ table(k_customer_meter, 9),
 };
 static_assert(std::size(tables) == static_cast<std::size_t>(fk::count_));
+static_assert(max_keys <= 32, "frame::seen has a bit per key");
 
 // Equal bytes, in words that may overlap (keys are short; a call to memcmp
 // costs more than the comparison).
 template <class U>
-inline bool same_word(const char* a, const char* b) noexcept {
+[[gnu::always_inline]] inline bool same_word(const char* a, const char* b) noexcept {
     U x, y;
     std::memcpy(&x, a, sizeof x);
     std::memcpy(&y, b, sizeof y);
     return x == y;
 }
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
     if (n >= 8) {
         for (std::size_t i = 0; i + 8 < n; i += 8)
             if (!same_word<std::uint64_t>(a + i, b + i)) return false;
@@ -4568,8 +4518,31 @@ inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
     if (n == 0) return true;
     return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
 }
-inline bool same_key(sv_t name, std::string_view k) noexcept {
+[[gnu::always_inline]] inline bool same_key(sv_t name, std::string_view k) noexcept {
     return name.size() == k.size() && same_bytes(name.data(), k.data(), k.size());
+}
+
+template <class U>
+[[gnu::always_inline]] inline U load(const char* p) noexcept {
+    U x;
+    std::memcpy(&x, p, sizeof x);
+    return x;
+}
+
+// True when `k` is names[id] (see key_word).
+[[gnu::always_inline]] inline bool is_key(const key_table& t, std::uint8_t id, std::string_view k) noexcept {
+    const key_word& w = t.words[id];
+    const std::size_t n = k.size();
+    if (n != w.size) return false;
+    const char* p = k.data();
+    if (n >= 8) {
+        if (load<std::uint64_t>(p) != w.head || load<std::uint64_t>(p + n - 8) != w.tail) return false;
+        return n <= 16 || same_bytes(p + 8, t.names[id].data() + 8, n - 16);
+    }
+    if (n >= 4) return (load<std::uint32_t>(p) | std::uint64_t(load<std::uint32_t>(p + n - 4)) << 32) == w.head;
+    if (n == 0) return true;
+    const auto byte = [](char c) { return std::uint64_t(static_cast<unsigned char>(c)); };
+    return (byte(p[0]) | byte(p[n / 2]) << 8 | byte(p[n - 1]) << 16) == w.head;
 }
 
 inline std::uint8_t find_key(const key_table& t, std::string_view k) noexcept {
@@ -4578,17 +4551,240 @@ inline std::uint8_t find_key(const key_table& t, std::string_view k) noexcept {
     return same_key(t.names[id], k) ? id : no_field;
 }
 
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/stream/keys.ipp> ----
+// ---- begin <polar/detail/codec/stream/server_time.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
+#define POLAR_DETAIL_CODEC_STREAM_SERVER_TIME_IPP
+
+// Date-times in the form the server writes them, read straight from the
+// token: most of a quantities body is its timestamps. Anything else goes to
+// detail::parse_timestamp(), which accepts the whole grammar.
+//
+// The fields sit at fixed offsets, so each group ("yyyy-mm-", "hh:mm:ss",
+// ".ffffff") is one 8-byte load, checked and converted as a word. Bodies
+// repeat a date many times (a quantities series is hourly; a page of events
+// spans a few days), so the day numbers of the last dates are kept and a
+// date equal in its bytes to one of them costs two comparisons.
+
+// #include <polar/detail/calendar.hpp>: inlined above
+// #include <polar/detail/datetime.hpp>: inlined above
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+namespace server_time_impl {
+
+constexpr std::uint64_t ones = 0x0101010101010101u;
+
+// Eight characters as the little-endian word they load as.
+constexpr std::uint64_t word(const char (&s)[9]) noexcept {
+    std::uint64_t w = 0;
+    for (int i = 0; i < 8; ++i) w |= std::uint64_t(static_cast<unsigned char>(s[i])) << (8 * i);
+    return w;
+}
+
+inline std::uint64_t load8(const char* p) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+inline std::uint32_t load4(const char* p) noexcept {
+    std::uint32_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+
+// True when every byte of `x` is at most 9. A byte above 9 sets its top bit
+// (in `x` or in `x + 0x76`); a carry out of such a byte only adds failures.
+constexpr bool all_digits(std::uint64_t x) noexcept { return ((x | (x + 0x76 * ones)) & (0x80 * ones)) == 0; }
+
+// With the digit values in the bytes of `x`: byte i becomes 10 * x[i] + x[i + 1].
+constexpr std::uint64_t pairs(std::uint64_t x) noexcept { return x * 10 + (x >> 8); }
+constexpr unsigned byte_at(std::uint64_t x, int i) noexcept { return static_cast<unsigned>(x >> (8 * i)) & 0xff; }
+
+// XOR with these leaves the digit values, and zero where a separator belongs.
+constexpr std::uint64_t date_form = word("0000-00-");
+constexpr std::uint64_t date_seps = 0xffull << 32 | 0xffull << 56;
+constexpr std::uint64_t time_form = word("00:00:00");
+constexpr std::uint64_t time_seps = 0xffull << 16 | 0xffull << 40;
+constexpr std::uint64_t fraction_form = word(".000000\0"); // the 8th byte starts the offset
+constexpr std::uint64_t fraction_mask = 0x00ffffffffffffffu;
+
+constexpr std::int64_t us_per_day = std::int64_t(86400) * 1000000;
+constexpr std::int64_t min_us = days_from_civil(1, 1, 1) * us_per_day;
+constexpr std::int64_t max_us = days_from_civil(10000, 1, 1) * us_per_day - 1;
+
+} // namespace server_time_impl
+
+class server_times {
+public:
+    // `2026-11-02T10:00:00` with 6 fraction digits or none, then `Z` or an
+    // offset `+hh:mm` / `-hh:mm`, read directly; false for anything else,
+    // which parse_timestamp() then decides (the same result for what this
+    // accepts).
+    bool read(std::string_view s, timestamp& out) noexcept {
+        if constexpr (std::endian::native != std::endian::little) {
+            return false;
+        } else {
+            const std::size_t n = s.size();
+            if (n == 20 || n == 27) {
+                if (s[n - 1] != 'Z') return false;
+                return read_local(s.data(), n == 27, 0, out);
+            }
+            if (n == 25 || n == 32) return read_offset(s, out);
+            return false;
+        }
+    }
+
+private:
+    [[gnu::noinline]] bool read_offset(std::string_view s, timestamp& out) noexcept {
+        using namespace server_time_impl;
+        const char* o = s.data() + s.size() - 6;
+        const char sign = o[0];
+        if (sign != '+' && sign != '-') return false;
+        const unsigned h1 = static_cast<unsigned char>(o[1]) - '0', h2 = static_cast<unsigned char>(o[2]) - '0';
+        const unsigned m1 = static_cast<unsigned char>(o[4]) - '0', m2 = static_cast<unsigned char>(o[5]) - '0';
+        if (h1 > 9 || h2 > 9 || o[3] != ':' || m1 > 9 || m2 > 9) return false;
+        const unsigned oh = h1 * 10 + h2, om = m1 * 10 + m2;
+        if (oh > 23 || om > 59) return false;
+        std::int64_t offset = std::int64_t(oh) * 3600 + om * 60;
+        if (sign == '-') offset = -offset;
+        timestamp t;
+        if (!read_local(s.data(), s.size() == 32, offset, t)) return false;
+        // The offset may move the instant out of years 0001..9999, which
+        // parse_timestamp() rejects.
+        const std::int64_t us = t.time_since_epoch().count();
+        if (us < min_us || us > max_us) return false;
+        out = t;
+        return true;
+    }
+
+    // The date and time at p (with the fraction when `fraction`), less `offset` seconds.
+    [[gnu::always_inline]] bool read_local(const char* p, bool fraction, std::int64_t offset, timestamp& out) noexcept {
+        using namespace server_time_impl;
+        const std::uint64_t t = load8(p + 11) ^ time_form;
+        if (!all_digits(t) || (t & time_seps)) return false;
+        const std::uint64_t tp = pairs(t);
+        const unsigned hour = byte_at(tp, 0), minute = byte_at(tp, 3), second = byte_at(tp, 6);
+        if (hour > 23 || minute > 59 || second > 59) return false;
+
+        unsigned micro = 0;
+        if (fraction) {
+            const std::uint64_t f = (load8(p + 19) ^ fraction_form) & fraction_mask;
+            if (!all_digits(f) || (f & 0xff)) return false;
+            const std::uint64_t fp = pairs(f);
+            micro = byte_at(fp, 1) * 10000 + byte_at(fp, 3) * 100 + byte_at(fp, 5);
+        }
+
+        // The date and its `T`: bytes 0-7, then 7-10.
+        const std::uint64_t lo = load8(p);
+        const std::uint32_t hi = load4(p + 7);
+        date& c = dates_[(lo >> 48 ^ hi >> 16) & (std::size(dates_) - 1)]; // by the last digits of month and day
+        if ((lo != c.lo || hi != c.hi) && !read_date(p, c)) [[unlikely]] return false;
+
+        const std::int64_t secs = std::int64_t(hour) * 3600 + minute * 60 + second - offset;
+        out = timestamp(std::chrono::microseconds(c.days * us_per_day + secs * 1000000 + micro));
+        return true;
+    }
+
+    struct date;
+    // A date not read lately, into `c`.
+    [[gnu::noinline]] static bool read_date(const char* p, date& c) noexcept {
+        using namespace server_time_impl;
+        const std::uint64_t lo = load8(p);
+        const std::uint64_t d = lo ^ date_form;
+        if (!all_digits(d) || (d & date_seps)) return false;
+        const unsigned d1 = static_cast<unsigned char>(p[8]) - '0', d2 = static_cast<unsigned char>(p[9]) - '0';
+        if (d1 > 9 || d2 > 9 || p[10] != 'T') return false;
+        const std::uint64_t dp = pairs(d);
+        const unsigned year = byte_at(dp, 0) * 100 + byte_at(dp, 2), month = byte_at(dp, 5);
+        const unsigned day = d1 * 10 + d2;
+        if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
+        c.lo = lo;
+        c.hi = load4(p + 7);
+        c.days = days_from_civil(year, month, day);
+        return true;
+    }
+
+    // Dates read lately (their bytes 0-7 and 7-10) and their day numbers: a
+    // page of events alternates between the events' dates and their
+    // customers'. At first all 1970-01-01, day 0.
+    struct date {
+        std::uint64_t lo = server_time_impl::word("1970-01-");
+        std::uint32_t hi = static_cast<std::uint32_t>(server_time_impl::word("-01T\0\0\0\0"));
+        std::int64_t days = 0;
+    };
+    date dates_[8];
+};
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/stream/server_time.ipp> ----
+
+#include <boost/json/basic_parser.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+// Slots for errors raised late (see the top comment).
+enum slot : std::uint8_t { no_slot, clause_slot, event_user_slot, event_any_slot, quantities_slot, tax_slot, dup_slot, slot_count };
+
 // One JSON value as the handler sees it: a scalar, or the start of a container.
 enum class vk : std::uint8_t { null, boolean, int64, uint64, dbl, string, object, array };
 
+// A new (value-initialized) element at the end of `v`; growing it, rare
+// once it is reserved, out of line.
+template <class T>
+[[gnu::noinline]] T& grow_by_one(std::vector<T>& v) {
+    return v.emplace_back();
+}
+template <class T>
+[[gnu::always_inline]] inline T& new_element(std::vector<T>& v) {
+    if (v.size() == v.capacity()) [[unlikely]] return grow_by_one(v);
+    return v.emplace_back();
+}
+
+// Only the member of its kind is set (and read): the handler makes one for
+// every value, so nothing else is written.
 struct val {
     explicit val(vk k) noexcept : kind(k) {}
     vk kind;
-    bool b = false;
-    std::int64_t i = 0;
-    std::uint64_t u = 0;
-    double d = 0;
-    std::string_view s; // string contents
+    union {
+        bool b;
+        std::int64_t i;
+        std::uint64_t u;
+        double d;
+        std::string_view s; // string contents
+    };
 };
 
 inline const char* kind_name(const val& v) noexcept {
@@ -4606,19 +4802,31 @@ inline const char* kind_name(const val& v) noexcept {
 }
 inline const char* kind_name(vk k) noexcept { return kind_name(val(k)); }
 
+// How a frame's keys are matched (and whether it has keys at all).
+enum frame_keys : std::uint8_t {
+    table_keys,   // against the kind's table
+    array_items,  // an array: no keys, elements counted
+    dynamic_keys, // data (metadata maps): kept in decoder::key_
+    clause_keys,  // a clause item: `conjunction` or `clauses` turn it into a filter
+};
+
 // Trivial, so that the decoder's array of frames costs nothing to create;
-// push() sets every member.
+// push() sets every member. What every key and value looks at (how keys
+// are matched, the required keys) is copied from the table into the frame.
 struct frame {
     const key_table* table;
+    void* target;
+    std::size_t index;    // arrays: the current element
+    std::size_t count;    // arrays: elements so far
+    std::uint32_t seen;   // keys seen (bit i: names[i])
+    std::uint32_t need;   // required keys (bits of `seen`)
+    std::uint32_t aux;    // per kind: filter depth, item kind, model kind
     fk kind;
     std::uint8_t field;   // current key (objects)
     std::uint8_t catches; // errors at or above this frame go to this slot
     std::uint8_t flag;    // per kind: email kind, structured metadata, ...
-    std::uint32_t seen;   // required keys seen (bit i: names[i])
-    std::uint32_t aux;    // per kind: filter depth, item kind, model kind
-    std::size_t index;    // arrays: the current element
-    std::size_t count;    // arrays: elements so far
-    void* target;
+    frame_keys keys;
+    std::uint8_t expect;  // the key expected next (see decoder::next_key_), or no_field
 };
 
 class decoder {
@@ -4656,16 +4864,18 @@ public:
     std::size_t body_size_ = 0;
 
     // -- frames ---------------------------------------------------------------
-    frame& top() noexcept { return frames_[depth_ - 1]; }
-    frame& below_top() noexcept { return frames_[depth_ - 2]; }
+    // The root frame is never popped: top_ always points into frames_.
+    frame& top() noexcept { return *top_; }
+    frame& below_top() noexcept { return top_[-1]; }
     std::size_t depth() const noexcept { return depth_; }
 
     frame& push(fk kind, void* target) {
         // The parser's max_depth (max_json_depth) bounds the nesting first.
         frame& f = frames_[depth_++];
-        f.table = &tables[static_cast<std::size_t>(kind)];
-        f.kind = kind;
+        top_ = &f;
+        set_kind(f, kind);
         f.field = no_field;
+        f.expect = next_key_[static_cast<std::size_t>(kind)][start_key];
         f.catches = no_slot;
         f.flag = 0;
         f.seen = 0;
@@ -4676,7 +4886,17 @@ public:
         pushed_ = true;
         return f;
     }
-    void pop() noexcept { --depth_; }
+    void pop() noexcept {
+        --depth_;
+        --top_;
+    }
+    static void set_kind(frame& f, fk kind) noexcept {
+        const key_table& t = tables[static_cast<std::size_t>(kind)];
+        f.table = &t;
+        f.kind = kind;
+        f.need = (1u << t.required) - 1;
+        f.keys = t.array ? array_items : t.dynamic ? dynamic_keys : kind == fk::clause_item ? clause_keys : table_keys;
+    }
 
     // -- failure --------------------------------------------------------------
     // The path to the current value (`value`: the top frame's current key or
@@ -4687,7 +4907,7 @@ public:
             const frame& f = frames_[i];
             if (i + 1 == depth_ && !value) break;
             const key_table& t = *f.table;
-            if (t.array) {
+            if (f.keys == array_items) {
                 out += '[';
                 out += std::to_string(f.index);
                 out += ']';
@@ -4764,9 +4984,11 @@ public:
 
     // Checks the generic required keys of the top frame.
     bool check_required(const frame& f) {
+        if ((f.seen & f.need) == f.need) [[likely]] return true;
+        return missing_required(f);
+    }
+    POLAR_COLD bool missing_required(const frame& f) {
         const key_table& t = *f.table;
-        const std::uint32_t all = (1u << t.required) - 1;
-        if ((f.seen & all) == all) return true;
         for (std::uint8_t i = 0; i < t.required; ++i)
             if (!(f.seen & (1u << i))) {
                 missing(t.names[i]);
@@ -4825,9 +5047,16 @@ public:
         out = v.b;
         return true;
     }
-    bool time(const val& v, timestamp& out) {
+    // Out of line, so that the functions of the models with a date-time do
+    // not save the registers it needs on every value.
+    [[gnu::noinline]] bool time(const val& v, timestamp& out) {
+        if (v.kind == vk::string && days_.read(v.s, out)) [[likely]] return true;
+        return other_time(v, out);
+    }
+    // Not in the server's form: the whole grammar, or an error.
+    POLAR_COLD bool other_time(const val& v, timestamp& out) {
         if (v.kind != vk::string) return type_error("date-time string", v), false;
-        if (!days_.read(v.s, out) && !detail::parse_timestamp(v.s, out)) return invalid_time(v.s), false;
+        if (!detail::parse_timestamp(v.s, out)) return invalid_time(v.s), false;
         return true;
     }
     POLAR_COLD void invalid_time(std::string_view s) {
@@ -4897,6 +5126,8 @@ public:
     void on_value(const val& v);
     void on_end();
     void on_key(std::string_view k);
+    void on_other_key(frame& f, std::string_view k);
+    std::uint8_t learn_key(frame& f, std::string_view k);
 
     static constexpr std::size_t skip_failed = std::size_t(1) << 40;
 
@@ -4933,12 +5164,15 @@ public:
 
     // Key order: next_key_[kind][previous key] is the key that followed it
     // last time (the server writes every object of a kind in one order), so
-    // most keys are matched by one comparison. 0xff: not known.
+    // most keys are matched by one comparison. 0xff: not known. A frame
+    // looks up the key it expects after each key, so that the next key
+    // waits on no lookup.
     static constexpr std::size_t start_key = 31;
     std::uint8_t next_key_[static_cast<std::size_t>(fk::count_)][32];
 
 private:
     frame frames_[max_frames];
+    frame* top_ = frames_;
     std::size_t depth_ = 0;
     bool failed_ = false;
     std::string what_;
@@ -5028,8 +5262,8 @@ inline void key_clause_item(decoder& d, frame& f, std::string_view k) {
         d.slot_text(clause_slot).clear();
         if (depth > max_filter_depth) return d.fail_end(filter_too_deep_message());
         filter& nested = static_cast<filter_node*>(f.target)->value.emplace<1>();
-        f.kind = fk::filter;
-        f.table = &tables[static_cast<std::size_t>(fk::filter)];
+        decoder::set_kind(f, fk::filter);
+        f.expect = no_field;
         f.target = &nested;
         f.aux = depth;
         f.seen = 0;
@@ -5541,14 +5775,14 @@ inline void v_items(decoder& d, frame& f, const val& v) {
     const auto kind = static_cast<fk>(f.aux);
     void* item;
     switch (kind) {
-    case fk::meter: item = &static_cast<std::vector<meter>*>(f.target)->emplace_back(); break;
+    case fk::meter: item = &new_element(*static_cast<std::vector<meter>*>(f.target)); break;
     case fk::event: {
         auto& items = *static_cast<std::vector<event>*>(f.target);
-        item = &items.emplace_back();
+        item = &new_element(items);
         d.item_pending_ = items.size(); // its first key tells where it begins
         break;
     }
-    default: item = &static_cast<std::vector<customer_meter>*>(f.target)->emplace_back(); break;
+    default: item = &new_element(*static_cast<std::vector<customer_meter>*>(f.target)); break;
     }
     begin(d, kind, item);
 }
@@ -5561,6 +5795,9 @@ inline void v_pagination(decoder& d, frame& f, const val& v) {
 
 // -- quantities -------------------------------------------------------------------------
 
+// A year of hours; longer series grow from there.
+constexpr std::size_t max_reserved_quantities = 9000;
+
 inline void v_quantities(decoder& d, frame& f, const val& v) {
     meter_quantities& out = *static_cast<meter_quantities*>(f.target);
     switch (f.field) {
@@ -5568,6 +5805,9 @@ inline void v_quantities(decoder& d, frame& f, const val& v) {
         f.flag = 1;
         if (v.kind != vk::array) return d.soft(quantities_slot, [&] { d.type_error("array", v); });
         out.quantities.clear();
+        // An element takes about 50 bytes (`{"timestamp":"<20>","quantity":0},`):
+        // the series is reserved once instead of growing (and moving) it.
+        if (d.body_size_) out.quantities.reserve(std::min<std::size_t>(d.body_size_ / 48 + 1, max_reserved_quantities));
         begin(d, fk::quantity_arr, &out.quantities);
         break;
     case 1: d.number(v, out.total.emplace()); break; // dated API only
@@ -5582,7 +5822,7 @@ inline void e_quantities(decoder& d, frame& f) {
 
 inline void v_quantity_arr(decoder& d, frame& f, const val& v) {
     if (v.kind != vk::object) return d.type_error("object", v);
-    begin(d, fk::quantity, &static_cast<std::vector<meter_quantity>*>(f.target)->emplace_back());
+    begin(d, fk::quantity, &new_element(*static_cast<std::vector<meter_quantity>*>(f.target)));
 }
 
 inline void v_quantity(decoder& d, frame& f, const val& v) {
@@ -5631,59 +5871,47 @@ inline void v_customer_meter(decoder& d, frame& f, const val& v) {
 
 // -- dispatch ----------------------------------------------------------------------------------
 
+// Keys of a table: the key that followed the previous one last time is
+// tried first, then the table's hash.
 [[gnu::always_inline]] inline void decoder::on_key(std::string_view k) {
     frame& f = top();
-    const key_table& t = *f.table;
-    if (t.dynamic) {
-        if (k.data() != key_.data()) key_.assign(k.data(), k.size());
-        f.field = dynamic_field;
-        return;
-    }
-    if (f.kind == fk::clause_item) return key_clause_item(*this, f, k);
-    std::uint8_t& next = next_key_[static_cast<std::size_t>(f.kind)][f.field < start_key ? f.field : start_key];
-    std::uint8_t id = next;
-    if (id == 0xff || !same_key(t.names[id], k)) {
-        id = find_key(t, k);
-        next = id;
-    }
+    if (f.keys != table_keys) [[unlikely]] return on_other_key(f, k);
+    std::uint8_t id = f.expect;
+    if (id == no_field || !is_key(*f.table, id, k)) [[unlikely]] id = learn_key(f, k);
     f.field = id;
-    if (id < t.required) f.seen |= 1u << id;
+    f.expect = next_key_[static_cast<std::size_t>(f.kind)][id < start_key ? id : start_key];
+    if (id != no_field) f.seen |= 1u << id;
 }
 
-inline void decoder::on_value(const val& v) {
-    frame& f = top();
-    if (f.table->array) f.index = f.count++;
-    switch (f.kind) {
-    case fk::root: return v_root(*this, f, v);
-    case fk::meter: return v_meter(*this, f, v);
-    case fk::meter_create: return v_meter_create(*this, f, v);
-    case fk::meter_update: return v_meter_update(*this, f, v);
-    case fk::filter: return v_filter(*this, f, v);
-    case fk::clauses: return v_clauses(*this, f, v);
-    case fk::clause_item: return v_clause_item(*this, f, v);
-    case fk::aggregation: return v_aggregation(*this, f, v);
-    case fk::metadata: return v_metadata(*this, f, v);
-    case fk::address: return v_address(*this, f, v);
-    case fk::tax_id: return v_tax_id(*this, f, v);
-    case fk::customer: return v_customer(*this, f, v);
-    case fk::llm: return v_llm(*this, f, v);
-    case fk::cost: return v_cost(*this, f, v);
-    case fk::event: return v_event(*this, f, v);
-    case fk::event_meta: return v_event_meta(*this, f, v);
-    case fk::event_create: return v_event_create(*this, f, v);
-    case fk::create_meta: return v_create_meta(*this, f, v);
-    case fk::events_ingest: return v_events_ingest(*this, f, v);
-    case fk::events_arr: return v_events_arr(*this, f, v);
-    case fk::ingest_response: return v_ingest_response(*this, f, v);
-    case fk::quantities: return v_quantities(*this, f, v);
-    case fk::quantity_arr: return v_quantity_arr(*this, f, v);
-    case fk::quantity: return v_quantity(*this, f, v);
-    case fk::pagination: return v_pagination(*this, f, v);
-    case fk::page: return v_page(*this, f, v);
-    case fk::items: return v_items(*this, f, v);
-    case fk::customer_meter: return v_customer_meter(*this, f, v);
-    case fk::count_: break;
+[[gnu::noinline]] inline std::uint8_t decoder::learn_key(frame& f, std::string_view k) {
+    const std::uint8_t id = find_key(*f.table, k);
+    next_key_[static_cast<std::size_t>(f.kind)][f.field < start_key ? f.field : start_key] = id;
+    return id;
+}
+
+[[gnu::noinline]] inline void decoder::on_other_key(frame& f, std::string_view k) {
+    if (f.keys == dynamic_keys) {
+        if (k.data() != key_.data()) key_.assign(k.data(), k.size());
+        f.field = dynamic_field;
+    } else if (f.keys == clause_keys) {
+        key_clause_item(*this, f, k);
     }
+}
+
+// Values go to the function of the top frame's kind.
+using value_fn = void (*)(decoder&, frame&, const val&);
+inline constexpr value_fn value_fns[] = {
+    v_root, v_meter, v_meter_create, v_meter_update, v_filter, v_clauses, v_clause_item, v_aggregation, v_metadata,
+    v_address, v_tax_id, v_customer, v_llm, v_cost, v_event, v_event_meta, v_event_create, v_create_meta,
+    v_events_ingest, v_events_arr, v_ingest_response, v_quantities, v_quantity_arr, v_quantity, v_pagination,
+    v_page, v_items, v_customer_meter,
+};
+static_assert(std::size(value_fns) == static_cast<std::size_t>(fk::count_));
+
+[[gnu::always_inline]] inline void decoder::on_value(const val& v) {
+    frame& f = top();
+    if (f.keys == array_items) f.index = f.count++;
+    value_fns[static_cast<std::size_t>(f.kind)](*this, f, v);
 }
 
 inline void decoder::on_end() {
@@ -5700,9 +5928,7 @@ inline void decoder::on_end() {
     case fk::quantities: e_quantities(*this, f); break;
     case fk::quantity_arr: f.catches = no_slot; break;
     case fk::ingest_response: e_ingest_response(*this, f); break;
-    default:
-        if (f.table->required) check_required(f);
-        break;
+    default: check_required(f); break;
     }
     if (depth_ == before) pop();
     else --skip_; // a catcher below took this frame off already; its container closes now
@@ -5762,15 +5988,9 @@ struct handler {
         return true;
     }
     bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
-        if (d.skip_) return true;
-        if (d.item_pending_) note_item(s);
-        if (d.key_parts_) {
-            d.key_parts_ = false;
-            kpart_.append(s.data(), s.size());
-            d.on_key(kpart_);
-        } else {
-            d.on_key(std::string_view(s.data(), s.size()));
-        }
+        if (d.skip_ || d.key_parts_) [[unlikely]] return key_in_parts(s);
+        if (d.item_pending_) [[unlikely]] note_item(s);
+        d.on_key(std::string_view(s.data(), s.size()));
         return true;
     }
     bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
@@ -5783,15 +6003,9 @@ struct handler {
         return true;
     }
     bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
-        if (d.skip_) return true;
+        if (d.skip_ || d.str_parts_) [[unlikely]] return string_in_parts(s);
         val v{vk::string};
-        if (d.str_parts_) {
-            d.str_parts_ = false;
-            d.str_.append(s.data(), s.size());
-            v.s = d.str_;
-        } else {
-            v.s = std::string_view(s.data(), s.size());
-        }
+        v.s = std::string_view(s.data(), s.size());
         d.on_value(v);
         return true;
     }
@@ -5816,18 +6030,10 @@ struct handler {
         return true;
     }
     bool on_double(double x, bj::string_view s, bj::error_code&) {
-        if (d.skip_) {
-            d.num_.clear();
-            return true;
-        }
+        // At most 15 characters, whole: exact already (see exact_double).
+        if (d.skip_ || !d.num_.empty() || s.size() > 15) [[unlikely]] return other_double(x, s);
         val v{vk::dbl};
-        if (d.num_.empty()) {
-            v.d = exact_double(x, std::string_view(s.data(), s.size()));
-        } else {
-            d.num_.append(s.data(), s.size());
-            v.d = exact_double(x, d.num_);
-            d.num_.clear();
-        }
+        v.d = x;
         d.on_value(v);
         return true;
     }
@@ -5865,6 +6071,39 @@ private:
         if (d.first_placed_.item == decoder::no_item) d.first_placed_ = d.last_placed_;
     }
 
+    [[gnu::noinline]] bool string_in_parts(bj::string_view s) {
+        if (d.skip_) return true;
+        d.str_parts_ = false;
+        d.str_.append(s.data(), s.size());
+        val v{vk::string};
+        v.s = d.str_;
+        d.on_value(v);
+        return true;
+    }
+    [[gnu::noinline]] bool other_double(double x, bj::string_view s) {
+        if (d.skip_) {
+            d.num_.clear();
+            return true;
+        }
+        val v{vk::dbl};
+        if (d.num_.empty()) {
+            v.d = exact_double(x, std::string_view(s.data(), s.size()));
+        } else {
+            d.num_.append(s.data(), s.size());
+            v.d = exact_double(x, d.num_);
+            d.num_.clear();
+        }
+        d.on_value(v);
+        return true;
+    }
+    [[gnu::noinline]] bool key_in_parts(bj::string_view s) {
+        if (d.skip_) return true;
+        if (d.item_pending_) note_item(s);
+        d.key_parts_ = false;
+        kpart_.append(s.data(), s.size());
+        d.on_key(kpart_);
+        return true;
+    }
     bool begin_container(vk kind) {
         if (d.skip_) {
             ++d.skip_;

@@ -7,6 +7,7 @@
 #include <polar/detail/codec/codec.hpp>
 #include <polar/detail/codec/stream_decoder.hpp>
 #include <polar/detail/codec/dom/events.ipp>
+#include <polar/detail/codec/stream/server_time.ipp>
 #include <polar/models.hpp>
 
 #include <doctest/doctest.h>
@@ -462,4 +463,50 @@ TEST_CASE("stream decode: system events keep their text when items cannot be pla
             for (std::size_t i = 0; i < p.items.size(); ++i) CHECK(p.items[i].raw_json == whole.items[i].raw_json);
         }
     }
+}
+
+TEST_CASE("stream decode: date-times read in the server's form agree with parse_timestamp") {
+    // Well-formed date-times of every form the direct reader knows, at the
+    // edges of each field, then each of them with one byte changed: whatever
+    // the reader accepts, parse_timestamp() accepts with the same instant.
+    const char* const bases[] = {
+        "2026-01-01T00:00:00Z",          "2024-02-29T23:59:59Z",          "2023-02-29T12:00:00Z",
+        "0001-01-01T00:00:00Z",          "9999-12-31T23:59:59.999999Z",   "0000-01-01T00:00:00Z",
+        "2026-13-01T00:00:00Z",          "2026-00-10T00:00:00Z",          "2026-04-31T00:00:00Z",
+        "2026-04-00T00:00:00Z",          "2026-01-01T24:00:00Z",          "2026-01-01T00:60:00Z",
+        "2026-01-01T00:00:60Z",          "2026-11-02T10:00:00.123456Z",   "2026-11-02T10:00:00.000001Z",
+        "2026-11-02T10:00:00+05:30",     "2026-11-02T10:00:00-23:59",     "2026-11-02T10:00:00+24:00",
+        "2026-11-02T10:00:00+00:60",     "2026-11-02T10:00:00.5+01:00",   "2026-11-02T10:00:00.123456-08:00",
+        "0001-01-01T00:30:00+01:00",     "0001-01-01T00:30:00-01:00",     "9999-12-31T23:30:00-01:00",
+        "9999-12-31T23:30:00+01:00",     "2026-11-02t10:00:00z",          "2026-11-02 10:00:00Z",
+        "2026-11-02T10:00:00.1234567Z",  "2026-11-02T10:00:00+0530",      "1900-02-29T00:00:00Z",
+        "2000-02-29T00:00:00Z",
+    };
+    const char replacements[] = {'0', '9', '/', ':', '-', '+', 'T', 'Z', '.', 'a', ' ', '\0', '\x7f'};
+    polar::detail::json_decode_impl::stream::server_times cached;
+    std::size_t accepted = 0;
+    const auto check = [&](const std::string& s) {
+        INFO("input: " << s);
+        for (auto* reader : {&cached, static_cast<polar::detail::json_decode_impl::stream::server_times*>(nullptr)}) {
+            polar::detail::json_decode_impl::stream::server_times fresh;
+            auto& r = reader ? *reader : fresh;
+            polar::timestamp direct{}, parsed{};
+            if (!r.read(s, direct)) continue;
+            ++accepted;
+            REQUIRE(polar::parse_timestamp(s, parsed));
+            CHECK(direct == parsed);
+        }
+    };
+    for (const char* base : bases) {
+        const std::string s = base;
+        check(s);
+        for (std::size_t i = 0; i < s.size(); ++i)
+            for (char c : replacements) {
+                std::string t = s;
+                t[i] = c;
+                check(t);
+                check(s); // again: the date read before is cached
+            }
+    }
+    CHECK(accepted > 1000);
 }

@@ -4,9 +4,9 @@
 // The streaming decoder's state: a stack of frames, one per open JSON
 // container, each knowing which model it fills (its kind), which field the
 // next value goes to (the key seen last, matched against the kind's key
-// table without allocating) and which required fields were seen. Values
-// arrive as `val` (a scalar, or the start of an object or array) and are
-// dispatched on the top frame's kind (fields_*.ipp); a container nobody
+// table, keys.ipp, without allocating) and which required fields were seen.
+// Values arrive as `val` (a scalar, or the start of an object or array) and
+// are dispatched on the top frame's kind (fields_*.ipp); a container nobody
 // wants is skipped by counting its depth.
 //
 // Errors mirror the DOM reader's: "path: message", the path built from the
@@ -19,6 +19,7 @@
 // Date-times in the server's form are read by server_time.ipp.
 
 #include <polar/detail/codec/decode_common.ipp>
+#include <polar/detail/codec/stream/keys.ipp>
 #include <polar/detail/codec/stream/server_time.ipp>
 
 #include <boost/json/basic_parser.hpp>
@@ -37,175 +38,36 @@ namespace detail {
 namespace json_decode_impl {
 namespace stream {
 
-// What a frame fills.
-enum class fk : std::uint8_t {
-    root, meter, meter_create, meter_update, filter, clauses, clause_item, aggregation, metadata,
-    address, tax_id, customer, llm, cost, event, event_meta, event_create, create_meta,
-    events_ingest, events_arr, ingest_response, quantities, quantity_arr, quantity, pagination,
-    page, items, customer_meter, count_
-};
-
 // Slots for errors raised late (see the top comment).
 enum slot : std::uint8_t { no_slot, clause_slot, event_user_slot, event_any_slot, quantities_slot, tax_slot, dup_slot, slot_count };
-
-constexpr std::uint8_t no_field = 0xff;
-constexpr std::uint8_t dynamic_field = 0xfe; // the key is in decoder::key_
-
-// Key tables: the required keys first, in the order the DOM reader checked them.
-using sv_t = std::string_view;
-inline constexpr sv_t k_meter[] = {"id", "created_at", "metadata", "name", "filter", "aggregation", "organization_id",
-                                   "modified_at", "unit", "custom_label", "custom_multiplier", "archived_at"};
-inline constexpr sv_t k_meter_create[] = {"name", "filter", "aggregation", "metadata", "organization_id", "unit",
-                                          "custom_label", "custom_multiplier"};
-inline constexpr sv_t k_meter_update[] = {"name", "filter", "aggregation", "metadata", "unit", "custom_label",
-                                          "custom_multiplier", "is_archived"};
-inline constexpr sv_t k_filter[] = {"conjunction", "clauses"};
-inline constexpr sv_t k_clause[] = {"property", "operator", "value", "conjunction", "clauses"};
-inline constexpr sv_t k_aggregation[] = {"func", "property"};
-inline constexpr sv_t k_address[] = {"country", "line1", "line2", "postal_code", "city", "state"};
-inline constexpr sv_t k_customer[] = {"id", "created_at", "metadata", "email_verified", "organization_id",
-                                      "avatar_url", "modified_at", "external_id", "email", "name",
-                                      "billing_address", "tax_id", "deleted_at", "type", "billing_name",
-                                      "locale", "default_payment_method_id", "first_user_event_at"};
-inline constexpr sv_t k_llm[] = {"vendor", "model", "input_tokens", "output_tokens", "total_tokens",
-                                 "prompt", "response", "cached_input_tokens"};
-inline constexpr sv_t k_cost[] = {"amount", "currency"};
-inline constexpr sv_t k_event[] = {"id", "timestamp", "name", "source", "organization_id", "metadata",
-                                   "customer_id", "external_customer_id", "customer", "label", "child_count",
-                                   "parent_id", "member_id", "external_member_id"};
-inline constexpr sv_t k_event_create[] = {"name", "customer_id", "external_customer_id", "timestamp", "metadata",
-                                          "organization_id", "external_id", "parent_id", "member_id",
-                                          "external_member_id"};
-inline constexpr sv_t k_events_ingest[] = {"events"};
-inline constexpr sv_t k_ingest_response[] = {"inserted", "duplicates"};
-inline constexpr sv_t k_quantities[] = {"quantities", "total"};
-inline constexpr sv_t k_quantity[] = {"timestamp", "quantity"};
-inline constexpr sv_t k_pagination[] = {"total_count", "max_page"};
-inline constexpr sv_t k_page[] = {"items", "pagination"};
-inline constexpr sv_t k_customer_meter[] = {"id", "created_at", "customer_id", "meter_id", "consumed_units",
-                                            "credited_units", "balance", "customer", "meter", "modified_at"};
-
-// Keys are found with a perfect hash made at compile time for each table:
-// the length and four bytes pick a slot, one comparison confirms.
-constexpr std::size_t hash_slots = 64;
-
-constexpr unsigned key_hash(std::string_view k, unsigned seed) noexcept {
-    unsigned h = static_cast<unsigned>(k.size()) * seed;
-    if (!k.empty()) {
-        h ^= static_cast<unsigned char>(k[0]) * 0x9e37u;
-        h += static_cast<unsigned char>(k[k.size() - 1]) * (seed | 1u);
-        h ^= static_cast<unsigned char>(k[k.size() / 2]) * 31u;
-        h += static_cast<unsigned char>(k[k.size() > 1]) * 0x2b1u;
-    }
-    return (h ^ (h >> 7) ^ (h >> 13)) & (hash_slots - 1);
-}
-
-struct key_table {
-    const sv_t* names = nullptr;
-    std::uint8_t size = 0;
-    std::uint8_t required = 0; // names[0..required) are required (generic check at the end)
-    bool dynamic = false;      // keys are data (metadata maps)
-    bool array = false;        // the frame is an array
-    unsigned seed = 0;
-    std::uint8_t slot[hash_slots] = {};
-};
-
-template <std::size_t N>
-constexpr key_table table(const sv_t (&names)[N], std::uint8_t required) {
-    for (unsigned seed = 1; seed < 100000; ++seed) {
-        key_table t{names, static_cast<std::uint8_t>(N), required, false, false, seed, {}};
-        for (auto& x : t.slot) x = 0xff;
-        bool ok = true;
-        for (std::size_t i = 0; i < N && ok; ++i) {
-            const unsigned h = key_hash(names[i], seed);
-            if (t.slot[h] != 0xff) ok = false;
-            else t.slot[h] = static_cast<std::uint8_t>(i);
-        }
-        if (ok) return t;
-    }
-    throw "no perfect hash for this key table"; // a compile-time error
-}
-
-constexpr key_table no_keys(bool dynamic, bool array) {
-    key_table t{};
-    for (auto& x : t.slot) x = 0xff;
-    t.dynamic = dynamic;
-    t.array = array;
-    return t;
-}
-
-inline constexpr key_table tables[] = {
-    /* root */ no_keys(false, true),
-    /* meter */ table(k_meter, 7),
-    /* meter_create */ table(k_meter_create, 3),
-    /* meter_update */ table(k_meter_update, 0),
-    /* filter */ table(k_filter, 2),
-    /* clauses */ no_keys(false, true),
-    /* clause_item */ table(k_clause, 3),
-    /* aggregation */ table(k_aggregation, 0),
-    /* metadata */ no_keys(true, false),
-    /* address */ table(k_address, 1),
-    /* tax_id */ no_keys(false, true),
-    /* customer */ table(k_customer, 6),
-    /* llm */ table(k_llm, 5),
-    /* cost */ table(k_cost, 2),
-    /* event */ table(k_event, 6),
-    /* event_meta */ no_keys(true, false),
-    /* event_create */ table(k_event_create, 1),
-    /* create_meta */ no_keys(true, false),
-    /* events_ingest */ table(k_events_ingest, 1),
-    /* events_arr */ no_keys(false, true),
-    /* ingest_response */ table(k_ingest_response, 1),
-    /* quantities */ table(k_quantities, 0),
-    /* quantity_arr */ no_keys(false, true),
-    /* quantity */ table(k_quantity, 2),
-    /* pagination */ table(k_pagination, 2),
-    /* page */ table(k_page, 2),
-    /* items */ no_keys(false, true),
-    /* customer_meter */ table(k_customer_meter, 9),
-};
-static_assert(std::size(tables) == static_cast<std::size_t>(fk::count_));
-
-// Equal bytes, in words that may overlap (keys are short; a call to memcmp
-// costs more than the comparison).
-template <class U>
-inline bool same_word(const char* a, const char* b) noexcept {
-    U x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return x == y;
-}
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
-    if (n >= 8) {
-        for (std::size_t i = 0; i + 8 < n; i += 8)
-            if (!same_word<std::uint64_t>(a + i, b + i)) return false;
-        return same_word<std::uint64_t>(a + n - 8, b + n - 8);
-    }
-    if (n >= 4) return same_word<std::uint32_t>(a, b) && same_word<std::uint32_t>(a + n - 4, b + n - 4);
-    if (n == 0) return true;
-    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
-}
-inline bool same_key(sv_t name, std::string_view k) noexcept {
-    return name.size() == k.size() && same_bytes(name.data(), k.data(), k.size());
-}
-
-inline std::uint8_t find_key(const key_table& t, std::string_view k) noexcept {
-    const std::uint8_t id = t.slot[key_hash(k, t.seed)];
-    if (id == 0xff) return no_field;
-    return same_key(t.names[id], k) ? id : no_field;
-}
 
 // One JSON value as the handler sees it: a scalar, or the start of a container.
 enum class vk : std::uint8_t { null, boolean, int64, uint64, dbl, string, object, array };
 
+// A new (value-initialized) element at the end of `v`; growing it, rare
+// once it is reserved, out of line.
+template <class T>
+[[gnu::noinline]] T& grow_by_one(std::vector<T>& v) {
+    return v.emplace_back();
+}
+template <class T>
+[[gnu::always_inline]] inline T& new_element(std::vector<T>& v) {
+    if (v.size() == v.capacity()) [[unlikely]] return grow_by_one(v);
+    return v.emplace_back();
+}
+
+// Only the member of its kind is set (and read): the handler makes one for
+// every value, so nothing else is written.
 struct val {
     explicit val(vk k) noexcept : kind(k) {}
     vk kind;
-    bool b = false;
-    std::int64_t i = 0;
-    std::uint64_t u = 0;
-    double d = 0;
-    std::string_view s; // string contents
+    union {
+        bool b;
+        std::int64_t i;
+        std::uint64_t u;
+        double d;
+        std::string_view s; // string contents
+    };
 };
 
 inline const char* kind_name(const val& v) noexcept {
@@ -223,19 +85,31 @@ inline const char* kind_name(const val& v) noexcept {
 }
 inline const char* kind_name(vk k) noexcept { return kind_name(val(k)); }
 
+// How a frame's keys are matched (and whether it has keys at all).
+enum frame_keys : std::uint8_t {
+    table_keys,   // against the kind's table
+    array_items,  // an array: no keys, elements counted
+    dynamic_keys, // data (metadata maps): kept in decoder::key_
+    clause_keys,  // a clause item: `conjunction` or `clauses` turn it into a filter
+};
+
 // Trivial, so that the decoder's array of frames costs nothing to create;
-// push() sets every member.
+// push() sets every member. What every key and value looks at (how keys
+// are matched, the required keys) is copied from the table into the frame.
 struct frame {
     const key_table* table;
+    void* target;
+    std::size_t index;    // arrays: the current element
+    std::size_t count;    // arrays: elements so far
+    std::uint32_t seen;   // keys seen (bit i: names[i])
+    std::uint32_t need;   // required keys (bits of `seen`)
+    std::uint32_t aux;    // per kind: filter depth, item kind, model kind
     fk kind;
     std::uint8_t field;   // current key (objects)
     std::uint8_t catches; // errors at or above this frame go to this slot
     std::uint8_t flag;    // per kind: email kind, structured metadata, ...
-    std::uint32_t seen;   // required keys seen (bit i: names[i])
-    std::uint32_t aux;    // per kind: filter depth, item kind, model kind
-    std::size_t index;    // arrays: the current element
-    std::size_t count;    // arrays: elements so far
-    void* target;
+    frame_keys keys;
+    std::uint8_t expect;  // the key expected next (see decoder::next_key_), or no_field
 };
 
 class decoder {
@@ -273,16 +147,18 @@ public:
     std::size_t body_size_ = 0;
 
     // -- frames ---------------------------------------------------------------
-    frame& top() noexcept { return frames_[depth_ - 1]; }
-    frame& below_top() noexcept { return frames_[depth_ - 2]; }
+    // The root frame is never popped: top_ always points into frames_.
+    frame& top() noexcept { return *top_; }
+    frame& below_top() noexcept { return top_[-1]; }
     std::size_t depth() const noexcept { return depth_; }
 
     frame& push(fk kind, void* target) {
         // The parser's max_depth (max_json_depth) bounds the nesting first.
         frame& f = frames_[depth_++];
-        f.table = &tables[static_cast<std::size_t>(kind)];
-        f.kind = kind;
+        top_ = &f;
+        set_kind(f, kind);
         f.field = no_field;
+        f.expect = next_key_[static_cast<std::size_t>(kind)][start_key];
         f.catches = no_slot;
         f.flag = 0;
         f.seen = 0;
@@ -293,7 +169,17 @@ public:
         pushed_ = true;
         return f;
     }
-    void pop() noexcept { --depth_; }
+    void pop() noexcept {
+        --depth_;
+        --top_;
+    }
+    static void set_kind(frame& f, fk kind) noexcept {
+        const key_table& t = tables[static_cast<std::size_t>(kind)];
+        f.table = &t;
+        f.kind = kind;
+        f.need = (1u << t.required) - 1;
+        f.keys = t.array ? array_items : t.dynamic ? dynamic_keys : kind == fk::clause_item ? clause_keys : table_keys;
+    }
 
     // -- failure --------------------------------------------------------------
     // The path to the current value (`value`: the top frame's current key or
@@ -304,7 +190,7 @@ public:
             const frame& f = frames_[i];
             if (i + 1 == depth_ && !value) break;
             const key_table& t = *f.table;
-            if (t.array) {
+            if (f.keys == array_items) {
                 out += '[';
                 out += std::to_string(f.index);
                 out += ']';
@@ -381,9 +267,11 @@ public:
 
     // Checks the generic required keys of the top frame.
     bool check_required(const frame& f) {
+        if ((f.seen & f.need) == f.need) [[likely]] return true;
+        return missing_required(f);
+    }
+    POLAR_COLD bool missing_required(const frame& f) {
         const key_table& t = *f.table;
-        const std::uint32_t all = (1u << t.required) - 1;
-        if ((f.seen & all) == all) return true;
         for (std::uint8_t i = 0; i < t.required; ++i)
             if (!(f.seen & (1u << i))) {
                 missing(t.names[i]);
@@ -442,9 +330,16 @@ public:
         out = v.b;
         return true;
     }
-    bool time(const val& v, timestamp& out) {
+    // Out of line, so that the functions of the models with a date-time do
+    // not save the registers it needs on every value.
+    [[gnu::noinline]] bool time(const val& v, timestamp& out) {
+        if (v.kind == vk::string && days_.read(v.s, out)) [[likely]] return true;
+        return other_time(v, out);
+    }
+    // Not in the server's form: the whole grammar, or an error.
+    POLAR_COLD bool other_time(const val& v, timestamp& out) {
         if (v.kind != vk::string) return type_error("date-time string", v), false;
-        if (!days_.read(v.s, out) && !detail::parse_timestamp(v.s, out)) return invalid_time(v.s), false;
+        if (!detail::parse_timestamp(v.s, out)) return invalid_time(v.s), false;
         return true;
     }
     POLAR_COLD void invalid_time(std::string_view s) {
@@ -514,6 +409,8 @@ public:
     void on_value(const val& v);
     void on_end();
     void on_key(std::string_view k);
+    void on_other_key(frame& f, std::string_view k);
+    std::uint8_t learn_key(frame& f, std::string_view k);
 
     static constexpr std::size_t skip_failed = std::size_t(1) << 40;
 
@@ -550,12 +447,15 @@ public:
 
     // Key order: next_key_[kind][previous key] is the key that followed it
     // last time (the server writes every object of a kind in one order), so
-    // most keys are matched by one comparison. 0xff: not known.
+    // most keys are matched by one comparison. 0xff: not known. A frame
+    // looks up the key it expects after each key, so that the next key
+    // waits on no lookup.
     static constexpr std::size_t start_key = 31;
     std::uint8_t next_key_[static_cast<std::size_t>(fk::count_)][32];
 
 private:
     frame frames_[max_frames];
+    frame* top_ = frames_;
     std::size_t depth_ = 0;
     bool failed_ = false;
     std::string what_;

@@ -58,14 +58,14 @@ inline void v_items(decoder& d, frame& f, const val& v) {
     const auto kind = static_cast<fk>(f.aux);
     void* item;
     switch (kind) {
-    case fk::meter: item = &static_cast<std::vector<meter>*>(f.target)->emplace_back(); break;
+    case fk::meter: item = &new_element(*static_cast<std::vector<meter>*>(f.target)); break;
     case fk::event: {
         auto& items = *static_cast<std::vector<event>*>(f.target);
-        item = &items.emplace_back();
+        item = &new_element(items);
         d.item_pending_ = items.size(); // its first key tells where it begins
         break;
     }
-    default: item = &static_cast<std::vector<customer_meter>*>(f.target)->emplace_back(); break;
+    default: item = &new_element(*static_cast<std::vector<customer_meter>*>(f.target)); break;
     }
     begin(d, kind, item);
 }
@@ -78,6 +78,9 @@ inline void v_pagination(decoder& d, frame& f, const val& v) {
 
 // -- quantities -------------------------------------------------------------------------
 
+// A year of hours; longer series grow from there.
+constexpr std::size_t max_reserved_quantities = 9000;
+
 inline void v_quantities(decoder& d, frame& f, const val& v) {
     meter_quantities& out = *static_cast<meter_quantities*>(f.target);
     switch (f.field) {
@@ -85,6 +88,9 @@ inline void v_quantities(decoder& d, frame& f, const val& v) {
         f.flag = 1;
         if (v.kind != vk::array) return d.soft(quantities_slot, [&] { d.type_error("array", v); });
         out.quantities.clear();
+        // An element takes about 50 bytes (`{"timestamp":"<20>","quantity":0},`):
+        // the series is reserved once instead of growing (and moving) it.
+        if (d.body_size_) out.quantities.reserve(std::min<std::size_t>(d.body_size_ / 48 + 1, max_reserved_quantities));
         begin(d, fk::quantity_arr, &out.quantities);
         break;
     case 1: d.number(v, out.total.emplace()); break; // dated API only
@@ -99,7 +105,7 @@ inline void e_quantities(decoder& d, frame& f) {
 
 inline void v_quantity_arr(decoder& d, frame& f, const val& v) {
     if (v.kind != vk::object) return d.type_error("object", v);
-    begin(d, fk::quantity, &static_cast<std::vector<meter_quantity>*>(f.target)->emplace_back());
+    begin(d, fk::quantity, &new_element(*static_cast<std::vector<meter_quantity>*>(f.target)));
 }
 
 inline void v_quantity(decoder& d, frame& f, const val& v) {
@@ -148,59 +154,47 @@ inline void v_customer_meter(decoder& d, frame& f, const val& v) {
 
 // -- dispatch ----------------------------------------------------------------------------------
 
+// Keys of a table: the key that followed the previous one last time is
+// tried first, then the table's hash.
 [[gnu::always_inline]] inline void decoder::on_key(std::string_view k) {
     frame& f = top();
-    const key_table& t = *f.table;
-    if (t.dynamic) {
-        if (k.data() != key_.data()) key_.assign(k.data(), k.size());
-        f.field = dynamic_field;
-        return;
-    }
-    if (f.kind == fk::clause_item) return key_clause_item(*this, f, k);
-    std::uint8_t& next = next_key_[static_cast<std::size_t>(f.kind)][f.field < start_key ? f.field : start_key];
-    std::uint8_t id = next;
-    if (id == 0xff || !same_key(t.names[id], k)) {
-        id = find_key(t, k);
-        next = id;
-    }
+    if (f.keys != table_keys) [[unlikely]] return on_other_key(f, k);
+    std::uint8_t id = f.expect;
+    if (id == no_field || !is_key(*f.table, id, k)) [[unlikely]] id = learn_key(f, k);
     f.field = id;
-    if (id < t.required) f.seen |= 1u << id;
+    f.expect = next_key_[static_cast<std::size_t>(f.kind)][id < start_key ? id : start_key];
+    if (id != no_field) f.seen |= 1u << id;
 }
 
-inline void decoder::on_value(const val& v) {
-    frame& f = top();
-    if (f.table->array) f.index = f.count++;
-    switch (f.kind) {
-    case fk::root: return v_root(*this, f, v);
-    case fk::meter: return v_meter(*this, f, v);
-    case fk::meter_create: return v_meter_create(*this, f, v);
-    case fk::meter_update: return v_meter_update(*this, f, v);
-    case fk::filter: return v_filter(*this, f, v);
-    case fk::clauses: return v_clauses(*this, f, v);
-    case fk::clause_item: return v_clause_item(*this, f, v);
-    case fk::aggregation: return v_aggregation(*this, f, v);
-    case fk::metadata: return v_metadata(*this, f, v);
-    case fk::address: return v_address(*this, f, v);
-    case fk::tax_id: return v_tax_id(*this, f, v);
-    case fk::customer: return v_customer(*this, f, v);
-    case fk::llm: return v_llm(*this, f, v);
-    case fk::cost: return v_cost(*this, f, v);
-    case fk::event: return v_event(*this, f, v);
-    case fk::event_meta: return v_event_meta(*this, f, v);
-    case fk::event_create: return v_event_create(*this, f, v);
-    case fk::create_meta: return v_create_meta(*this, f, v);
-    case fk::events_ingest: return v_events_ingest(*this, f, v);
-    case fk::events_arr: return v_events_arr(*this, f, v);
-    case fk::ingest_response: return v_ingest_response(*this, f, v);
-    case fk::quantities: return v_quantities(*this, f, v);
-    case fk::quantity_arr: return v_quantity_arr(*this, f, v);
-    case fk::quantity: return v_quantity(*this, f, v);
-    case fk::pagination: return v_pagination(*this, f, v);
-    case fk::page: return v_page(*this, f, v);
-    case fk::items: return v_items(*this, f, v);
-    case fk::customer_meter: return v_customer_meter(*this, f, v);
-    case fk::count_: break;
+[[gnu::noinline]] inline std::uint8_t decoder::learn_key(frame& f, std::string_view k) {
+    const std::uint8_t id = find_key(*f.table, k);
+    next_key_[static_cast<std::size_t>(f.kind)][f.field < start_key ? f.field : start_key] = id;
+    return id;
+}
+
+[[gnu::noinline]] inline void decoder::on_other_key(frame& f, std::string_view k) {
+    if (f.keys == dynamic_keys) {
+        if (k.data() != key_.data()) key_.assign(k.data(), k.size());
+        f.field = dynamic_field;
+    } else if (f.keys == clause_keys) {
+        key_clause_item(*this, f, k);
     }
+}
+
+// Values go to the function of the top frame's kind.
+using value_fn = void (*)(decoder&, frame&, const val&);
+inline constexpr value_fn value_fns[] = {
+    v_root, v_meter, v_meter_create, v_meter_update, v_filter, v_clauses, v_clause_item, v_aggregation, v_metadata,
+    v_address, v_tax_id, v_customer, v_llm, v_cost, v_event, v_event_meta, v_event_create, v_create_meta,
+    v_events_ingest, v_events_arr, v_ingest_response, v_quantities, v_quantity_arr, v_quantity, v_pagination,
+    v_page, v_items, v_customer_meter,
+};
+static_assert(std::size(value_fns) == static_cast<std::size_t>(fk::count_));
+
+[[gnu::always_inline]] inline void decoder::on_value(const val& v) {
+    frame& f = top();
+    if (f.keys == array_items) f.index = f.count++;
+    value_fns[static_cast<std::size_t>(f.kind)](*this, f, v);
 }
 
 inline void decoder::on_end() {
@@ -217,9 +211,7 @@ inline void decoder::on_end() {
     case fk::quantities: e_quantities(*this, f); break;
     case fk::quantity_arr: f.catches = no_slot; break;
     case fk::ingest_response: e_ingest_response(*this, f); break;
-    default:
-        if (f.table->required) check_required(f);
-        break;
+    default: check_required(f); break;
     }
     if (depth_ == before) pop();
     else --skip_; // a catcher below took this frame off already; its container closes now

@@ -83,8 +83,8 @@ inline void key_clause_item(decoder& d, frame& f, std::string_view k) {
         d.slot_text(clause_slot).clear();
         if (depth > max_filter_depth) return d.fail_end(filter_too_deep_message());
         filter& nested = static_cast<filter_node*>(f.target)->value.emplace<1>();
-        f.kind = fk::filter;
-        f.table = &tables[static_cast<std::size_t>(fk::filter)];
+        decoder::set_kind(f, fk::filter);
+        f.expect = no_field;
         f.target = &nested;
         f.aux = depth;
         f.seen = 0;

@@ -56,15 +56,9 @@ struct handler {
         return true;
     }
     bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
-        if (d.skip_) return true;
-        if (d.item_pending_) note_item(s);
-        if (d.key_parts_) {
-            d.key_parts_ = false;
-            kpart_.append(s.data(), s.size());
-            d.on_key(kpart_);
-        } else {
-            d.on_key(std::string_view(s.data(), s.size()));
-        }
+        if (d.skip_ || d.key_parts_) [[unlikely]] return key_in_parts(s);
+        if (d.item_pending_) [[unlikely]] note_item(s);
+        d.on_key(std::string_view(s.data(), s.size()));
         return true;
     }
     bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
@@ -77,15 +71,9 @@ struct handler {
         return true;
     }
     bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
-        if (d.skip_) return true;
+        if (d.skip_ || d.str_parts_) [[unlikely]] return string_in_parts(s);
         val v{vk::string};
-        if (d.str_parts_) {
-            d.str_parts_ = false;
-            d.str_.append(s.data(), s.size());
-            v.s = d.str_;
-        } else {
-            v.s = std::string_view(s.data(), s.size());
-        }
+        v.s = std::string_view(s.data(), s.size());
         d.on_value(v);
         return true;
     }
@@ -110,18 +98,10 @@ struct handler {
         return true;
     }
     bool on_double(double x, bj::string_view s, bj::error_code&) {
-        if (d.skip_) {
-            d.num_.clear();
-            return true;
-        }
+        // At most 15 characters, whole: exact already (see exact_double).
+        if (d.skip_ || !d.num_.empty() || s.size() > 15) [[unlikely]] return other_double(x, s);
         val v{vk::dbl};
-        if (d.num_.empty()) {
-            v.d = exact_double(x, std::string_view(s.data(), s.size()));
-        } else {
-            d.num_.append(s.data(), s.size());
-            v.d = exact_double(x, d.num_);
-            d.num_.clear();
-        }
+        v.d = x;
         d.on_value(v);
         return true;
     }
@@ -159,6 +139,39 @@ private:
         if (d.first_placed_.item == decoder::no_item) d.first_placed_ = d.last_placed_;
     }
 
+    [[gnu::noinline]] bool string_in_parts(bj::string_view s) {
+        if (d.skip_) return true;
+        d.str_parts_ = false;
+        d.str_.append(s.data(), s.size());
+        val v{vk::string};
+        v.s = d.str_;
+        d.on_value(v);
+        return true;
+    }
+    [[gnu::noinline]] bool other_double(double x, bj::string_view s) {
+        if (d.skip_) {
+            d.num_.clear();
+            return true;
+        }
+        val v{vk::dbl};
+        if (d.num_.empty()) {
+            v.d = exact_double(x, std::string_view(s.data(), s.size()));
+        } else {
+            d.num_.append(s.data(), s.size());
+            v.d = exact_double(x, d.num_);
+            d.num_.clear();
+        }
+        d.on_value(v);
+        return true;
+    }
+    [[gnu::noinline]] bool key_in_parts(bj::string_view s) {
+        if (d.skip_) return true;
+        if (d.item_pending_) note_item(s);
+        d.key_parts_ = false;
+        kpart_.append(s.data(), s.size());
+        d.on_key(kpart_);
+        return true;
+    }
     bool begin_container(vk kind) {
         if (d.skip_) {
             ++d.skip_;
