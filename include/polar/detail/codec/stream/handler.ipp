@@ -196,7 +196,9 @@ private:
 
 // Fills the raw text of the system (and unknown-source) events of a
 // complete document, as the DOM path did: the event's bytes as received.
-POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view body) {
+// `in_items`: a page's text starts at an item of an `items` array other than
+// the last (see text::page_item_spans).
+POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view body, bool in_items = false) {
     if (d.raw_events().empty()) return;
     if (model == fk::event) {
         const std::size_t b = text::skip_ws(body, 0);
@@ -207,7 +209,7 @@ POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view bo
         return;
     }
     std::vector<std::string_view> spans;
-    if (!text::page_item_spans(body, spans)) return; // not reached: the parser accepted the body
+    if (!text::page_item_spans(body, spans, in_items)) return; // not reached: the parser accepted the body
     auto& items = static_cast<page<event>*>(d.root_target())->items;
     for (std::ptrdiff_t i : d.raw_events()) {
         const auto k = static_cast<std::size_t>(i);

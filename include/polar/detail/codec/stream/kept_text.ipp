@@ -21,7 +21,6 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace polar {
 namespace detail {
@@ -41,7 +40,6 @@ public:
         text_.clear();
         at_ = 0;
         anchor_ = none;
-        brace_ = 0;
         items_ = 0;
         filled_ = 0;
     }
@@ -76,16 +74,10 @@ public:
     // The document is complete: the raw texts not taken yet.
     POLAR_COLD void finish(decoder& d, fk model) {
         if (!keep_ || filled_ >= d.raw_events().size()) return;
-        if (whole_ || (anchor_ == none && at_ == 0)) return fill_raw_events(d, model, text_);
-        if (anchor_ != none) return fill(d, brace_ - at_, anchor_, none);
-        // The text starts at an item of an earlier `items` array.
-        std::vector<std::string_view> spans;
-        if (!text::page_item_spans(text_, spans, true)) return;
-        auto& items = static_cast<page<event>*>(d.root_target())->items;
-        for (std::ptrdiff_t i : d.raw_events()) {
-            const auto k = static_cast<std::size_t>(i);
-            if (k < spans.size() && k < items.size()) items[k].raw_json.assign(spans[k]);
-        }
+        if (anchor_ != none) return fill(d, anchor_, none);
+        // The whole body, or (some of it dropped) the text from an item of
+        // an earlier `items` array on.
+        fill_raw_events(d, model, text_, at_ != 0);
     }
 
 private:
@@ -103,12 +95,12 @@ private:
             text_.assign(piece.data() + (brace - piece_at), piece.size() - (brace - piece_at));
         } else {
             if (!taken) text_.append(piece.data(), piece.size());
-            if (waiting) fill(d, brace_ - at_, anchor_, p.item);
+            if (waiting) fill(d, anchor_, p.item);
             text_.erase(0, brace - at_);
             if (text_.capacity() > 2 * text_.size() + 4096) text_.shrink_to_fit();
         }
         taken = true;
-        at_ = brace_ = brace;
+        at_ = brace;
         anchor_ = p.item;
     }
 
@@ -134,10 +126,11 @@ private:
         }
     }
 
-    // Gives the system events from item `item` (which starts at text_[pos])
+    // Gives the system events from item `item` (where the kept text starts)
     // up to item `until` their text.
-    POLAR_COLD void fill(decoder& d, std::size_t pos, std::size_t item, std::size_t until) {
+    POLAR_COLD void fill(decoder& d, std::size_t item, std::size_t until) {
         const auto& raw = d.raw_events();
+        std::size_t pos = 0;
         auto& items = static_cast<page<event>*>(d.root_target())->items;
         const std::string_view s = text_;
         for (; filled_ < raw.size(); ++filled_) {
@@ -157,9 +150,8 @@ private:
     bool keep_ = false;
     bool whole_ = false;
     std::string text_;
-    std::size_t at_ = 0;       // the offset in the body of text_[0]
+    std::size_t at_ = 0;        // the offset in the body of text_[0] (the anchor's '{' once there is one)
     std::size_t anchor_ = none; // the last item whose place is known, in the current `items`
-    std::size_t brace_ = 0;     // and the offset of its '{'
     std::uint32_t items_ = 0;   // the `items` arrays seen
     std::size_t filled_ = 0;    // the raw events given their text
 };
