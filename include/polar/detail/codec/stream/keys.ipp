@@ -5,10 +5,12 @@
 // kind with a perfect hash, and the words the key expected next is compared
 // with (see decoder::on_key in fields_list.ipp).
 
+#include <polar/detail/codec/stream/words.ipp>
+
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <iterator>
 #include <string_view>
 
@@ -71,19 +73,14 @@ constexpr std::size_t max_keys = 18;
 // compared with the token in registers, without reading the table's
 // strings: the first and last 8 bytes (up to 16 bytes, the whole key), the
 // first and last 4 (4 to 7 bytes), the first, middle and last byte (1 to 3).
-// Words are little-endian; on a big-endian machine the expected key never
-// matches and every key is found by its hash.
+// Words are little-endian; on a big-endian machine the expected key is
+// compared byte by byte instead.
 struct key_word {
     std::uint64_t head = 0;
     std::uint64_t tail = 0;
     std::size_t size = 0;
 };
 
-constexpr std::uint64_t le_bytes(std::string_view s, std::size_t at, std::size_t n) noexcept {
-    std::uint64_t w = 0;
-    for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t(static_cast<unsigned char>(s[at + i])) << (8 * i);
-    return w;
-}
 constexpr key_word word_of(std::string_view k) noexcept {
     const std::size_t n = k.size();
     if (n >= 8) return {le_bytes(k, 0, 8), le_bytes(k, n - 8, 8), n};
@@ -177,10 +174,7 @@ static_assert(max_keys <= 32, "frame::seen has a bit per key");
 // costs more than the comparison).
 template <class U>
 [[gnu::always_inline]] inline bool same_word(const char* a, const char* b) noexcept {
-    U x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return x == y;
+    return load<U>(a) == load<U>(b);
 }
 [[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
     if (n >= 8) {
@@ -196,15 +190,9 @@ template <class U>
     return name.size() == k.size() && same_bytes(name.data(), k.data(), k.size());
 }
 
-template <class U>
-[[gnu::always_inline]] inline U load(const char* p) noexcept {
-    U x;
-    std::memcpy(&x, p, sizeof x);
-    return x;
-}
-
 // True when `k` is names[id] (see key_word).
 [[gnu::always_inline]] inline bool is_key(const key_table& t, std::uint8_t id, std::string_view k) noexcept {
+    if constexpr (std::endian::native != std::endian::little) return same_key(t.names[id], k);
     const key_word& w = t.words[id];
     const std::size_t n = k.size();
     if (n != w.size) return false;

@@ -13,11 +13,11 @@
 
 #include <polar/detail/calendar.hpp>
 #include <polar/detail/datetime.hpp>
+#include <polar/detail/codec/stream/words.ipp>
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 namespace polar {
@@ -29,24 +29,6 @@ namespace server_time_impl {
 
 constexpr std::uint64_t ones = 0x0101010101010101u;
 
-// Eight characters as the little-endian word they load as.
-constexpr std::uint64_t word(const char (&s)[9]) noexcept {
-    std::uint64_t w = 0;
-    for (int i = 0; i < 8; ++i) w |= std::uint64_t(static_cast<unsigned char>(s[i])) << (8 * i);
-    return w;
-}
-
-inline std::uint64_t load8(const char* p) noexcept {
-    std::uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-}
-inline std::uint32_t load4(const char* p) noexcept {
-    std::uint32_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-}
-
 // True when every byte of `x` is at most 9. A byte above 9 sets its top bit
 // (in `x` or in `x + 0x76`); a carry out of such a byte only adds failures.
 constexpr bool all_digits(std::uint64_t x) noexcept { return ((x | (x + 0x76 * ones)) & (0x80 * ones)) == 0; }
@@ -56,11 +38,11 @@ constexpr std::uint64_t pairs(std::uint64_t x) noexcept { return x * 10 + (x >> 
 constexpr unsigned byte_at(std::uint64_t x, int i) noexcept { return static_cast<unsigned>(x >> (8 * i)) & 0xff; }
 
 // XOR with these leaves the digit values, and zero where a separator belongs.
-constexpr std::uint64_t date_form = word("0000-00-");
+constexpr std::uint64_t date_form = le_bytes("0000-00-", 0, 8);
 constexpr std::uint64_t date_seps = 0xffull << 32 | 0xffull << 56;
-constexpr std::uint64_t time_form = word("00:00:00");
+constexpr std::uint64_t time_form = le_bytes("00:00:00", 0, 8);
 constexpr std::uint64_t time_seps = 0xffull << 16 | 0xffull << 40;
-constexpr std::uint64_t fraction_form = word(".000000\0"); // the 8th byte starts the offset
+constexpr std::uint64_t fraction_form = le_bytes(".000000", 0, 7); // the 8th byte starts the offset
 constexpr std::uint64_t fraction_mask = 0x00ffffffffffffffu;
 
 constexpr std::int64_t us_per_day = std::int64_t(86400) * 1000000;
@@ -115,7 +97,7 @@ private:
     // The date and time at p (with the fraction when `fraction`), less `offset` seconds.
     [[gnu::always_inline]] bool read_local(const char* p, bool fraction, std::int64_t offset, timestamp& out) noexcept {
         using namespace server_time_impl;
-        const std::uint64_t t = load8(p + 11) ^ time_form;
+        const std::uint64_t t = load<std::uint64_t>(p + 11) ^ time_form;
         if (!all_digits(t) || (t & time_seps)) return false;
         const std::uint64_t tp = pairs(t);
         const unsigned hour = byte_at(tp, 0), minute = byte_at(tp, 3), second = byte_at(tp, 6);
@@ -123,15 +105,15 @@ private:
 
         unsigned micro = 0;
         if (fraction) {
-            const std::uint64_t f = (load8(p + 19) ^ fraction_form) & fraction_mask;
+            const std::uint64_t f = (load<std::uint64_t>(p + 19) ^ fraction_form) & fraction_mask;
             if (!all_digits(f) || (f & 0xff)) return false;
             const std::uint64_t fp = pairs(f);
             micro = byte_at(fp, 1) * 10000 + byte_at(fp, 3) * 100 + byte_at(fp, 5);
         }
 
         // The date and its `T`: bytes 0-7, then 7-10.
-        const std::uint64_t lo = load8(p);
-        const std::uint32_t hi = load4(p + 7);
+        const std::uint64_t lo = load<std::uint64_t>(p);
+        const std::uint32_t hi = load<std::uint32_t>(p + 7);
         date& c = dates_[(lo >> 48 ^ hi >> 16) & (std::size(dates_) - 1)]; // by the last digits of month and day
         if ((lo != c.lo || hi != c.hi) && !read_date(p, c)) [[unlikely]] return false;
 
@@ -144,7 +126,7 @@ private:
     // A date not read lately, into `c`.
     [[gnu::noinline]] static bool read_date(const char* p, date& c) noexcept {
         using namespace server_time_impl;
-        const std::uint64_t lo = load8(p);
+        const std::uint64_t lo = load<std::uint64_t>(p);
         const std::uint64_t d = lo ^ date_form;
         if (!all_digits(d) || (d & date_seps)) return false;
         const unsigned d1 = static_cast<unsigned char>(p[8]) - '0', d2 = static_cast<unsigned char>(p[9]) - '0';
@@ -154,7 +136,7 @@ private:
         const unsigned day = d1 * 10 + d2;
         if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
         c.lo = lo;
-        c.hi = load4(p + 7);
+        c.hi = load<std::uint32_t>(p + 7);
         c.days = days_from_civil(year, month, day);
         return true;
     }
@@ -163,8 +145,8 @@ private:
     // page of events alternates between the events' dates and their
     // customers'. At first all 1970-01-01, day 0.
     struct date {
-        std::uint64_t lo = server_time_impl::word("1970-01-");
-        std::uint32_t hi = static_cast<std::uint32_t>(server_time_impl::word("-01T\0\0\0\0"));
+        std::uint64_t lo = le_bytes("1970-01-", 0, 8);
+        std::uint32_t hi = static_cast<std::uint32_t>(le_bytes("-01T", 0, 4));
         std::int64_t days = 0;
     };
     date dates_[8];
