@@ -47,7 +47,8 @@ namespace asio = boost::asio;
 namespace heap_count {
 std::atomic<std::size_t> live{0}, peak{0};
 void add(void* p) noexcept {
-    const std::size_t now = live.fetch_add(malloc_usable_size(p), std::memory_order_relaxed) + malloc_usable_size(p);
+    const std::size_t n = malloc_usable_size(p);
+    const std::size_t now = live.fetch_add(n, std::memory_order_relaxed) + n;
     std::size_t top = peak.load(std::memory_order_relaxed);
     while (now > top && !peak.compare_exchange_weak(top, now, std::memory_order_relaxed)) {}
 }
