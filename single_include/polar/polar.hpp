@@ -4331,10 +4331,51 @@ POLAR_DECL void decode_error_body(std::string_view body, diagnostics& out) noexc
 // kind with a perfect hash, and the words the key expected next is compared
 // with (see decoder::on_key in fields_list.ipp).
 
-#include <algorithm>
+// ---- begin <polar/detail/codec/stream/words.ipp> ----
+#ifndef POLAR_DETAIL_CODEC_STREAM_WORDS_IPP
+#define POLAR_DETAIL_CODEC_STREAM_WORDS_IPP
+
+// Bytes read as machine words, for the streaming decoder's keys (keys.ipp)
+// and date-times (server_time.ipp): a token's bytes loaded at any alignment,
+// and constant text as the little-endian word it loads as. Callers compare
+// the two only on little-endian machines.
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
+
+namespace polar {
+namespace detail {
+namespace json_decode_impl {
+namespace stream {
+
+template <class U>
+[[gnu::always_inline]] inline U load(const char* p) noexcept {
+    U x;
+    std::memcpy(&x, p, sizeof x);
+    return x;
+}
+
+// The `n` bytes of `s` from `at` as a little-endian word (the rest zero).
+constexpr std::uint64_t le_bytes(std::string_view s, std::size_t at, std::size_t n) noexcept {
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t(static_cast<unsigned char>(s[at + i])) << (8 * i);
+    return w;
+}
+
+} // namespace stream
+} // namespace json_decode_impl
+} // namespace detail
+} // namespace polar
+
+#endif
+// ---- end <polar/detail/codec/stream/words.ipp> ----
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <string_view>
 
@@ -4397,19 +4438,14 @@ constexpr std::size_t max_keys = 18;
 // compared with the token in registers, without reading the table's
 // strings: the first and last 8 bytes (up to 16 bytes, the whole key), the
 // first and last 4 (4 to 7 bytes), the first, middle and last byte (1 to 3).
-// Words are little-endian; on a big-endian machine the expected key never
-// matches and every key is found by its hash.
+// Words are little-endian; on a big-endian machine the expected key is
+// compared byte by byte instead.
 struct key_word {
     std::uint64_t head = 0;
     std::uint64_t tail = 0;
     std::size_t size = 0;
 };
 
-constexpr std::uint64_t le_bytes(std::string_view s, std::size_t at, std::size_t n) noexcept {
-    std::uint64_t w = 0;
-    for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t(static_cast<unsigned char>(s[at + i])) << (8 * i);
-    return w;
-}
 constexpr key_word word_of(std::string_view k) noexcept {
     const std::size_t n = k.size();
     if (n >= 8) return {le_bytes(k, 0, 8), le_bytes(k, n - 8, 8), n};
@@ -4503,10 +4539,7 @@ static_assert(max_keys <= 32, "frame::seen has a bit per key");
 // costs more than the comparison).
 template <class U>
 [[gnu::always_inline]] inline bool same_word(const char* a, const char* b) noexcept {
-    U x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return x == y;
+    return load<U>(a) == load<U>(b);
 }
 [[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
     if (n >= 8) {
@@ -4522,15 +4555,9 @@ template <class U>
     return name.size() == k.size() && same_bytes(name.data(), k.data(), k.size());
 }
 
-template <class U>
-[[gnu::always_inline]] inline U load(const char* p) noexcept {
-    U x;
-    std::memcpy(&x, p, sizeof x);
-    return x;
-}
-
 // True when `k` is names[id] (see key_word).
 [[gnu::always_inline]] inline bool is_key(const key_table& t, std::uint8_t id, std::string_view k) noexcept {
+    if constexpr (std::endian::native != std::endian::little) return same_key(t.names[id], k);
     const key_word& w = t.words[id];
     const std::size_t n = k.size();
     if (n != w.size) return false;
@@ -4574,11 +4601,11 @@ inline std::uint8_t find_key(const key_table& t, std::string_view k) noexcept {
 
 // #include <polar/detail/calendar.hpp>: inlined above
 // #include <polar/detail/datetime.hpp>: inlined above
+// #include <polar/detail/codec/stream/words.ipp>: inlined above
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 namespace polar {
@@ -4590,24 +4617,6 @@ namespace server_time_impl {
 
 constexpr std::uint64_t ones = 0x0101010101010101u;
 
-// Eight characters as the little-endian word they load as.
-constexpr std::uint64_t word(const char (&s)[9]) noexcept {
-    std::uint64_t w = 0;
-    for (int i = 0; i < 8; ++i) w |= std::uint64_t(static_cast<unsigned char>(s[i])) << (8 * i);
-    return w;
-}
-
-inline std::uint64_t load8(const char* p) noexcept {
-    std::uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-}
-inline std::uint32_t load4(const char* p) noexcept {
-    std::uint32_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-}
-
 // True when every byte of `x` is at most 9. A byte above 9 sets its top bit
 // (in `x` or in `x + 0x76`); a carry out of such a byte only adds failures.
 constexpr bool all_digits(std::uint64_t x) noexcept { return ((x | (x + 0x76 * ones)) & (0x80 * ones)) == 0; }
@@ -4617,11 +4626,11 @@ constexpr std::uint64_t pairs(std::uint64_t x) noexcept { return x * 10 + (x >> 
 constexpr unsigned byte_at(std::uint64_t x, int i) noexcept { return static_cast<unsigned>(x >> (8 * i)) & 0xff; }
 
 // XOR with these leaves the digit values, and zero where a separator belongs.
-constexpr std::uint64_t date_form = word("0000-00-");
+constexpr std::uint64_t date_form = le_bytes("0000-00-", 0, 8);
 constexpr std::uint64_t date_seps = 0xffull << 32 | 0xffull << 56;
-constexpr std::uint64_t time_form = word("00:00:00");
+constexpr std::uint64_t time_form = le_bytes("00:00:00", 0, 8);
 constexpr std::uint64_t time_seps = 0xffull << 16 | 0xffull << 40;
-constexpr std::uint64_t fraction_form = word(".000000\0"); // the 8th byte starts the offset
+constexpr std::uint64_t fraction_form = le_bytes(".000000", 0, 7); // the 8th byte starts the offset
 constexpr std::uint64_t fraction_mask = 0x00ffffffffffffffu;
 
 constexpr std::int64_t us_per_day = std::int64_t(86400) * 1000000;
@@ -4676,7 +4685,7 @@ private:
     // The date and time at p (with the fraction when `fraction`), less `offset` seconds.
     [[gnu::always_inline]] bool read_local(const char* p, bool fraction, std::int64_t offset, timestamp& out) noexcept {
         using namespace server_time_impl;
-        const std::uint64_t t = load8(p + 11) ^ time_form;
+        const std::uint64_t t = load<std::uint64_t>(p + 11) ^ time_form;
         if (!all_digits(t) || (t & time_seps)) return false;
         const std::uint64_t tp = pairs(t);
         const unsigned hour = byte_at(tp, 0), minute = byte_at(tp, 3), second = byte_at(tp, 6);
@@ -4684,15 +4693,15 @@ private:
 
         unsigned micro = 0;
         if (fraction) {
-            const std::uint64_t f = (load8(p + 19) ^ fraction_form) & fraction_mask;
+            const std::uint64_t f = (load<std::uint64_t>(p + 19) ^ fraction_form) & fraction_mask;
             if (!all_digits(f) || (f & 0xff)) return false;
             const std::uint64_t fp = pairs(f);
             micro = byte_at(fp, 1) * 10000 + byte_at(fp, 3) * 100 + byte_at(fp, 5);
         }
 
         // The date and its `T`: bytes 0-7, then 7-10.
-        const std::uint64_t lo = load8(p);
-        const std::uint32_t hi = load4(p + 7);
+        const std::uint64_t lo = load<std::uint64_t>(p);
+        const std::uint32_t hi = load<std::uint32_t>(p + 7);
         date& c = dates_[(lo >> 48 ^ hi >> 16) & (std::size(dates_) - 1)]; // by the last digits of month and day
         if ((lo != c.lo || hi != c.hi) && !read_date(p, c)) [[unlikely]] return false;
 
@@ -4705,7 +4714,7 @@ private:
     // A date not read lately, into `c`.
     [[gnu::noinline]] static bool read_date(const char* p, date& c) noexcept {
         using namespace server_time_impl;
-        const std::uint64_t lo = load8(p);
+        const std::uint64_t lo = load<std::uint64_t>(p);
         const std::uint64_t d = lo ^ date_form;
         if (!all_digits(d) || (d & date_seps)) return false;
         const unsigned d1 = static_cast<unsigned char>(p[8]) - '0', d2 = static_cast<unsigned char>(p[9]) - '0';
@@ -4715,7 +4724,7 @@ private:
         const unsigned day = d1 * 10 + d2;
         if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
         c.lo = lo;
-        c.hi = load4(p + 7);
+        c.hi = load<std::uint32_t>(p + 7);
         c.days = days_from_civil(year, month, day);
         return true;
     }
@@ -4724,8 +4733,8 @@ private:
     // page of events alternates between the events' dates and their
     // customers'. At first all 1970-01-01, day 0.
     struct date {
-        std::uint64_t lo = server_time_impl::word("1970-01-");
-        std::uint32_t hi = static_cast<std::uint32_t>(server_time_impl::word("-01T\0\0\0\0"));
+        std::uint64_t lo = le_bytes("1970-01-", 0, 8);
+        std::uint32_t hi = static_cast<std::uint32_t>(le_bytes("-01T", 0, 4));
         std::int64_t days = 0;
     };
     date dates_[8];
@@ -6128,7 +6137,9 @@ private:
 
 // Fills the raw text of the system (and unknown-source) events of a
 // complete document, as the DOM path did: the event's bytes as received.
-POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view body) {
+// `in_items`: a page's text starts at an item of an `items` array other than
+// the last (see text::page_item_spans).
+POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view body, bool in_items = false) {
     if (d.raw_events().empty()) return;
     if (model == fk::event) {
         const std::size_t b = text::skip_ws(body, 0);
@@ -6139,7 +6150,7 @@ POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view bo
         return;
     }
     std::vector<std::string_view> spans;
-    if (!text::page_item_spans(body, spans)) return; // not reached: the parser accepted the body
+    if (!text::page_item_spans(body, spans, in_items)) return; // not reached: the parser accepted the body
     auto& items = static_cast<page<event>*>(d.root_target())->items;
     for (std::ptrdiff_t i : d.raw_events()) {
         const auto k = static_cast<std::size_t>(i);
@@ -6157,7 +6168,6 @@ POLAR_COLD inline void fill_raw_events(decoder& d, fk model, std::string_view bo
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace polar {
 namespace detail {
@@ -6177,7 +6187,6 @@ public:
         text_.clear();
         at_ = 0;
         anchor_ = none;
-        brace_ = 0;
         items_ = 0;
         filled_ = 0;
     }
@@ -6212,16 +6221,10 @@ public:
     // The document is complete: the raw texts not taken yet.
     POLAR_COLD void finish(decoder& d, fk model) {
         if (!keep_ || filled_ >= d.raw_events().size()) return;
-        if (whole_ || (anchor_ == none && at_ == 0)) return fill_raw_events(d, model, text_);
-        if (anchor_ != none) return fill(d, brace_ - at_, anchor_, none);
-        // The text starts at an item of an earlier `items` array.
-        std::vector<std::string_view> spans;
-        if (!text::page_item_spans(text_, spans, true)) return;
-        auto& items = static_cast<page<event>*>(d.root_target())->items;
-        for (std::ptrdiff_t i : d.raw_events()) {
-            const auto k = static_cast<std::size_t>(i);
-            if (k < spans.size() && k < items.size()) items[k].raw_json.assign(spans[k]);
-        }
+        if (anchor_ != none) return fill(d, anchor_, none);
+        // The whole body, or (some of it dropped) the text from an item of
+        // an earlier `items` array on.
+        fill_raw_events(d, model, text_, at_ != 0);
     }
 
 private:
@@ -6239,12 +6242,12 @@ private:
             text_.assign(piece.data() + (brace - piece_at), piece.size() - (brace - piece_at));
         } else {
             if (!taken) text_.append(piece.data(), piece.size());
-            if (waiting) fill(d, brace_ - at_, anchor_, p.item);
+            if (waiting) fill(d, anchor_, p.item);
             text_.erase(0, brace - at_);
             if (text_.capacity() > 2 * text_.size() + 4096) text_.shrink_to_fit();
         }
         taken = true;
-        at_ = brace_ = brace;
+        at_ = brace;
         anchor_ = p.item;
     }
 
@@ -6270,10 +6273,11 @@ private:
         }
     }
 
-    // Gives the system events from item `item` (which starts at text_[pos])
+    // Gives the system events from item `item` (where the kept text starts)
     // up to item `until` their text.
-    POLAR_COLD void fill(decoder& d, std::size_t pos, std::size_t item, std::size_t until) {
+    POLAR_COLD void fill(decoder& d, std::size_t item, std::size_t until) {
         const auto& raw = d.raw_events();
+        std::size_t pos = 0;
         auto& items = static_cast<page<event>*>(d.root_target())->items;
         const std::string_view s = text_;
         for (; filled_ < raw.size(); ++filled_) {
@@ -6293,9 +6297,8 @@ private:
     bool keep_ = false;
     bool whole_ = false;
     std::string text_;
-    std::size_t at_ = 0;       // the offset in the body of text_[0]
+    std::size_t at_ = 0;        // the offset in the body of text_[0] (the anchor's '{' once there is one)
     std::size_t anchor_ = none; // the last item whose place is known, in the current `items`
-    std::size_t brace_ = 0;     // and the offset of its '{'
     std::uint32_t items_ = 0;   // the `items` arrays seen
     std::size_t filled_ = 0;    // the raw events given their text
 };
